@@ -1,0 +1,125 @@
+"""Encore: live-show rooms for small groups. `create_app` builds the web app."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Flask, url_for
+from flask_login import current_user
+
+from app.config import INSTANCE_DIR, Config
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate, oauth
+
+BLUEPRINTS = (
+    "app.blueprints.main",
+    "app.blueprints.auth",
+    "app.blueprints.rooms",
+    "app.blueprints.chat",
+    "app.blueprints.profiles",
+    "app.blueprints.leaderboard",
+)
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the Encore app from `config` (a Config instance; defaults to the environment)."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_object(config if config is not None else Config())
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///") :]).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from app.cli import register_cli
+    from app.errors import register_error_handlers
+    from app.security import register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind every extension to `app`."""
+    from app import models  # noqa: F401  (registers every table on the metadata)
+    from app.celery_app import celery_init_app
+    from app.database import configure_engine
+    from app.i18n import select_locale, select_timezone
+    from app.realtime import init_realtime
+    from app.redis_store import init_redis
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    from app.blueprints.auth.session import load_user, unauthorized
+
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+
+    csrf.init_app(app)
+
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://"
+    )
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_KEY_PREFIX"] + "limits")
+    limiter.init_app(app)
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    oauth.init_app(app)
+    init_redis(app)
+    init_realtime(app)
+    celery_init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Import each area's blueprint package and register its `bp`."""
+    import importlib
+
+    for name in BLUEPRINTS:
+        module = importlib.import_module(name)
+        app.register_blueprint(module.bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    """Expose navigation, asset URLs and settings to every template."""
+    from flask_babel import get_locale
+
+    from app.navigation import is_current, nav_items
+
+    static_root = Path(app.static_folder or "")
+    digests: dict[str, str] = {}
+
+    def asset_url(filename: str) -> str:
+        """Return a static URL with a content digest, so browsers cache it safely."""
+        if filename not in digests or app.debug:
+            data = (static_root / filename).read_bytes()
+            digests[filename] = hashlib.sha256(data).hexdigest()[:10]
+        return url_for("static", filename=filename, v=digests[filename])
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {
+            "asset_url": asset_url,
+            "nav_items": lambda: nav_items(current_user.is_authenticated),
+            "nav_is_current": is_current,
+            "room_categories": dict(app.config["ROOM_CATEGORIES"]),
+            "config_view_functions": app.view_functions,
+            "get_locale": get_locale,
+        }

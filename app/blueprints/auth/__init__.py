@@ -1,0 +1,7 @@
+"""Local accounts and social login."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+from app.blueprints.auth import routes  # noqa: E402, F401

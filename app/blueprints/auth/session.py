@@ -1,0 +1,72 @@
+"""Who is signed in: loading users from the session, safe redirects, login and logout."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from flask import current_app, redirect, request, session, url_for
+from flask_login import login_user, logout_user
+
+from app.extensions import db
+from app.models import User
+from app.realtime.broadcast import emit_now
+from app.realtime.events import NOTICE
+from app.responses import is_htmx
+
+
+def load_user(user_key: str) -> User | None:
+    """Load the user named by the session, if its session token is still current."""
+    user_id, _, token = (user_key or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def unauthorized():
+    """Send anonymous visitors to the login page, remembering where they were going."""
+    target = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
+    if is_htmx():
+        current = request.headers.get("HX-Current-URL")
+        target = urlsplit(current).path if current else target
+    login_url = url_for("auth.login", next=safe_next(target) if target else None)
+    if is_htmx():
+        response = current_app.response_class("", 401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url)
+
+
+def safe_next(target: str | None) -> str:
+    """Return `target` if it is a path on this site, else "/".
+
+    Browsers read `//host`, `/\\host` and `https:host` as other sites, and `javascript:` as
+    code, so only a plain absolute path with no scheme or host survives.
+    """
+    if not target or any(ord(ch) < 32 or ch == "\\" for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def sign_in(user: User, *, remember: bool = False) -> None:
+    """Start a fresh session for `user`; the old session's contents and id are dropped."""
+    session.clear()
+    login_user(user, remember=remember)
+    session["sid"] = secrets.token_urlsafe(16)
+    session.permanent = True
+
+
+def sign_out() -> None:
+    """End this session and tell its open sockets to close."""
+    sid = session.get("sid")
+    logout_user()
+    session.clear()
+    if sid:
+        emit_now(NOTICE, {"kind": "signed_out", "message": ""}, f"session:{sid}")

@@ -1,0 +1,41 @@
+"""The home page and the health check."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template
+from sqlalchemy import text
+
+from app.blueprints.main import bp
+from app.extensions import db, limiter
+from app.redis_store import redis_client
+
+
+@bp.get("/")
+def index():
+    """Landing page for visitors; the logged-in home for members."""
+    return render_template("main/index.html")
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    """Report whether the database and Redis answer; 200 while pages can be served."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        db_state = "ok"
+    except Exception:  # any failure means "down" to a load balancer
+        db.session.rollback()
+        db_state = "error"
+    client = redis_client()
+    if client is None:
+        redis_state = "disabled"
+    else:
+        try:
+            client.ping()
+            redis_state = "ok"
+        except Exception:  # Redis down degrades live features, not the site
+            redis_state = "error"
+    healthy = db_state == "ok"
+    status = "ok" if healthy and redis_state != "error" else ("degraded" if healthy else "error")
+    body = {"status": status, "db": db_state, "redis": redis_state}
+    return jsonify(body), 200 if healthy else 503

@@ -1,0 +1,7 @@
+"""The rooms area."""
+
+from flask import Blueprint
+
+bp = Blueprint("rooms", __name__)
+
+from app.blueprints.rooms import routes  # noqa: E402, F401

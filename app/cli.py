@@ -1,0 +1,22 @@
+"""Command-line tools: `flask seed-demo` and friends."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    """Add Encore's commands to `flask`."""
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Fill the database with demo people, rooms, shows and chats (safe to run twice)."""
+        from app.demo import seed_all
+
+        summary = seed_all()
+        db.session.commit()
+        for line in summary:
+            click.echo(line)

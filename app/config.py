@@ -1,0 +1,187 @@
+"""Configuration read from the environment, with embedded defaults for `make run`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from celery.schedules import crontab
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("ENCORE_INSTANCE_PATH", BASE_DIR / "instance"))
+
+ROOM_CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("talent", "Talent show"),
+    ("karaoke", "Karaoke night"),
+    ("dance", "Dance battle"),
+    ("comedy", "Stand-up & comedy"),
+    ("challenge", "Challenge session"),
+    ("instrument", "Instrument jam"),
+)
+
+
+def _database_url() -> str:
+    """Return DATABASE_URL normalised for SQLAlchemy, or the embedded SQLite file."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'encore.sqlite3'}"
+    # Heroku-style hosts still hand out the pre-SQLAlchemy-1.4 scheme.
+    return normalise_database_url(url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2, the driver psycogreen makes cooperative.
+
+    Heroku-style hosts hand out `postgres://`, and SQLAlchemy 2.1 maps a bare
+    `postgresql://` to psycopg 3; neither would yield to eventlet or gevent.
+    """
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url[len(scheme) :]
+    return url
+
+
+def _secret_key(production: bool) -> str:
+    """Return SECRET_KEY from the environment, or one generated once into instance/."""
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if production:
+        raise RuntimeError("SECRET_KEY must be set when ENCORE_ENV=production.")
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+class Config:
+    """Settings for a real deployment or `make run`; every value comes from the environment."""
+
+    ENV_NAME = os.environ.get("ENCORE_ENV", "development")
+    PRODUCTION = ENV_NAME == "production"
+
+    SECRET_KEY: str | None = None  # resolved in __init__ so tests never touch instance/
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
+    # Every Redis key Encore writes starts with this, so several deployments (or test runs)
+    # can share one Redis without seeing each other.
+    REDIS_KEY_PREFIX = os.environ.get("ENCORE_REDIS_PREFIX", "encore:")
+    # Sized deliberately: the Socket.IO publisher, the limiter and the leaderboard share it.
+    REDIS_MAX_CONNECTIONS = int(os.environ.get("ENCORE_REDIS_MAX_CONNECTIONS", "200"))
+
+    ASYNC_MODE = os.environ.get("ENCORE_ASYNC_MODE", "eventlet")
+    SOCKETIO_ASYNC_MODE: str | None = None  # None: follow ASYNC_MODE
+    SOCKETIO_USE_QUEUE = True
+    # Worker and beat processes publish events but never serve sockets.
+    SOCKETIO_WRITE_ONLY = os.environ.get("ENCORE_PROCESS") == "worker"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = PRODUCTION
+    PREFERRED_URL_SCHEME = "https" if PRODUCTION else "http"
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; phones stay open for days
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_USERNAME = "5 per minute"
+    LOGIN_LIMIT_PER_IP = "20 per minute"
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    LANGUAGES = ("en", "ko")
+    DEFAULT_USER_TIMEZONE = "Asia/Seoul"
+
+    ROOM_CATEGORIES = ROOM_CATEGORIES
+    ROOMS_PER_PAGE = 12
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+    AVATAR_MAX_BYTES = 5 * 1024 * 1024
+    UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+
+    # OAuth providers appear only when their client id is configured.
+    KAKAO_CLIENT_ID = os.environ.get("KAKAO_CLIENT_ID") or None
+    KAKAO_CLIENT_SECRET = os.environ.get("KAKAO_CLIENT_SECRET") or None
+    KAKAO_USE_OIDC = os.environ.get("KAKAO_USE_OIDC", "0") == "1"
+    KAKAO_SERVER_URL = os.environ.get("KAKAO_SERVER_URL", "https://kauth.kakao.com")
+    KAKAO_API_URL = os.environ.get("KAKAO_API_URL", "https://kapi.kakao.com")
+    GOOGLE_CLIENT_ID = os.environ.get("GOOGLE_CLIENT_ID") or None
+    GOOGLE_CLIENT_SECRET = os.environ.get("GOOGLE_CLIENT_SECRET") or None
+    GOOGLE_METADATA_URL = os.environ.get(
+        "GOOGLE_METADATA_URL", "https://accounts.google.com/.well-known/openid-configuration"
+    )
+
+    LEADERBOARD_TIMEZONE = "Asia/Seoul"
+    LEADERBOARD_PAGE_SIZE = 25
+    LEADERBOARD_BATCH_SIZE = 2000
+
+    SEED_DEMO_ON_RUN = True
+
+    def __init__(self) -> None:
+        if self.SECRET_KEY is None:
+            self.SECRET_KEY = _secret_key(self.PRODUCTION)
+        if self.SOCKETIO_ASYNC_MODE is None:
+            self.SOCKETIO_ASYNC_MODE = self.ASYNC_MODE
+        self.CELERY = celery_settings(self.REDIS_URL, self.REDIS_KEY_PREFIX)
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
+
+
+def engine_options(url: str) -> dict:
+    """Return engine options suited to the database behind `url`."""
+    if url.startswith("sqlite"):
+        # Several threads share the embedded file; WAL and the busy timeout are set on connect.
+        return {"connect_args": {"check_same_thread": False, "timeout": 15}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def celery_settings(redis_url: str | None, prefix: str) -> dict:
+    """Return the Celery settings, including the hourly leaderboard schedule."""
+    return {
+        "broker_url": redis_url or "memory://",
+        "result_backend": redis_url,
+        "task_ignore_result": True,
+        "broker_transport_options": {"global_keyprefix": prefix},
+        "result_backend_transport_options": {"global_keyprefix": prefix},
+        "broker_connection_retry_on_startup": True,
+        "timezone": "Asia/Seoul",
+        "enable_utc": True,
+        "beat_schedule": {
+            "refresh-leaderboards-hourly": {
+                "task": "app.tasks.leaderboard.refresh_leaderboards",
+                "schedule": crontab(minute=0),
+            },
+        },
+    }
+
+
+class TestConfig(Config):
+    """Settings for the test suite: throwaway database, own Redis prefix, real CSRF."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    SOCKETIO_ASYNC_MODE = "threading"
+    # In-process tests use the Socket.IO test client; the Redis queue is proven with
+    # real server processes in tests/realtime.
+    SOCKETIO_USE_QUEUE = False
+    SEED_DEMO_ON_RUN = False
+
+    def __init__(self, **overrides: object) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("TEST_DATABASE_URL_RESOLVED", "sqlite://")
+        )
+        self.REDIS_URL = os.environ.get("TEST_REDIS_URL_RESOLVED") or None
+        self.REDIS_KEY_PREFIX = os.environ.get("TEST_REDIS_PREFIX", "encore-test:")
+        for key, value in overrides.items():
+            setattr(self, key, value)
+        self.CELERY = celery_settings(self.REDIS_URL, self.REDIS_KEY_PREFIX)
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)

@@ -1,0 +1,60 @@
+"""Database engine behaviour that the models and services rely on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.extensions import db
+
+
+def utcnow() -> datetime:
+    """Return the current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def is_sqlite() -> bool:
+    """Tell whether the bound database is SQLite (the embedded mode)."""
+    return db.engine.dialect.name == "sqlite"
+
+
+def configure_engine(engine: Engine) -> None:
+    """Make SQLite behave like a server database: WAL, busy timeout, foreign keys, real BEGIN."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when a transaction begins, so that
+        # begin_write() can ask for BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        if connection.get_execution_options().get("sqlite_immediate"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def begin_write() -> None:
+    """Start a write transaction that serialises against other writers.
+
+    On SQLite this is BEGIN IMMEDIATE, taken before any read so a stale snapshot can never
+    meet a concurrent writer. On PostgreSQL it is a plain transaction: services use
+    conditional UPDATEs or row locks there.
+    """
+    session = db.session
+    if session.in_transaction():
+        # Close the read snapshot the request opened (loading current_user, say).
+        session.commit()
+    if is_sqlite():
+        session.connection(execution_options={"sqlite_immediate": True})

@@ -1,0 +1,13 @@
+"""Demo data for `flask seed-demo`. Each area seeds its part; every part is idempotent."""
+
+from __future__ import annotations
+
+from app.demo import people
+
+# Later parts build on earlier ones: people first, then rooms and shows, then the rest.
+PARTS = (people,)
+
+
+def seed_all() -> list[str]:
+    """Run every part in order and return one summary line per part."""
+    return [part.seed() for part in PARTS]

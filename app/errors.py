@@ -1,0 +1,97 @@
+"""Error pages: each status as a full page, or as a fragment that htmx shows in the toasts."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, make_response, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.responses import is_htmx
+from app.services.errors import DomainError, TooMany
+
+log = logging.getLogger(__name__)
+
+
+def _titles() -> dict[int, str]:
+    """Human titles per status, translated for the current request."""
+    return {
+        400: _("That did not look right"),
+        401: _("Please log in"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Not allowed"),
+        409: _("That clashes with what is happening"),
+        413: _("That file is too large"),
+        429: _("Too many requests"),
+        500: _("Something went wrong on our side"),
+    }
+
+
+def render_error(status: int, message: str | None = None, *, retry_after: int | None = None) -> Response:
+    """Render an error page, or the toast fragment for htmx, with the right status."""
+    title = _titles().get(status, _("Something went wrong"))
+    context = {"status": status, "title": title, "message": message}
+    if is_htmx():
+        response = make_response(render_template("errors/_error.html", **context), status)
+        # Show the error as a toast instead of replacing whatever the request targeted.
+        response.headers["HX-Retarget"] = "#toasts"
+        response.headers["HX-Reswap"] = "afterbegin"
+    else:
+        response = make_response(render_template("errors/page.html", **context), status)
+    response.vary.add("HX-Request")
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers for domain errors, CSRF failures and HTTP errors."""
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        db.session.rollback()
+        retry = error.retry_after if isinstance(error, TooMany) else None
+        return render_error(error.status, error.message, retry_after=retry)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        return render_error(
+            400, _("Your session form expired or was missing its security token. Please try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        message = None
+        if error.code == 429:
+            message = _("You are going a little fast. Wait a moment and try again.")
+            response = render_error(429, message, retry_after=_retry_after(error))
+            return response
+        if error.code == 413:
+            message = _("Files must be 5 MB or smaller.")
+        elif error.code == 400 and error.description and error.description != error.__class__.description:
+            message = error.description
+        response = render_error(error.code, message)
+        if error.code == 405:
+            response.headers["Allow"] = ", ".join(error.valid_methods or [])
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500)
+
+
+def _retry_after(error: HTTPException) -> int:
+    """Seconds until a rate limit resets, from Flask-Limiter's limit when it says."""
+    limit = getattr(error, "limit", None)
+    try:
+        return max(1, int(limit.limit.get_expiry())) if limit else 10
+    except Exception:  # an unknown limit shape still deserves a hint
+        return 10

@@ -1,0 +1,63 @@
+"""Server → client pushes: the event catalogue, after-commit broadcast and socket handlers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.extensions import socketio
+
+
+def effective_async_mode(requested: str) -> str:
+    """Return `requested` if this process was patched for it (wsgi.py does), else threading.
+
+    CLI commands, Celery and pytest never patch, so they must not drive Socket.IO with a
+    green-thread server they are not running under.
+    """
+    import socket
+
+    patched_by = socket.socket.__module__
+    if requested == "eventlet" and patched_by.startswith("eventlet"):
+        return "eventlet"
+    if requested == "gevent" and patched_by.startswith("gevent"):
+        return "gevent"
+    return "threading"
+
+
+def init_realtime(app: Flask) -> None:
+    """Bind Socket.IO to `app`, or set up a write-only emitter for worker processes."""
+    queue = app.config["REDIS_URL"] if app.config["SOCKETIO_USE_QUEUE"] else None
+    channel = app.config["REDIS_KEY_PREFIX"] + "socketio"
+    redis_options = {
+        "max_connections": app.config["REDIS_MAX_CONNECTIONS"],
+        "health_check_interval": 30,
+        "socket_keepalive": True,
+    }
+    if app.config.get("SOCKETIO_WRITE_ONLY"):
+        # Celery processes only publish; they never hold client connections.
+        from socketio import RedisManager
+
+        manager = RedisManager(
+            queue, channel=channel, write_only=True, redis_options=redis_options
+        )
+
+        def emit(event: str, data: dict, to: str) -> None:
+            manager.emit(event, data, room=to, namespace="/")
+
+        app.extensions["encore_emit"] = emit
+        return
+
+    socketio.init_app(
+        app,
+        async_mode=effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]),
+        message_queue=queue,
+        channel=channel,
+        redis_options=redis_options if queue else None,
+        logger=False,
+        engineio_logger=False,
+        ping_interval=20,
+        ping_timeout=20,
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+    )
+    app.extensions["encore_emit"] = lambda event, data, to: socketio.emit(event, data, to=to)
+
+    from app.realtime import handlers  # noqa: F401  (registers the handlers)

@@ -1,0 +1,1 @@
+"""Celery tasks (`@shared_task`), discovered by `celery_init_app`."""

@@ -1,0 +1,41 @@
+"""The web entry point: patch for the async mode first, then build the app.
+
+`python wsgi.py` serves Encore with Socket.IO on $HOST:$PORT (default 127.0.0.1:5000).
+The async mode comes from ENCORE_ASYNC_MODE: eventlet (default) or gevent.
+"""
+
+import os
+
+ASYNC_MODE = os.environ.get("ENCORE_ASYNC_MODE", "eventlet")
+
+# Patching must happen before anything imports socket, threading or the database driver.
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+    from psycogreen.eventlet import patch_psycopg
+
+    patch_psycopg()
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()
+
+from app import create_app  # noqa: E402
+from app.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+
+def main() -> None:
+    """Serve the app and its Socket.IO endpoint in one process."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    socketio.run(app, host=host, port=port, log_output=os.environ.get("ENCORE_ACCESS_LOG") == "1")
+
+
+if __name__ == "__main__":
+    main()
