@@ -8,7 +8,7 @@ import os
 
 os.environ.setdefault("ENCORE_PROCESS", "worker")
 
-from app import create_app  # noqa: E402
+from app import create_app
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]

@@ -31,7 +31,9 @@ def _titles() -> dict[int, str]:
     }
 
 
-def render_error(status: int, message: str | None = None, *, retry_after: int | None = None) -> Response:
+def render_error(
+    status: int, message: str | None = None, *, retry_after: int | None = None
+) -> Response:
     """Render an error page, or the toast fragment for htmx, with the right status."""
     title = _titles().get(status, _("Something went wrong"))
     context = {"status": status, "title": title, "message": message}
@@ -74,7 +76,11 @@ def register_error_handlers(app: Flask) -> None:
             return response
         if error.code == 413:
             message = _("Files must be 5 MB or smaller.")
-        elif error.code == 400 and error.description and error.description != error.__class__.description:
+        elif (
+            error.code == 400
+            and error.description
+            and error.description != error.__class__.description
+        ):
             message = error.description
         response = render_error(error.code, message)
         if error.code == 405:

@@ -90,7 +90,7 @@ def _wipe_tables() -> None:
         else:
             conn.execute(text("PRAGMA defer_foreign_keys=ON"))
             for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608  (our own table names)
+                conn.execute(text(f"DELETE FROM {name}"))
     db.engine.dispose()
 
 
@@ -126,8 +126,7 @@ def make_user(app):
     """Create a user through the accounts service: make_user("mina", "김민아")."""
     from app.services import accounts
 
-    def _make(username: str, display_name: str | None = None,
-              password: str = "correct horse"):
+    def _make(username: str, display_name: str | None = None, password: str = "correct horse"):
         with app.app_context():
             user = accounts.create_user(username, display_name or username, password)
             return user.id

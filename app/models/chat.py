@@ -70,7 +70,7 @@ class ChannelMember(db.Model):
 
 
 class Message(db.Model):
-    """A chat line. `seq` orders it within its channel; `client_id` makes a retried post idempotent."""
+    """A chat line: `seq` orders it in its channel; `client_id` makes a retried post idempotent."""
 
     __tablename__ = "messages"
     __table_args__ = (

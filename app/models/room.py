@@ -130,7 +130,9 @@ class Performance(db.Model):
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     performer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     turn: Mapped[int] = mapped_column(Integer)  # 1 for the opening act, then 2, 3, …
-    phase: Mapped[Phase] = mapped_column(value_enum(Phase, "performance_phase"), default=Phase.ON_AIR)
+    phase: Mapped[Phase] = mapped_column(
+        value_enum(Phase, "performance_phase"), default=Phase.ON_AIR
+    )
     # Denormalised from the room at close time, so leaderboards never join rooms.
     category: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -160,9 +162,7 @@ class Score(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    performance_id: Mapped[int] = mapped_column(
-        ForeignKey("performances.id", ondelete="CASCADE")
-    )
+    performance_id: Mapped[int] = mapped_column(ForeignKey("performances.id", ondelete="CASCADE"))
     scorer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     value: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

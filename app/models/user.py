@@ -30,9 +30,7 @@ class User(UserMixin, db.Model):
     avatar_filename: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
     # Rotated on logout and password change: every session holding the old value ends.
-    session_token: Mapped[str] = mapped_column(
-        String(32), default=lambda: secrets.token_hex(16)
-    )
+    session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     oauth_accounts: Mapped[list[OAuthAccount]] = relationship(

@@ -36,9 +36,7 @@ def init_realtime(app: Flask) -> None:
         # Celery processes only publish; they never hold client connections.
         from socketio import RedisManager
 
-        manager = RedisManager(
-            queue, channel=channel, write_only=True, redis_options=redis_options
-        )
+        manager = RedisManager(queue, channel=channel, write_only=True, redis_options=redis_options)
 
         def emit(event: str, data: dict, to: str) -> None:
             manager.emit(event, data, room=to, namespace="/")

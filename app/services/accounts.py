@@ -48,9 +48,7 @@ def validate_display_name(display_name: str) -> str:
 def validate_password(password: str) -> str:
     """Return `password` if it is long enough, else raise."""
     if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(
-            f"Passwords need at least {MIN_PASSWORD} characters.", field="password"
-        )
+        raise InvalidInput(f"Passwords need at least {MIN_PASSWORD} characters.", field="password")
     return password
 
 
@@ -60,9 +58,7 @@ def username_available(username: str) -> bool:
     return db.session.scalar(select(User.id).where(User.username_key == key)) is None
 
 
-def create_user(
-    username: str, display_name: str, password: str | None, *, bio: str = ""
-) -> User:
+def create_user(username: str, display_name: str, password: str | None, *, bio: str = "") -> User:
     """Create and commit a user; raise InvalidInput or UsernameTaken."""
     username = validate_username(username)
     display_name = validate_display_name(display_name)

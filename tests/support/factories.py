@@ -20,26 +20,49 @@ def user(username: str, display_name: str | None = None, password: str = "correc
     return accounts.create_user(username, display_name or username, password).id
 
 
-def room(host_id: int, *, title: str = "Friday karaoke", mode: str = "ranked",
-         category: str = "karaoke", capacity: int = 10, status: str = "lobby",
-         member_ids: tuple[int, ...] = (), created_at: datetime | None = None) -> int:
+def room(
+    host_id: int,
+    *,
+    title: str = "Friday karaoke",
+    mode: str = "ranked",
+    category: str = "karaoke",
+    capacity: int = 10,
+    status: str = "lobby",
+    member_ids: tuple[int, ...] = (),
+    created_at: datetime | None = None,
+) -> int:
     """Create a room with its host and `member_ids` seated; return its id."""
     created = created_at or utcnow()
-    new = Room(title=title, description="", category=category, mode=RoomMode(mode),
-               capacity=capacity, host_id=host_id, status=RoomStatus(status),
-               seats_taken=1 + len(member_ids), created_at=created,
-               started_at=created if status != "lobby" else None)
+    new = Room(
+        title=title,
+        description="",
+        category=category,
+        mode=RoomMode(mode),
+        capacity=capacity,
+        host_id=host_id,
+        status=RoomStatus(status),
+        seats_taken=1 + len(member_ids),
+        created_at=created,
+        started_at=created if status != "lobby" else None,
+    )
     db.session.add(new)
     db.session.flush()
     for position, uid in enumerate((host_id, *member_ids)):
-        db.session.add(RoomMember(room_id=new.id, user_id=uid,
-                                  joined_at=created + timedelta(seconds=position)))
+        db.session.add(
+            RoomMember(room_id=new.id, user_id=uid, joined_at=created + timedelta(seconds=position))
+        )
     db.session.commit()
     return new.id
 
 
-def finished_performance(room_id: int, performer_id: int, scores: dict[int, int], *,
-                         closed_at: datetime | None = None, turn: int | None = None) -> int:
+def finished_performance(
+    room_id: int,
+    performer_id: int,
+    scores: dict[int, int],
+    *,
+    closed_at: datetime | None = None,
+    turn: int | None = None,
+) -> int:
     """Record a closed performance with `scores` ({scorer_id: value}); return its id.
 
     The average and whether it counts follow the show rules: two decimals, and only
@@ -55,17 +78,28 @@ def finished_performance(room_id: int, performer_id: int, scores: dict[int, int]
             Decimal("0.01"), rounding=ROUND_HALF_UP
         )
     performance = Performance(
-        room_id=room_id, performer_id=performer_id, turn=turn, phase=Phase.CLOSED,
-        category=the_room.category, started_at=closed - timedelta(minutes=4),
-        ended_at=closed - timedelta(minutes=1), closed_at=closed, average=average,
+        room_id=room_id,
+        performer_id=performer_id,
+        turn=turn,
+        phase=Phase.CLOSED,
+        category=the_room.category,
+        started_at=closed - timedelta(minutes=4),
+        ended_at=closed - timedelta(minutes=1),
+        closed_at=closed,
+        average=average,
         counts_toward_ranking=the_room.mode == RoomMode.RANKED and average is not None,
     )
     db.session.add(performance)
     db.session.flush()
     for scorer_id, value in scores.items():
-        db.session.add(Score(performance_id=performance.id, scorer_id=scorer_id, value=value,
-                             created_at=closed))
-    member = db.session.query(RoomMember).filter_by(room_id=room_id, user_id=performer_id).one_or_none()
+        db.session.add(
+            Score(
+                performance_id=performance.id, scorer_id=scorer_id, value=value, created_at=closed
+            )
+        )
+    member = (
+        db.session.query(RoomMember).filter_by(room_id=room_id, user_id=performer_id).one_or_none()
+    )
     if member is not None:
         member.has_performed = True
     db.session.commit()

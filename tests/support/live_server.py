@@ -20,21 +20,31 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 class LiveServer:
     """One `python wsgi.py` process with its own port, sharing the test database."""
 
-    def __init__(self, database_url: str, *, redis_url: str | None, prefix: str,
-                 instance_path: str, async_mode: str | None = None, extra_env: dict | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        redis_url: str | None,
+        prefix: str,
+        instance_path: str,
+        async_mode: str | None = None,
+        extra_env: dict | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
-        env.update({
-            "DATABASE_URL": database_url,
-            "ENCORE_REDIS_PREFIX": prefix,
-            "ENCORE_INSTANCE_PATH": instance_path,
-            "SECRET_KEY": "live-server-test-secret",
-            "PORT": str(self.port),
-            "HOST": "127.0.0.1",
-            "ENCORE_ASYNC_MODE": async_mode or os.environ.get("ENCORE_ASYNC_MODE", "eventlet"),
-            "PYTHONWARNINGS": "ignore",
-        })
+        env.update(
+            {
+                "DATABASE_URL": database_url,
+                "ENCORE_REDIS_PREFIX": prefix,
+                "ENCORE_INSTANCE_PATH": instance_path,
+                "SECRET_KEY": "live-server-test-secret",
+                "PORT": str(self.port),
+                "HOST": "127.0.0.1",
+                "ENCORE_ASYNC_MODE": async_mode or os.environ.get("ENCORE_ASYNC_MODE", "eventlet"),
+                "PYTHONWARNINGS": "ignore",
+            }
+        )
         env.pop("REDIS_URL", None)
         if redis_url:
             env["REDIS_URL"] = redis_url
@@ -48,8 +58,11 @@ class LiveServer:
         Path(self.log_path).parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115  (closed in stop)
         self.process = subprocess.Popen(
-            [sys.executable, "wsgi.py"], cwd=ROOT, env=self.env,
-            stdout=self._log, stderr=subprocess.STDOUT,
+            [sys.executable, "wsgi.py"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -101,15 +114,27 @@ class WebUser:
         data = dict(data or {})
         if not htmx:
             data["csrf_token"] = token
-        return self.http.post(self.base_url + path, data=data, headers=headers,
-                              allow_redirects=False, timeout=15, **kwargs)
+        return self.http.post(
+            self.base_url + path,
+            data=data,
+            headers=headers,
+            allow_redirects=False,
+            timeout=15,
+            **kwargs,
+        )
 
-    def signup(self, username: str, display_name: str | None = None,
-               password: str = "correct horse") -> WebUser:
+    def signup(
+        self, username: str, display_name: str | None = None, password: str = "correct horse"
+    ) -> WebUser:
         """Create an account and stay logged in."""
-        response = self.post("/auth/signup", {
-            "username": username, "display_name": display_name or username, "password": password,
-        })
+        response = self.post(
+            "/auth/signup",
+            {
+                "username": username,
+                "display_name": display_name or username,
+                "password": password,
+            },
+        )
         assert response.status_code == 303, response.text[:500]
         return self
 

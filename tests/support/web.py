@@ -37,16 +37,25 @@ class AuthActions:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def signup(self, username: str = "mina", display_name: str = "김민아",
-               password: str = "correct horse") -> object:
+    def signup(
+        self, username: str = "mina", display_name: str = "김민아", password: str = "correct horse"
+    ) -> object:
         """Sign up through the form; the client is logged in afterwards on success."""
-        return post(self.client, "/auth/signup", {
-            "username": username, "display_name": display_name, "password": password,
-        })
+        return post(
+            self.client,
+            "/auth/signup",
+            {
+                "username": username,
+                "display_name": display_name,
+                "password": password,
+            },
+        )
 
     def login(self, username: str = "mina", password: str = "correct horse", **extra):
         """Log in through the form."""
-        return post(self.client, "/auth/login", {"username": username, "password": password, **extra})
+        return post(
+            self.client, "/auth/login", {"username": username, "password": password, **extra}
+        )
 
     def logout(self):
         """Log out through the POST form."""

@@ -41,8 +41,9 @@ def test_signup_logs_in_and_keeps_korean_display_name(client, auth, app):
         ("mina", "Mina", "short", "between 8 and 200"),
     ],
 )
-def test_signup_rejects_bad_input_and_writes_nothing(client, auth, app, username,
-                                                     display_name, password, message):
+def test_signup_rejects_bad_input_and_writes_nothing(
+    client, auth, app, username, display_name, password, message
+):
     response = auth.signup(username, display_name, password)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
@@ -67,7 +68,9 @@ def test_duplicate_username_is_refused_whatever_the_case(client, auth, app, make
 def test_login_and_logout(client, auth, make_user):
     make_user("junho", "박준호")
     assert auth.login("JUNHO", "correct horse").status_code == 303
-    assert "박준호" in client.get("/").get_data(as_text=True) or "Log out" in client.get("/").get_data(as_text=True)
+    assert "박준호" in client.get("/").get_data(as_text=True) or "Log out" in client.get(
+        "/"
+    ).get_data(as_text=True)
     response = auth.logout()
     assert response.status_code == 303
     assert "Log in" in client.get("/").get_data(as_text=True)
