@@ -1,7 +1,7 @@
 # Encore. `make run` serves the app on the embedded defaults; `make test` runs the suite.
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
-FLASK   := $(VENV)/bin/flask --app wsgi:app
+FLASK   := $(VENV)/bin/flask --app app:create_app
 STAMP   := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
 

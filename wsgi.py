@@ -32,7 +32,9 @@ app = create_app()
 
 def main() -> None:
     """Serve the app and its Socket.IO endpoint in one process."""
-    host = os.environ.get("HOST", "127.0.0.1")
+    # Containers and PaaS dynos must listen on every interface; a laptop only on loopback.
+    default_host = "0.0.0.0" if os.environ.get("ENCORE_ENV") == "production" else "127.0.0.1"  # noqa: S104
+    host = os.environ.get("HOST", default_host)
     port = int(os.environ.get("PORT", "5000"))
     socketio.run(app, host=host, port=port, log_output=os.environ.get("ENCORE_ACCESS_LOG") == "1")
 

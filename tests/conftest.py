@@ -99,7 +99,8 @@ def _wipe_redis(application) -> None:
     client = application.extensions.get("encore_redis")
     if client is None:
         return
-    for key in client.scan_iter(match=REDIS_PREFIX + "*", count=1000):
+    # Flask-Limiter writes "LIMITS:LIMITER/<prefix>…", so match the prefix anywhere.
+    for key in client.scan_iter(match=f"*{REDIS_PREFIX}*", count=1000):
         client.delete(key)
 
 
