@@ -5,7 +5,7 @@ FLASK   := $(VENV)/bin/flask --app app:create_app
 STAMP   := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-realtime lint format install vendor bench clean
+.PHONY: run test test-realtime lint format install vendor bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -52,3 +52,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache instance
+
+# Extract translatable text into app/translations/messages.pot (then `pybabel update`).
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
