@@ -176,12 +176,11 @@ class TestConfig(Config):
 
     def __init__(self, **overrides: object) -> None:
         super().__init__()
-        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
-            os.environ.get("TEST_DATABASE_URL_RESOLVED", "sqlite://")
-        )
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL_RESOLVED", "sqlite://")
         self.REDIS_URL = os.environ.get("TEST_REDIS_URL_RESOLVED") or None
         self.REDIS_KEY_PREFIX = os.environ.get("TEST_REDIS_PREFIX", "encore-test:")
         for key, value in overrides.items():
             setattr(self, key, value)
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(self.SQLALCHEMY_DATABASE_URI)
         self.CELERY = celery_settings(self.REDIS_URL, self.REDIS_KEY_PREFIX)
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
