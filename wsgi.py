@@ -5,11 +5,14 @@ The async mode comes from ENCORE_ASYNC_MODE: eventlet (default) or gevent.
 """
 
 import os
+import warnings
 
 ASYNC_MODE = os.environ.get("ENCORE_ASYNC_MODE", "eventlet")
 
 # Patching must happen before anything imports socket, threading or the database driver.
 if ASYNC_MODE == "eventlet":
+    # Eventlet announces its bug-fix-only status on import; docs/deploy.md covers gevent.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()
