@@ -54,14 +54,15 @@ def normalise_image(data: bytes) -> bytes:
         with warnings.catch_warnings():
             # Pillow warns (rather than refuses) between 1× and 2× the pixel limit.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
+            # Only these decoders may even look at the bytes (no EPS/Ghostscript, no SVG).
+            with Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS)) as probe:
                 if probe.format not in ALLOWED_FORMATS:
                     raise NotAnImage(field="avatar")
                 width, height = probe.size
                 if width * height > MAX_PIXELS or not width or not height:
                     raise NotAnImage(field="avatar")
                 probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS)) as image:
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 if image.mode in ("RGBA", "LA", "P"):

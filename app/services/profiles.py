@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
@@ -15,6 +17,20 @@ from app.services.social import Page
 
 BIO_MAX = 160
 SEARCH_PER_PAGE = 20
+# Offered first in the settings menu; any IANA zone name is accepted.
+COMMON_TIMEZONES = (
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Asia/Shanghai",
+    "Asia/Singapore",
+    "Australia/Sydney",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "UTC",
+)
 
 
 class WrongPassword(InvalidInput):
@@ -39,6 +55,30 @@ def validate_bio(bio: str) -> str:
     return text
 
 
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    """Every IANA zone name installed (read once; the list walks the tz database)."""
+    return frozenset(available_timezones()) | {"UTC"}
+
+
+def validate_timezone(name: str) -> str:
+    """Return `name` if it is a known IANA time zone, else raise."""
+    name = (name or "").strip()
+    if name not in _known_zones():
+        raise InvalidInput(_l("Choose a time zone from the list."), field="timezone")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(_l("Choose a time zone from the list."), field="timezone") from exc
+    return name
+
+
+def timezone_choices() -> list[str]:
+    """Return the common zones first, then every other IANA zone in order."""
+    rest = sorted(_known_zones() - set(COMMON_TIMEZONES))
+    return [*COMMON_TIMEZONES, *rest]
+
+
 def _editable(actor_id: int, user_id: int) -> User:
     """Return the user if `actor_id` may edit that profile (only its owner), else raise."""
     user = get_user(user_id)
@@ -47,13 +87,17 @@ def _editable(actor_id: int, user_id: int) -> User:
     return user
 
 
-def update_profile(actor_id: int, user_id: int, *, display_name: str, bio: str) -> User:
-    """Change a user's display name and bio; only the user may do it."""
+def update_profile(
+    actor_id: int, user_id: int, *, display_name: str, bio: str, timezone: str | None = None
+) -> User:
+    """Change a user's display name, bio and (optionally) time zone; only the user may."""
     user = _editable(actor_id, user_id)
     name = validate_display_name(display_name)
     text = validate_bio(bio)
+    zone = validate_timezone(timezone) if timezone is not None else user.timezone
     user.display_name = name
     user.bio = text
+    user.timezone = zone
     db.session.commit()
     return user
 

@@ -156,3 +156,42 @@ def test_bad_password_change_is_refused(client, app, mina, current, new, status,
     assert response.status_code == status
     assert message in response.get_data(as_text=True)
     assert user_row(app, "mina").check_password("correct horse")
+
+
+def test_time_zone_is_chosen_in_settings(client, app, mina):
+    page = client.get("/settings/profile").get_data(as_text=True)
+    assert '<option selected value="Asia/Seoul">' in page or 'value="Asia/Seoul" selected' in page
+    response = post(
+        client,
+        "/settings/profile",
+        {"display_name": "김민아", "bio": "", "timezone": "America/New_York"},
+    )
+    assert response.status_code == 303
+    assert user_row(app, "mina").timezone == "America/New_York"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "asia/seoul"])
+def test_unknown_time_zone_is_refused(client, app, mina, zone):
+    response = post(
+        client, "/settings/profile", {"display_name": "Changed", "bio": "", "timezone": zone}
+    )
+    assert response.status_code == 400
+    assert "Choose a time zone" in response.get_data(as_text=True)
+    user = user_row(app, "mina")
+    assert user.timezone == "Asia/Seoul" and user.display_name == "김민아"
+
+
+def test_follows_are_rate_limited_per_person(client, app, make_user, auth):
+    make_user("junho")
+    auth.signup("mina", "김민아")
+    from tests.support.web import csrf_token
+
+    token = csrf_token(client)
+    statuses = [
+        client.post(
+            f"/users/junho/{'follow' if n % 2 else 'unfollow'}", data={"csrf_token": token}
+        ).status_code
+        for n in range(62)
+    ]
+    assert statuses[:60] == [303] * 60
+    assert statuses[-1] == 429

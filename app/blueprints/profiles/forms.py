@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 
@@ -23,6 +23,11 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), Length(max=160)],
         description=_l("One line about you, up to 160 characters."),
         render_kw={"maxlength": 160, "rows": 2},
+    )
+    timezone = SelectField(
+        _l("Time zone"),
+        description=_l("Your streaks and daily activity follow this calendar."),
+        validate_choice=False,  # the service checks the zone and says why
     )
 
 

@@ -10,6 +10,7 @@ from app.blueprints.auth.session import sign_in
 from app.blueprints.profiles import bp
 from app.blueprints.profiles.charts import score_line, week_bars
 from app.blueprints.profiles.forms import AvatarForm, BioForm, PasswordForm, ProfileForm
+from app.extensions import limiter
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
 from app.services import avatars, profiles, social, stats
 from app.services.accounts import get_user_by_username
@@ -91,8 +92,18 @@ def following(username: str):
     )
 
 
+def _follow_limit_key() -> str:
+    """Rate-limit follows per person, not per network (a dorm shares one address)."""
+    return f"follow:{current_user.id}" if current_user.is_authenticated else "follow:anon"
+
+
+# One budget for follows and unfollows together, so toggling cannot double it.
+follow_limit = limiter.shared_limit("60 per minute", scope="follow", key_func=_follow_limit_key)
+
+
 @bp.post("/users/<username>/follow")
 @login_required
+@follow_limit
 def follow(username: str):
     """Follow this person (again is fine); htmx swaps the button, a form goes back."""
     user = get_user_or_404(username)
@@ -106,6 +117,7 @@ def follow(username: str):
 
 @bp.post("/users/<username>/unfollow")
 @login_required
+@follow_limit
 def unfollow(username: str):
     """Stop following this person (again is fine)."""
     user = get_user_or_404(username)
@@ -180,7 +192,7 @@ def _bio_form_error(user, form: BioForm, message: str):
 @login_required
 def settings():
     """Edit display name and bio; links to the picture and password settings."""
-    form = ProfileForm(obj=current_user)
+    form = _profile_form()
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -190,6 +202,7 @@ def settings():
                     current_user.id,
                     display_name=form.display_name.data,
                     bio=form.bio.data or "",
+                    timezone=form.timezone.data or current_user.timezone,
                 )
             except DomainError as error:
                 getattr(form, error.field or "display_name").errors.append(error.message)
@@ -202,12 +215,19 @@ def settings():
     return _settings_page(profile_form=form, status=status)
 
 
+def _profile_form() -> ProfileForm:
+    """The profile form, filled from the signed-in user, with every time zone to pick."""
+    form = ProfileForm(obj=current_user)
+    form.timezone.choices = [(zone, zone.replace("_", " ")) for zone in profiles.timezone_choices()]
+    return form
+
+
 def _settings_page(*, status: int = 200, **forms):
     """Render the settings page with fresh forms where none were given."""
     from app.services.oauth import linked_providers
     from app.services.oauth_providers import configured_providers
 
-    forms.setdefault("profile_form", ProfileForm(obj=current_user))
+    forms.setdefault("profile_form", _profile_form())
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("avatar_form", AvatarForm())
     return (
