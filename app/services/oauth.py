@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -130,8 +131,6 @@ def create_user_with(identity: Identity, username: str, display_name: str) -> Us
 
 def suggest_username(identity: Identity) -> str:
     """Propose a free username from the email or name the provider gave, else empty."""
-    import re
-
     seeds = []
     if identity.email:
         seeds.append(identity.email.split("@", 1)[0])

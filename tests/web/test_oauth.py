@@ -328,3 +328,14 @@ def test_link_callback_for_another_user_is_refused(client, app, kakao, make_user
     AuthActions(other).login("junho")
     assert back_to_encore(other, callback).status_code == 400
     assert count(app, OAuthAccount) == 0
+
+
+def test_provider_only_user_can_set_a_password_later(client, app, kakao):
+    back_to_encore(client, to_provider(client, "/auth/oauth/kakao"))
+    choose_username(client, "mina_k")
+    page = client.get("/settings/profile").get_data(as_text=True)
+    assert 'name="current_password"' not in page
+    response = post(client, "/settings/password", {"new_password": "battery staple"})
+    assert response.status_code == 303
+    AuthActions(client).logout()
+    assert AuthActions(client).login("mina_k", "battery staple").status_code == 303

@@ -195,3 +195,18 @@ def test_follows_are_rate_limited_per_person(client, app, make_user, auth):
     ]
     assert statuses[:60] == [303] * 60
     assert statuses[-1] == 429
+
+
+def test_the_profile_service_refuses_edits_by_anyone_else(app, make_user):
+    from app.services import profiles
+    from app.services.errors import Forbidden
+
+    mina = make_user("mina")
+    junho = make_user("junho")
+    with app.test_request_context():
+        with pytest.raises(Forbidden):
+            profiles.update_profile(junho, mina, display_name="Hacked", bio="hacked")
+        with pytest.raises(Forbidden):
+            profiles.update_bio(junho, mina, "hacked")
+    user = user_row(app, "mina")
+    assert user.display_name == "mina" and user.bio == ""
