@@ -121,6 +121,19 @@ def is_following(follower_id: int | None, followed_id: int) -> bool:
     )
 
 
+def following_among(follower_id: int | None, user_ids: list[int]) -> set[int]:
+    """Return which of `user_ids` the follower follows (empty for anonymous viewers)."""
+    if follower_id is None or not user_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Follow.followed_id).where(
+                Follow.follower_id == follower_id, Follow.followed_id.in_(user_ids)
+            )
+        )
+    )
+
+
 def follow_counts(user_id: int) -> tuple[int, int]:
     """Return (followers, following) for a user."""
     followers = db.session.scalar(

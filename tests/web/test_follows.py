@@ -113,3 +113,28 @@ def test_lists_of_unknown_people_are_404(client):
     assert client.get("/users/nobody/followers").status_code == 404
     assert client.get("/users/nobody/following").status_code == 404
     assert client.get("/users/nobody").status_code == 404
+
+
+def test_lists_and_search_carry_follow_buttons(client, app, mina_and_junho, make_user):
+    make_user("yuna", "윤유나")
+    post(client, "/users/junho/follow")
+    search = client.get("/people?q=u").get_data(as_text=True)
+    assert 'hx-post="/users/junho/unfollow"' in search
+    assert 'hx-post="/users/yuna/follow"' in search
+    assert 'name="from" value="list"' in search
+    assert 'hx-post="/users/mina/follow"' not in client.get("/people?q=mina").get_data(as_text=True)
+    response = post(client, "/users/yuna/follow", {"from": "list"}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert 'hx-post="/users/yuna/unfollow"' in html and "hx-swap-oob" not in html
+    response = post(
+        client,
+        "/users/yuna/unfollow",
+        {"from": "list"},
+        headers={"Referer": "http://localhost/people?q=u"},
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/people?q=u"
+    response = post(
+        client, "/users/yuna/follow", {"from": "list"}, headers={"Referer": "http://evil.test/x"}
+    )
+    assert response.headers["Location"] == "/users/yuna"
+    assert follows(app) == {("mina", "junho"), ("mina", "yuna")}

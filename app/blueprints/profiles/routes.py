@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import abort, current_app, flash, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.blueprints.auth.session import sign_in
+from app.blueprints.auth.session import safe_next, sign_in
 from app.blueprints.profiles import bp
 from app.blueprints.profiles.charts import score_line, week_bars
 from app.blueprints.profiles.forms import AvatarForm, BioForm, PasswordForm, ProfileForm
@@ -46,6 +48,28 @@ def _follow_context(user) -> dict:
     }
 
 
+def _followed_set(people: list) -> set[int]:
+    """Return which of `people` the viewer follows, for their buttons in a list."""
+    return social.following_among(_viewer_id(), [person.id for person in people])
+
+
+def _follow_answer(user):
+    """Answer a follow or unfollow: the button (and counts on a profile), or 303."""
+    in_list = request.form.get("from") == "list"
+    back = url_for("profiles.show", username=user.username)
+    if in_list and request.referrer:
+        # A list without scripts goes back to the same page of the list.
+        referrer = urlsplit(request.referrer)
+        if referrer.netloc == request.host:
+            back = safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+    return fragment_or_redirect(
+        "profiles/_follow_button.html" if in_list else "profiles/_follow_update.html",
+        back,
+        compact=in_list,
+        **_follow_context(user),
+    )
+
+
 @bp.get("/users/<username>")
 def show(username: str):
     """A person's profile: who they are, their numbers, charts and recent shows."""
@@ -68,11 +92,13 @@ def show(username: str):
 def followers(username: str):
     """The people who follow this person, a page at a time."""
     user = get_user_or_404(username)
+    people = social.followers(user.id, _page_arg())
     return page_or_fragment(
         "profiles/people_list.html",
         "profiles/_people_page.html",
         user=user,
-        people=social.followers(user.id, _page_arg()),
+        people=people,
+        followed_set=_followed_set(people.items),
         kind="followers",
         heading=_("Followers of %(name)s", name=user.display_name),
     )
@@ -82,11 +108,13 @@ def followers(username: str):
 def following(username: str):
     """The people this person follows, a page at a time."""
     user = get_user_or_404(username)
+    people = social.following(user.id, _page_arg())
     return page_or_fragment(
         "profiles/people_list.html",
         "profiles/_people_page.html",
         user=user,
-        people=social.following(user.id, _page_arg()),
+        people=people,
+        followed_set=_followed_set(people.items),
         kind="following",
         heading=_("%(name)s follows", name=user.display_name),
     )
@@ -108,11 +136,7 @@ def follow(username: str):
     """Follow this person (again is fine); htmx swaps the button, a form goes back."""
     user = get_user_or_404(username)
     social.follow(current_user.id, user.id)
-    return fragment_or_redirect(
-        "profiles/_follow_update.html",
-        url_for("profiles.show", username=user.username),
-        **_follow_context(user),
-    )
+    return _follow_answer(user)
 
 
 @bp.post("/users/<username>/unfollow")
@@ -122,11 +146,7 @@ def unfollow(username: str):
     """Stop following this person (again is fine)."""
     user = get_user_or_404(username)
     social.unfollow(current_user.id, user.id)
-    return fragment_or_redirect(
-        "profiles/_follow_update.html",
-        url_for("profiles.show", username=user.username),
-        **_follow_context(user),
-    )
+    return _follow_answer(user)
 
 
 def _own_profile_or_403(username: str):
@@ -305,9 +325,11 @@ def avatar(filename: str):
 def search():
     """Find people by username or display name."""
     query = request.args.get("q", "")
+    people = profiles.search_people(query, _page_arg())
     return page_or_fragment(
         "profiles/search.html",
         "profiles/_search_results.html",
         query=query,
-        people=profiles.search_people(query, _page_arg()),
+        people=people,
+        followed_set=_followed_set(people.items),
     )
