@@ -51,7 +51,7 @@ def validate_bio(bio: str) -> str:
     """Return the bio as one cleaned line of at most 160 characters, else raise."""
     text = " ".join(clean_text(bio).split())
     if len(text) > BIO_MAX:
-        raise InvalidInput(f"Bios are at most {BIO_MAX} characters.", field="bio")
+        raise InvalidInput(_l("Bios are at most %(max)d characters.", max=BIO_MAX), field="bio")
     return text
 
 

@@ -339,3 +339,23 @@ def test_provider_only_user_can_set_a_password_later(client, app, kakao):
     assert response.status_code == 303
     AuthActions(client).logout()
     assert AuthActions(client).login("mina_k", "battery staple").status_code == 303
+
+
+def test_unreachable_provider_is_503_and_starts_nothing():
+    from tests.support.services import free_port
+
+    gen = _app(
+        GOOGLE_CLIENT_ID=GOOGLE_ID,
+        GOOGLE_CLIENT_SECRET=GOOGLE_SECRET,
+        GOOGLE_METADATA_URL=f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration",
+    )
+    application = next(gen)
+    try:
+        client = application.test_client()
+        response = client.get("/auth/oauth/google")
+        assert response.status_code == 503
+        assert "Google is not answering" in response.get_data(as_text=True)
+        with client.session_transaction() as session:
+            assert not any(key.startswith(("_state_", "oauth_")) for key in session)
+    finally:
+        next(gen, None)

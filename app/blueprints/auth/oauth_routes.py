@@ -34,6 +34,13 @@ class SignInFailed(InvalidInput):
     default_message = _l("Signing in with that provider did not work. Please try again.")
 
 
+class ProviderUnavailable(DomainError):
+    """The provider could not be reached to start signing in."""
+
+    status = 503
+    default_message = _l("That provider is not answering right now. Please try again soon.")
+
+
 class ChooseUsernameForm(FlaskForm):
     """The first sign-in with a provider: pick how Encore names you."""
 
@@ -74,8 +81,9 @@ def _start(provider: str, *, link_user_id: int | None, next_url: str):
         return client.authorize_redirect(callback)
     except (RequestException, OAuthError, ValueError) as exc:
         log.warning("could not reach %s: %s", provider, exc)
-        raise SignInFailed(
-            _("%(name)s is not answering right now.", name=_label(provider))
+        session.pop(INTENT_KEY, None)
+        raise ProviderUnavailable(
+            _("%(name)s is not answering right now. Please try again soon.", name=_label(provider))
         ) from exc
 
 
