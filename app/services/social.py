@@ -8,7 +8,7 @@ from decimal import Decimal
 from math import ceil
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -208,7 +208,7 @@ def activity_feed(user_id: int, limit: int = 10) -> list[FeedItem]:
 
 
 def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
-    """Return lobby and live rooms: those with people `user_id` follows first, live first."""
+    """Return open rooms: live ones with people `user_id` follows first, then the others."""
     followed_member = aliased(RoomMember)
     has_followed = (
         select(func.count())
@@ -226,8 +226,11 @@ def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
         select(Room)
         .where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
         .order_by(
-            case((has_followed > 0, 0), else_=1),
+            # Live rooms with people I follow, then the other live rooms, then lobbies
+            # (those with people I follow first).
+            case((and_(has_followed > 0, Room.status == RoomStatus.LIVE), 0), else_=1),
             case((Room.status == RoomStatus.LIVE, 0), else_=1),
+            case((has_followed > 0, 0), else_=1),
             Room.created_at.desc(),
             Room.id.desc(),
         )

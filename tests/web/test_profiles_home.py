@@ -15,7 +15,7 @@ def test_visitors_get_the_landing_page(client):
     assert "From people you follow" not in html
 
 
-def test_rooms_with_people_i_follow_come_first(client, app, auth):
+def test_live_rooms_with_people_i_follow_come_first(client, app, auth):
     auth.signup("mina", "김민아")
     with app.app_context():
         junho = factories.user("junho", "박준호")
@@ -36,7 +36,7 @@ def test_rooms_with_people_i_follow_come_first(client, app, auth):
     html = client.get("/").get_data(as_text=True)
     order = [
         html.index(f'href="/rooms/{room_id}"')
-        for room_id in (followed_live, followed_lobby, other_live, other_lobby)
+        for room_id in (followed_live, other_live, followed_lobby, other_lobby)
     ]
     assert order == sorted(order)
     assert "Junho finished" not in html and "Junho cancelled" not in html
