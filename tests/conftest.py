@@ -99,8 +99,10 @@ def _wipe_redis(application) -> None:
     client = application.extensions.get("encore_redis")
     if client is None:
         return
-    for key in client.scan_iter(match=REDIS_PREFIX + "*", count=1000):
-        client.delete(key)
+    # The limits library puts its own "LIMITS:LIMITER/" in front of our prefix.
+    for pattern in (REDIS_PREFIX + "*", "LIMITS:LIMITER/" + REDIS_PREFIX + "*"):
+        for key in client.scan_iter(match=pattern, count=1000):
+            client.delete(key)
 
 
 @pytest.fixture
