@@ -22,6 +22,7 @@ PUBLIC_GET = {
     "auth.login",
     "auth.oauth_login",
     "auth.oauth_callback",
+    "auth.oauth_choose_username",  # the first-login step of a new social account
     "static",
     "rooms.index",
     "rooms.show",
