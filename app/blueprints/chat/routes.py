@@ -166,7 +166,8 @@ def new_group():
             )
         except DomainError as error:
             db.session.rollback()
-            getattr(form, error.field or "members").errors.append(error.message)
+            bad = getattr(form, error.field or "members", form.members)
+            bad.errors = [*bad.errors, error.message]
             status = error.status
         else:
             return see_other(url_for("chat.conversation", channel_id=channel.id))
