@@ -99,7 +99,7 @@ def test_subscribe_needs_present_membership(app):
 
 
 def test_inbox_tells_each_member_their_unread_counts(app):
-    mina, mina_id = person(app, "mina")
+    mina, _mina_id = person(app, "mina")
     junho, _ = person(app, "junho")
     direct = start_direct(mina, "junho")
     group = start_group(junho, "Crew", "mina")
