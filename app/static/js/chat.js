@@ -197,10 +197,18 @@
     var chat = chats[String(p.channel_id)];
     if (chat && typeof p.seq === "number" && typeof p.html === "string") chat.accept(p.seq, p.html);
   });
-  document.addEventListener("encore:connect", function () {
+  function catchUpAll() {
     Object.keys(chats).forEach(function (id) { chats[id].catchUp(); });
+  }
+  // The subscribe ack is not ours to see, so fetch once at connect and once more shortly
+  // after: a line committed between the first fetch and the join is caught by the second.
+  document.addEventListener("encore:connect", function () {
+    catchUpAll();
+    setTimeout(catchUpAll, 1500);
   });
   document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible") return;
+    catchUpAll();
     Object.keys(chats).forEach(function (id) { chats[id].scheduleRead(); });
   });
 
