@@ -190,3 +190,18 @@ def test_every_client_sees_lines_in_sequence_order(app):
         assert seen == expected
         sock.disconnect()
     assert history(people[1][0], url, after=1) == expected
+
+
+def test_a_leaver_open_socket_stops_hearing_the_conversation(app):
+    mina, _ = person(app, "mina")
+    junho, _ = person(app, "junho")
+    group = start_group(mina, "Crew", "junho")
+    sock = socket_for(app, junho)
+    assert sock.emit("subscribe", {"channel_id": group}, callback=True)["ok"]
+    say(mina, f"/chats/{group}/messages", "still here")
+    assert [p["seq"] for p in received(sock, "chat:message")] == [2]
+    post(junho, f"/chats/{group}/leave")
+    received(sock, "chat:message")  # the "left" line went out before the socket was removed
+    say(mina, f"/chats/{group}/messages", "after you left")
+    assert received(sock, "chat:message") == []
+    sock.disconnect()
