@@ -197,6 +197,20 @@
     var chat = chats[String(p.channel_id)];
     if (chat && typeof p.seq === "number" && typeof p.html === "string") chat.accept(p.seq, p.html);
   });
+  // Older lines are inserted above what the reader sees: keep the view where it was, so
+  // the next "earlier" link does not scroll into sight (and load) by itself.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (!target || !target.classList || !target.classList.contains("chat-older")) return;
+    var root = target.closest("[data-chat]");
+    var chat = root && chats[root.getAttribute("data-channel-id")];
+    if (!chat) return;
+    var fromEnd = chat.scroller.scrollHeight - chat.scroller.scrollTop;
+    setTimeout(function () {
+      chat.scroller.scrollTop = chat.scroller.scrollHeight - fromEnd;
+    }, 0);
+  });
+
   function catchUpAll() {
     Object.keys(chats).forEach(function (id) { chats[id].catchUp(); });
   }
