@@ -7,8 +7,10 @@ from datetime import datetime
 from flask import render_template
 from flask_babel import format_time
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.blueprints.chat import bp
+from app.extensions import db
 from app.models import Message
 from app.services import chat as chat_service
 
@@ -49,10 +51,15 @@ def room_panel(room) -> dict:
 
 
 def unread_total() -> int:
-    """Return the viewer's unread conversation lines (0 for visitors)."""
+    """Return the viewer's unread conversation lines (0 for visitors, or when the database
+    cannot say: the badge must never break a page, least of all an error page)."""
     if not current_user.is_authenticated:
         return 0
-    return chat_service.unread_total(current_user.id)
+    try:
+        return chat_service.unread_total(current_user.id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return 0
 
 
 @bp.app_context_processor
