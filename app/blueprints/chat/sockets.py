@@ -20,3 +20,14 @@ def evict_from_channel(user_id: int, channel_id: int) -> int:
         server.leave_room(sid, f"channel:{channel_id}", namespace="/")
         evicted += 1
     return evicted
+
+
+def evict_from_room_chat(user_id: int, room_id: int) -> int:
+    """Make this process's sockets of `user_id` stop hearing a room's chat (after leaving it)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Channel
+
+    channel_id = db.session.scalar(select(Channel.id).where(Channel.room_id == room_id))
+    return evict_from_channel(user_id, channel_id) if channel_id is not None else 0
