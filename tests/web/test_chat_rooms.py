@@ -56,11 +56,18 @@ def test_plain_form_post_returns_to_the_room_page_it_came_from(app):
         headers={"Referer": f"http://localhost/rooms/{room_id}"},
     )
     assert response.headers["Location"] == f"/rooms/{room_id}#chat"
+    response = post(
+        mina,
+        f"/rooms/{room_id}/messages",
+        {"body": "from another room", "client_id": client_id()},
+        headers={"Referer": f"http://localhost/rooms/{room_id}0"},
+    )
+    assert response.headers["Location"] == f"/rooms/{room_id}/messages#chat"
     # A foreign referrer never decides where we send people.
     response = post(
         mina,
         f"/rooms/{room_id}/messages",
-        {"body": "third", "client_id": client_id()},
+        {"body": "fourth", "client_id": client_id()},
         headers={"Referer": f"https://evil.example/rooms/{room_id}"},
     )
     assert response.headers["Location"] == f"/rooms/{room_id}/messages#chat"

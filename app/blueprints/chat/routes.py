@@ -85,7 +85,9 @@ def _posted(result: PostResult, back: str):
 def _room_back(room_id: int) -> str:
     """Where a plain-form room post returns: the room page it came from, else the chat page."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.path.startswith(f"/rooms/{room_id}") and referrer.netloc == request.host:
+    room_path = f"/rooms/{room_id}"
+    same_room = referrer.path == room_path or referrer.path.startswith(room_path + "/")
+    if same_room and referrer.netloc == request.host:
         return safe_next(referrer.path) + "#chat"
     return url_for("chat.room_messages", room_id=room_id) + "#chat"
 
