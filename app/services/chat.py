@@ -345,25 +345,27 @@ class LocalFlood:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._lines: dict[tuple[int, int], deque[float]] = {}
-        self._repeats: dict[tuple[int, int, str], float] = {}
+        self._lines: dict[tuple[int, int], deque[tuple[float, str]]] = {}
+        self._repeats: dict[tuple[int, int, str], tuple[float, str]] = {}
 
-    def hit(self, user_id: int, channel_id: int, digest: str, now: float) -> None:
-        """Record one line, or raise when it breaks a flood rule."""
+    def hit(self, user_id: int, channel_id: int, digest: str, client_id: str, now: float) -> None:
+        """Record one line, or raise when it breaks a flood rule (a retry is not a new line)."""
         with self._lock:
             lines = self._lines.setdefault((user_id, channel_id), deque())
-            while lines and lines[0] <= now - FLOOD_SECONDS:
+            while lines and lines[0][0] <= now - FLOOD_SECONDS:
                 lines.popleft()
+            if any(cid == client_id for _, cid in lines):
+                return
             if len(lines) >= FLOOD_LINES:
-                raise Flooding(retry_after=max(1, math.ceil(lines[0] + FLOOD_SECONDS - now)))
+                raise Flooding(retry_after=max(1, math.ceil(lines[0][0] + FLOOD_SECONDS - now)))
             repeat_key = (user_id, channel_id, digest)
-            until = self._repeats.get(repeat_key, 0.0)
-            if until > now:
+            until, owner = self._repeats.get(repeat_key, (0.0, ""))
+            if until > now and owner != client_id:
                 raise RepeatedLine(retry_after=max(1, math.ceil(until - now)))
             if len(self._repeats) > 10_000:
-                self._repeats = {k: v for k, v in self._repeats.items() if v > now}
-            self._repeats[repeat_key] = now + REPEAT_SECONDS
-            lines.append(now)
+                self._repeats = {k: v for k, v in self._repeats.items() if v[0] > now}
+            self._repeats[repeat_key] = (now + REPEAT_SECONDS, client_id)
+            lines.append((now, client_id))
 
 
 def _local_flood() -> LocalFlood:
@@ -371,38 +373,47 @@ def _local_flood() -> LocalFlood:
     return current_app.extensions.setdefault("chat_local_flood", LocalFlood())
 
 
-def _redis_flood(client: redis.Redis, user_id: int, channel_id: int, digest: str) -> None:
-    """Record one line in Redis (shared by every process), or raise on a flood rule."""
+def _redis_flood(
+    client: redis.Redis, user_id: int, channel_id: int, digest: str, client_id: str
+) -> None:
+    """Record one line in Redis (shared by every process), or raise on a flood rule.
+
+    Lines are counted by client id, so a retried post (same id) is never a new line.
+    """
     now = time.time()
     lines_key = redis_key("chat", "flood", channel_id, user_id)
     pipe = client.pipeline()
     pipe.zremrangebyscore(lines_key, 0, now - FLOOD_SECONDS)
+    pipe.zscore(lines_key, client_id)
     pipe.zrange(lines_key, 0, 0, withscores=True)
     pipe.zcard(lines_key)
-    _, oldest, count = pipe.execute()
+    _, seen, oldest, count = pipe.execute()
+    if seen is not None:
+        return
     if count >= FLOOD_LINES:
         first = oldest[0][1] if oldest else now
         raise Flooding(retry_after=max(1, math.ceil(first + FLOOD_SECONDS - now)))
     repeat_key = redis_key("chat", "repeat", channel_id, user_id, digest)
-    if not client.set(repeat_key, "1", nx=True, ex=REPEAT_SECONDS):
+    claimed = client.set(repeat_key, client_id, nx=True, ex=REPEAT_SECONDS)
+    if not claimed and client.get(repeat_key) != client_id:
         raise RepeatedLine(retry_after=max(1, int(client.ttl(repeat_key) or 1)))
     pipe = client.pipeline()
-    pipe.zadd(lines_key, {f"{now:.6f}:{secrets.token_hex(4)}": now})
+    pipe.zadd(lines_key, {client_id: now})
     pipe.expire(lines_key, FLOOD_SECONDS + 1)
     pipe.execute()
 
 
-def check_flood(user_id: int, channel_id: int, body: str) -> None:
+def check_flood(user_id: int, channel_id: int, body: str, client_id: str) -> None:
     """Refuse a line past 5 per 10 s per channel, or the same line twice within 30 s."""
     digest = hashlib.sha256(body.casefold().encode()).hexdigest()[:20]
     client = redis_client()
     if client is not None:
         try:
-            _redis_flood(client, user_id, channel_id, digest)
+            _redis_flood(client, user_id, channel_id, digest, client_id)
             return
         except redis.RedisError:
             log.warning("flood check fell back to this process: Redis is unavailable")
-    _local_flood().hit(user_id, channel_id, digest, time.monotonic())
+    _local_flood().hit(user_id, channel_id, digest, client_id, time.monotonic())
 
 
 def persist(
@@ -489,7 +500,7 @@ def _post(user_id: int, channel_id: int, text: str, client_id: str) -> PostResul
     if retried is not None:
         return PostResult(retried, created=False)
     with post_gate().admit():
-        check_flood(user_id, channel_id, text)
+        check_flood(user_id, channel_id, text, client_id)
         begin_write()
         try:
             message = persist(channel_id, user_id, text, client_id=client_id)
