@@ -244,3 +244,23 @@ def test_nav_badge_is_empty_for_visitors_and_present_for_members(app, client):
     mina, _ = person(app, "mina")
     page = mina.get("/").get_data(as_text=True)
     assert 'id="nav-chat-badge"' in page and "hidden" in page.split('id="nav-chat-badge"')[1][:300]
+
+
+def test_no_js_paging_and_group_prefill(app):
+    from app.database import begin_write
+    from app.services import chat
+
+    mina, mina_id = person(app, "mina")
+    person(app, "junho")
+    assert 'value="junho"' in mina.get("/chats/new?with=junho").get_data(as_text=True)
+    group = start_group(mina, "Crew", "junho")
+    with app.app_context():
+        begin_write()
+        for n in range(60):
+            chat.persist(group, mina_id, f"line {n}")
+        db.session.commit()
+    page = mina.get(f"/chats/{group}").get_data(as_text=True)
+    assert f'href="/chats/{group}?before=12#chat"' in page
+    older = mina.get(f"/chats/{group}?before=12").get_data(as_text=True)
+    assert "line 0<" in older and "line 11<" not in older.split("line 9<")[0]
+    assert "Back to the latest messages" in older
