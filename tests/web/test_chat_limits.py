@@ -152,3 +152,23 @@ def test_post_gate_admits_up_to_its_limit_under_real_concurrency():
     assert gate.in_flight == 0 and gate.shed == 1
     with gate.admit():
         assert gate.in_flight == 1
+
+
+def test_a_lost_publish_makes_the_server_shed_for_a_moment(app, room):
+    import logging
+
+    from app.services import chat
+
+    mina, url = room
+    try:
+        # What python-socketio's Redis publisher logs when it drops a publish.
+        logging.getLogger("socketio.server").error("Cannot publish to redis... giving up")
+        assert chat.publish_in_trouble()
+        response = say(mina, url, "while the queue is broken")
+        assert response.status_code == 429 and "Chat is very busy" in response.get_data(
+            as_text=True
+        )
+        assert message_count(app) == 0
+    finally:
+        chat._PublishWatch.last_failure = 0.0
+    assert say(mina, url, "and back").status_code == 201
