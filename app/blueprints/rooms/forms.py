@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.services.rooms import CAPACITY_MAX, CAPACITY_MIN, DESCRIPTION_MAX, TITLE_MAX
@@ -30,8 +37,8 @@ class RoomForm(FlaskForm):
     mode = RadioField(
         _l("Mode"),
         choices=[
-            ("ranked", _l("Ranked — averages count on the leaderboard")),
-            ("casual", _l("Casual — just for fun, nothing is ranked")),
+            SelectChoice("ranked", _l("Ranked — averages count on the leaderboard")),
+            SelectChoice("casual", _l("Casual — just for fun, nothing is ranked")),
         ],
         default="ranked",
         validators=[InputRequired()],
@@ -50,5 +57,5 @@ class RoomForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.category.choices = [
-            (code, _l(label)) for code, label in current_app.config["ROOM_CATEGORIES"]
+            SelectChoice(code, _l(label)) for code, label in current_app.config["ROOM_CATEGORIES"]
         ]
