@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Performance, Room, RoomMember, Score
 from tests.support.web import AuthActions, post
 
 
@@ -35,6 +38,47 @@ class ShowPerson:
         response = post(self.client, "/rooms/", data)
         assert response.status_code == 303, response.get_data(as_text=True)[:800]
         return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def read_room_state(app, room_id: int) -> dict:
+    """Read a room, its members and performances straight from the database."""
+    with app.app_context():
+        room = db.session.get(Room, room_id)
+        performances = db.session.scalars(
+            select(Performance).where(Performance.room_id == room_id).order_by(Performance.turn)
+        ).all()
+        members = db.session.scalars(
+            select(RoomMember).where(RoomMember.room_id == room_id).order_by(RoomMember.id)
+        ).all()
+        scores = db.session.scalars(
+            select(Score).join(Performance).where(Performance.room_id == room_id)
+        ).all()
+        return {
+            "status": room.status,
+            "version": room.version,
+            "host_id": room.host_id,
+            "seats_taken": room.seats_taken,
+            "current": room.current_performance_id,
+            "performances": [
+                (
+                    p.performer_id,
+                    p.turn,
+                    p.phase,
+                    p.average,
+                    p.counts_toward_ranking,
+                    p.next_performer_id,
+                )
+                for p in performances
+            ],
+            "members": [(m.user_id, m.left_at is None, m.has_performed) for m in members],
+            "scores": sorted((s.performance_id, s.scorer_id, s.value) for s in scores),
+        }
+
+
+@pytest.fixture
+def room_state(app):
+    """Read a room's whole state from the database: room_state(room_id) → dict."""
+    return lambda room_id: read_room_state(app, room_id)
 
 
 @pytest.fixture

@@ -4,52 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
-
-from app.extensions import db
-from app.models import Performance, Phase, Room, RoomMember, RoomStatus, Score
+from app.models import Phase, RoomStatus
 
 
-def room_state(app, room_id: int) -> dict:
-    """Read a room, its members and performances straight from the database."""
-    with app.app_context():
-        room = db.session.get(Room, room_id)
-        performances = db.session.scalars(
-            select(Performance).where(Performance.room_id == room_id).order_by(Performance.turn)
-        ).all()
-        members = db.session.scalars(
-            select(RoomMember).where(RoomMember.room_id == room_id).order_by(RoomMember.id)
-        ).all()
-        scores = db.session.scalars(
-            select(Score).join(Performance).where(Performance.room_id == room_id)
-        ).all()
-        return {
-            "status": room.status,
-            "version": room.version,
-            "host_id": room.host_id,
-            "seats_taken": room.seats_taken,
-            "current": room.current_performance_id,
-            "performances": [
-                (
-                    p.performer_id,
-                    p.turn,
-                    p.phase,
-                    p.average,
-                    p.counts_toward_ranking,
-                    p.next_performer_id,
-                )
-                for p in performances
-            ],
-            "members": [(m.user_id, m.left_at is None, m.has_performed) for m in members],
-            "scores": sorted((s.performance_id, s.scorer_id, s.value) for s in scores),
-        }
-
-
-def test_a_whole_ranked_show_plays_to_the_podium(app, show_room):
+def test_a_whole_ranked_show_plays_to_the_podium(app, show_room, room_state):
     room_id, (mina, junho, seoyeon, dohyun) = show_room("mina", "junho", "seoyeon", "dohyun")
 
     assert mina.act(room_id, "start").status_code == 303
-    state = room_state(app, room_id)
+    state = room_state(room_id)
     assert state["status"] == RoomStatus.LIVE
     assert state["performances"] == [(mina.id, 1, Phase.ON_AIR, None, False, None)]
 
@@ -60,7 +22,7 @@ def test_a_whole_ranked_show_plays_to_the_podium(app, show_room):
     for person, value in ((junho, 7), (seoyeon, 8), (dohyun, 8)):
         assert person.act(room_id, "score", {"value": str(value)}).status_code == 303
 
-    state = room_state(app, room_id)
+    state = room_state(room_id)
     first, second = state["performances"]
     assert first == (mina.id, 1, Phase.CLOSED, Decimal("7.67"), True, junho.id)
     assert second == (junho.id, 2, Phase.ON_AIR, None, False, None)
@@ -70,12 +32,12 @@ def test_a_whole_ranked_show_plays_to_the_podium(app, show_room):
     for person, value in ((mina, 10), (seoyeon, 9)):
         assert person.act(room_id, "score", {"value": str(value)}).status_code == 303
     assert mina.act(room_id, "close-scoring").status_code == 303
-    state = room_state(app, room_id)
+    state = room_state(room_id)
     assert state["performances"][1][:4] == (junho.id, 2, Phase.CLOSED, Decimal("9.50"))
     assert state["status"] == RoomStatus.LIVE
 
     assert mina.act(room_id, "nominate", {"user_id": seoyeon.id}).status_code == 303
-    assert room_state(app, room_id)["performances"][2][:3] == (seoyeon.id, 3, Phase.ON_AIR)
+    assert room_state(room_id)["performances"][2][:3] == (seoyeon.id, 3, Phase.ON_AIR)
     assert seoyeon.act(room_id, "nominate", {"user_id": dohyun.id}).status_code == 303
     assert mina.act(room_id, "end-turn").status_code == 303
     for person in (mina, junho, dohyun):
@@ -84,7 +46,7 @@ def test_a_whole_ranked_show_plays_to_the_podium(app, show_room):
     for person in (mina, junho, seoyeon):
         assert person.act(room_id, "score", {"value": "10"}).status_code == 303
 
-    state = room_state(app, room_id)
+    state = room_state(room_id)
     assert state["status"] == RoomStatus.FINISHED
     assert [p[3] for p in state["performances"]] == [
         Decimal("7.67"),
