@@ -142,14 +142,6 @@ def membership(room_id: int, user_id: int) -> RoomMember | None:
     )
 
 
-def is_present_member(room_id: int, user_id: int | None) -> bool:
-    """Tell whether `user_id` holds a seat in the room right now."""
-    if user_id is None:
-        return False
-    member = membership(room_id, user_id)
-    return member is not None and member.left_at is None
-
-
 def can_watch(user_id: int, room_id: int) -> bool:
     """Tell whether `user_id` holds (or held, once the show started) a seat in the room."""
     return (
@@ -360,19 +352,3 @@ def live_and_open_rooms(viewer_id: int | None, limit: int) -> list[Room]:
         select(Room).where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
     ).order_by(live_first, Room.created_at.desc(), Room.id.desc())
     return list(db.session.scalars(query.limit(max(0, limit))).unique())
-
-
-def rooms_of_user(user_id: int) -> list[Room]:
-    """Return the lobby and live rooms where `user_id` holds a seat."""
-    return list(
-        db.session.scalars(
-            select(Room)
-            .join(RoomMember, RoomMember.room_id == Room.id)
-            .where(
-                RoomMember.user_id == user_id,
-                RoomMember.left_at.is_(None),
-                Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)),
-            )
-            .order_by(Room.created_at.desc())
-        )
-    )

@@ -471,13 +471,6 @@ def react(room_id: int, actor_id: int, kind: str) -> dict[str, int]:
 # --- reading -----------------------------------------------------------------------------
 
 
-def reaction_counts(performance: Performance | None) -> dict[str, int]:
-    """Return a performance's reaction totals in the event's shape."""
-    if performance is None:
-        return {"clap": 0, "mirror_ball": 0}
-    return {"clap": performance.claps, "mirror_ball": performance.mirror_balls}
-
-
 def results(room_id: int) -> list[ResultRow]:
     """Return the closed performances, best average first; ties share a rank."""
     performances = list(
