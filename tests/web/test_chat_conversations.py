@@ -264,3 +264,18 @@ def test_no_js_paging_and_group_prefill(app):
     older = mina.get(f"/chats/{group}?before=12").get_data(as_text=True)
     assert "line 0<" in older and "line 11<" not in older.split("line 9<")[0]
     assert "Back to the latest messages" in older
+
+
+def test_profile_message_button_opens_the_direct_conversation(app):
+    from tests.web.chat_helpers import person
+
+    mina, _ = person(app, "mina", "김민아")
+    person(app, "junho", "박준호")
+    page = mina.get("/users/junho").get_data(as_text=True)
+    assert 'action="/users/junho/message"' in page
+    response = post(mina, "/users/junho/message")
+    assert response.status_code == 303
+    assert mina.get(response.headers["Location"]).status_code == 200
+    again = post(mina, "/users/junho/message")
+    assert again.headers["Location"] == response.headers["Location"]
+    assert 'action="/users/mina/message"' not in mina.get("/users/mina").get_data(as_text=True)
