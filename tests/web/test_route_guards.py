@@ -26,6 +26,7 @@ PUBLIC_GET = {
     "static",
     "rooms.index",
     "rooms.show",
+    "rooms.stage",  # the room page's live region, public like the page
     "profiles.show",
     "profiles.followers",
     "profiles.following",
