@@ -92,11 +92,21 @@ class RankEntry:
 
 
 @dataclass(frozen=True)
+class BoardUser:
+    """What a board shows of a person."""
+
+    id: int
+    username: str
+    display_name: str
+    avatar_filename: str | None
+
+
+@dataclass(frozen=True)
 class BoardRow:
     """A rank entry with the display data of its user."""
 
     entry: RankEntry
-    user: User | None
+    user: BoardUser | None
 
 
 @dataclass
@@ -599,11 +609,16 @@ def _read(board: Board, start: int, stop: int, viewer_id: int | None) -> tuple[_
         raise CacheUnavailable(str(error)) from error
 
 
-def _users(ids: list[int]) -> dict[int, User]:
+def _users(ids: list[int]) -> dict[int, BoardUser]:
     """Load the display data of a page of users with one query."""
     if not ids:
         return {}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    rows = db.session.execute(
+        select(User.id, User.username, User.display_name, User.avatar_filename).where(
+            User.id.in_(ids)
+        )
+    )
+    return {row.id: BoardUser(*row) for row in rows}
 
 
 def page(
