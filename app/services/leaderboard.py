@@ -653,8 +653,10 @@ def page(
         source=source,
         # The snapshot's own week, so a board made before Monday's refresh says so.
         week_start=_week_start(read.week, now),
-        # A new week starts every board afresh; last week's places say nothing about it.
-        show_changes=board.period == "all" or read.week == read.previous_week,
+        # Without a previous snapshot every row would say NEW; and a new week starts every
+        # weekly board afresh, so last week's places say nothing about it.
+        show_changes=read.previous_week is not None
+        and (board.period == "all" or read.week == read.previous_week),
     )
 
 
