@@ -609,6 +609,20 @@ def _read(board: Board, start: int, stop: int, viewer_id: int | None) -> tuple[_
         raise CacheUnavailable(str(error)) from error
 
 
+def _request_refresh() -> None:
+    """Queue one refresh for a worker when Redis holds no snapshot (a fresh deployment).
+
+    A short-lived marker key makes sure a burst of page views queues it once.
+    """
+    client = redis_client()
+    try:
+        if client is None or not client.set(redis_key("lb", "kick"), "1", nx=True, ex=300):
+            return
+        current_app.extensions["celery"].send_task("app.tasks.leaderboard.refresh_leaderboards")
+    except Exception:  # the page still renders from the database
+        log.exception("could not queue a leaderboard refresh")
+
+
 def _users(ids: list[int]) -> dict[int, BoardUser]:
     """Load the display data of a page of users with one query."""
     if not ids:
@@ -637,6 +651,7 @@ def page(
     try:
         read, source = _read(board, start, start + size - 1, viewer_id)
         if read.updated_at is None and source == "cache":
+            _request_refresh()
             raise CacheUnavailable("no snapshot yet")
     except CacheUnavailable as why:
         return _degraded_page(board, page_number, size, now, str(why))
