@@ -377,6 +377,7 @@ def run(args: argparse.Namespace) -> dict:
     with closing(admin(args.database_url)) as conn, conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     result: dict = {"config": vars(args) | {"database": name, "redis": redis_url}}
+    result["machine"] = {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}
     try:
         from flask_migrate import upgrade
 
@@ -385,6 +386,7 @@ def run(args: argparse.Namespace) -> dict:
 
         app = create_app()
         app.config["RATELIMIT_ENABLED"] = False
+        result["config"]["batch_size"] = app.config["LEADERBOARD_BATCH_SIZE"]
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
         result["seed"] = seed(db_url, args.users, args.performances, args.weeks, rng)
@@ -407,12 +409,16 @@ def run(args: argparse.Namespace) -> dict:
                 "seconds": round(seconds, 2),
                 "boards": outcome.boards,
                 "members_all_time": outcome.members,
+                "phases_s": outcome.as_dict()["phases"],
             }
             if own_server:
                 log = slowlog(client_redis, prefix)
                 entry["redis_commands"] = len(log)
                 entry["longest_redis_command_ms"] = round(log[0]["us"] / 1000, 3) if log else 0
                 entry["slowest_commands"] = log[:5]
+                zadds = [e["us"] / 1000 for e in log if e["command"].upper().startswith("ZADD")]
+                if zadds:
+                    entry["zadd_ms"] = percentiles(zadds)
                 entry["zadd_batches"] = sum(
                     1 for e in log if e["command"].upper().startswith("ZADD")
                 )
@@ -507,6 +513,13 @@ def summary(result: dict) -> str:
             f"(target < 20 ms) over {last['redis_commands']} commands, "
             f"{last['zadd_batches']} ZADD batches"
         )
+    if "zadd_ms" in last:
+        zadd = last["zadd_ms"]
+        lines.append(
+            f"ZADD batch ({result['config']['batch_size']} members): p50 {zadd['p50_ms']} ms, "
+            f"p95 {zadd['p95_ms']} ms, max {zadd['max_ms']} ms"
+        )
+    lines.append("refresh phases (s): " + json.dumps(last.get("phases_s", {})))
     lines.append(
         f"page (cache): p50 {cached['p50_ms']} ms, p95 {cached['p95_ms']} ms "
         f"(target < 10 ms), p99 {cached['p99_ms']} ms over {cached['n']} views"
