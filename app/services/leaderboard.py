@@ -699,13 +699,13 @@ def _degraded_page(board: Board, page_number: int, size: int, now: datetime, why
     notice = NOTICE_PREPARING if why == "no snapshot yet" else NOTICE_DEGRADED
     try:
         entries = _database_entries(board, (page_number - 1) * size, size + 1, now)
+        users = _users([e.user_id for e in entries[:size]])
     except Exception:  # a slow or failing database still gets a page, not a 500
         log.exception("degraded leaderboard query failed")
         db.session.rollback()
-        entries, notice = [], NOTICE_UNAVAILABLE
+        entries, users, notice = [], {}, NOTICE_UNAVAILABLE
     has_next = len(entries) > size
     entries = entries[:size]
-    users = _users([e.user_id for e in entries]) if notice != NOTICE_UNAVAILABLE else {}
     return BoardPage(
         board=board,
         page=page_number,
