@@ -18,6 +18,7 @@ from app.database import utcnow
 from app.demo.people import DEMO_PASSWORD, DEMO_PEOPLE
 from app.extensions import db
 from app.models import Performance, Phase, Room, RoomMember, RoomMode, RoomStatus, Score, User
+from app.services import leaderboard
 
 CROWD_SIZE = 96
 WEEKS = 6
@@ -70,13 +71,18 @@ def seed() -> str:
     categories = [key for key, _label in current_app.config["ROOM_CATEGORIES"]]
 
     now = utcnow()
+    # This week's shows fall inside the current ISO week (Korea time), so "This week" has
+    # a board as soon as the week is a few hours old.
+    week_start, _end = leaderboard.week_window(now)
+    this_week_days = max(0.05, (now - week_start).total_seconds() / 86400 - 0.1)
     rooms = performances = scores = 0
     for week in range(WEEKS):
         for show in range(SHOWS_PER_WEEK):
             ranked = show % 5 != 4
-            started = now - timedelta(
-                days=7 * week + rng.uniform(0.05 if week == 0 else 0, 6.5), minutes=90
+            back = (
+                rng.uniform(0.05, this_week_days) if week == 0 else 7 * week + rng.uniform(0, 6.5)
             )
+            started = now - timedelta(days=back, minutes=90)
             cast = rng.sample(performers, rng.randint(4, 9))
             room = Room(
                 title=f"{MARKER_TITLE} {WEEKS - week}.{show + 1}",
