@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sql-requests", type=int, default=10, help="SQL-aggregated views")
     parser.add_argument("--refreshes", type=int, default=2, help="refresh runs to time")
     parser.add_argument("--weeks", type=int, default=26, help="weeks the history spans")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="override LEADERBOARD_BATCH_SIZE (2000)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--seed", type=int, default=7, help="random seed")
     return parser.parse_args(argv)
@@ -386,6 +389,8 @@ def run(args: argparse.Namespace) -> dict:
 
         app = create_app()
         app.config["RATELIMIT_ENABLED"] = False
+        if args.batch_size:
+            app.config["LEADERBOARD_BATCH_SIZE"] = args.batch_size
         result["config"]["batch_size"] = app.config["LEADERBOARD_BATCH_SIZE"]
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
