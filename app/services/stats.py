@@ -147,20 +147,15 @@ def cumulative_score(user_id: int) -> Decimal:
 
 
 def rank_of(user_id: int) -> int | None:
-    """Return the user's place by cumulative score (ties share a place), or None if unranked."""
-    mine = cumulative_score(user_id)
-    if mine <= 0:
-        return None
-    totals = (
-        select(func.sum(Performance.average).label("total"))
-        .where(Performance.counts_toward_ranking.is_(True))
-        .group_by(Performance.performer_id)
-        .subquery()
-    )
-    higher = db.session.scalar(
-        select(func.count()).select_from(totals).where(totals.c.total > mine)
-    )
-    return int(higher or 0) + 1
+    """Return the user's place on the all-time leaderboard snapshot, or None if unranked.
+
+    Profiles read the same hourly snapshot as /leaderboard, so the two always agree and a
+    profile view never aggregates every performer's scores.
+    """
+    from app.services import leaderboard
+
+    entry = leaderboard.rank_of(user_id)
+    return entry.rank if entry is not None else None
 
 
 def room_counts(user_id: int) -> tuple[int, int]:

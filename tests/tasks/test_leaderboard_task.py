@@ -22,7 +22,6 @@ pytestmark = [
     pytest.mark.celery,
     pytest.mark.redis,
     # Celery's Redis result backend still stores results with redis-py's deprecated SETEX.
-    pytest.mark.filterwarnings("ignore:Call to deprecated setex:DeprecationWarning"),
 ]
 
 TASK = "app.tasks.leaderboard.refresh_leaderboards"

@@ -118,6 +118,9 @@ def test_cumulative_score_and_rank(app):
         factories.finished_performance(casual, c, {judge: 10})  # never counted
         factories.finished_performance(casual, a, {judge: 10})
         assert stats.cumulative_score(a) == Decimal("8.50")
+        from app.services import leaderboard
+
+        leaderboard.refresh()
         assert stats.rank_of(b) == 1
         assert stats.rank_of(a) == 2
         assert stats.rank_of(c) is None

@@ -40,11 +40,20 @@ def test_profile_shows_identity_counts_and_empty_charts(client, make_user):
 def test_profile_with_one_score(client, app, make_user):
     make_user("mina")
     _shows(app, "mina", [8])
+    _refresh_leaderboard(app)
     html = client.get("/users/mina").get_data(as_text=True)
     assert html.count('class="chart-dot"') == 1
     assert 'class="chart-path"' not in html  # one point draws no line
     assert "<td>8.00</td>" in html
     assert "<dd>8.00</dd>" in html and "<dd>#1</dd>" in html
+
+
+def _refresh_leaderboard(app) -> None:
+    """Run the hourly refresh, whose snapshot the profile's rank reads."""
+    from app.services import leaderboard
+
+    with app.app_context():
+        leaderboard.refresh()
 
 
 def test_profile_with_many_scores_ranks_and_links_rooms(client, app, make_user):
@@ -53,6 +62,7 @@ def test_profile_with_many_scores_ranks_and_links_rooms(client, app, make_user):
     _shows(app, "mina", [6, 7, 8, 9, 10, 5, 7, 8, 9, 10, 6, 7])
     _shows(app, "junho", [10] * 12)
     _shows(app, "mina", [10], mode="casual")  # shown, never counted
+    _refresh_leaderboard(app)
     html = client.get("/users/mina").get_data(as_text=True)
     assert html.count('class="chart-dot"') == 12
     path = re.search(r'class="chart-path" d="([^"]+)"', html).group(1)
