@@ -150,6 +150,7 @@ class Stage:
     has_scored: bool
     nominees: list[User]
     results: list[ResultRow]
+    last_closed: Performance | None  # the most recent turn whose scoring closed
     can_join: bool
     can_leave: bool
     can_start: bool
@@ -526,14 +527,15 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
             .options(joinedload(Performance.performer), joinedload(Performance.next_performer))
             .where(Performance.id == room.current_performance_id)
         )
-    averages: dict[int, Decimal | None] = {
-        p.performer_id: p.average
-        for p in db.session.scalars(
-            select(Performance).where(
-                Performance.room_id == room.id, Performance.phase == Phase.CLOSED
-            )
+    closed = list(
+        db.session.scalars(
+            select(Performance)
+            .options(joinedload(Performance.performer))
+            .where(Performance.room_id == room.id, Performance.phase == Phase.CLOSED)
+            .order_by(Performance.turn)
         )
-    }
+    )
+    averages: dict[int, Decimal | None] = {p.performer_id: p.average for p in closed}
     scorer_ids: set[int] = set()
     if performance is not None and performance.phase == Phase.SCORING:
         scorer_ids = set(
@@ -577,6 +579,7 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
         has_scored=has_scored,
         nominees=nominees,
         results=results(room.id) if room.status == RoomStatus.FINISHED else [],
+        last_closed=closed[-1] if closed else None,
         can_join=(
             viewer_id is not None
             and not is_member

@@ -75,3 +75,16 @@ def test_real_server_refuses_anonymous_and_accepts_a_session(live_server):
     )
     assert sock.connected
     sock.disconnect()
+
+
+def test_logout_tells_the_sessions_sockets_only_after_responding(app, client, auth, make_user):
+    make_user("mina")
+    auth.login("mina")
+    sock = socketio.test_client(app, flask_test_client=client)
+    sock.get_received()
+    response = auth.logout()
+    assert response.status_code == 303
+    assert [p for p in sock.get_received() if p["name"] == "notice"] == []
+    response.close()  # what a WSGI server does once the response is sent
+    notices = [p["args"][0] for p in sock.get_received() if p["name"] == "notice"]
+    assert notices == [{"kind": "signed_out", "message": ""}]

@@ -6,7 +6,7 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, request, session, url_for
+from flask import after_this_request, current_app, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 
 from app.extensions import db
@@ -64,9 +64,22 @@ def sign_in(user: User, *, remember: bool = False) -> None:
 
 
 def sign_out() -> None:
-    """End this session and tell its open sockets to close."""
+    """End this session and, once the browser has the response, tell its open sockets."""
     sid = session.get("sid")
     logout_user()
     session.clear()
-    if sid:
-        emit_now(NOTICE, {"kind": "signed_out", "message": ""}, f"session:{sid}")
+    if not sid:
+        return
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def _notify_after_sending(response):
+        # The cleared cookie travels in this response. Telling the tabs earlier lets one
+        # navigate away first, the browser never stores the cleared cookie, and the person
+        # stays signed in.
+        def notify() -> None:
+            with app.app_context():
+                emit_now(NOTICE, {"kind": "signed_out", "message": ""}, f"session:{sid}")
+
+        response.call_on_close(notify)
+        return response

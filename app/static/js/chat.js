@@ -154,7 +154,11 @@
         credentials: "same-origin",
         headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
         body: "seq=" + encodeURIComponent(seq)
-      }).then(function (response) { if (response.ok) self.lastRead = Math.max(self.lastRead, seq); });
+      }).then(function (response) {
+        if (response.ok) self.lastRead = Math.max(self.lastRead, seq);
+      }).catch(function () {
+        // Offline: the mark stays behind and is sent again after the next line or reconnect.
+      });
     }, 600);
   };
 
