@@ -132,3 +132,26 @@ def make_user(app):
             return user.id
 
     return _make
+
+
+@pytest.fixture
+def live_server(database, tmp_path):
+    """A real `python wsgi.py` process on a free port, sharing this run's database.
+
+    It uses Redis when the run does (TEST_REDIS_URL) and the async mode of
+    ENCORE_ASYNC_MODE (eventlet unless set), so the realtime tests run under each.
+    """
+    from tests.support.live_server import LiveServer
+
+    server = LiveServer(
+        database.url,
+        redis_url=os.environ.get("TEST_REDIS_URL_RESOLVED"),
+        prefix=REDIS_PREFIX,
+        instance_path=str(tmp_path / "instance"),
+    ).start()
+    yield server
+    server.stop()
+    application = make_app()
+    with application.app_context():
+        _wipe_tables()
+    _wipe_redis(application)

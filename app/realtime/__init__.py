@@ -36,6 +36,11 @@ def init_realtime(app: Flask) -> None:
         # Celery processes only publish; they never hold client connections.
         from socketio import RedisManager
 
+        if queue is None:
+            # Embedded mode runs no workers; a worker without Redis has nobody to tell.
+            app.extensions["encore_emit"] = lambda event, data, to: None
+            return
+
         manager = RedisManager(queue, channel=channel, write_only=True, redis_options=redis_options)
 
         def emit(event: str, data: dict, to: str) -> None:
@@ -43,6 +48,10 @@ def init_realtime(app: Flask) -> None:
 
         app.extensions["encore_emit"] = emit
         return
+
+    # Handlers must be declared before the first init_app, which copies them onto each
+    # server it creates (tests build many apps in one process).
+    from app.realtime import handlers  # noqa: F401
 
     socketio.init_app(
         app,
@@ -57,5 +66,3 @@ def init_realtime(app: Flask) -> None:
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
     app.extensions["encore_emit"] = lambda event, data, to: socketio.emit(event, data, to=to)
-
-    from app.realtime import handlers  # noqa: F401  (registers the handlers)
