@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from bench.harness import (
     CLK_TCK,
+    GC_CHOICES,
     BenchEnv,
     HttpUser,
     Meter,
@@ -606,7 +607,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gc",
         default="default",
-        choices=["default", "freeze", "tuned", "freeze+tuned"],
+        choices=GC_CHOICES,
         help="server GC variant (bench/gc_tune.py)",
     )
 

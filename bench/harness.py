@@ -31,6 +31,7 @@ DEFAULT_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BENCH_PASSWORD = "bench-password"  # noqa: S105  (throwaway bench users only)
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+GC_CHOICES = ["default", "freeze", "tuned", "freeze+tuned"]
 
 
 # ---------------------------------------------------------------- numbers and output
