@@ -8,7 +8,8 @@ fan-out scenario against it, side by side with Encore, shows what the product it
 POST /post (channel_id, body) emits `chat:message` {channel_id, id, seq, html} to
 `channel:<id>`; the `subscribe` event {channel_id} joins that Socket.IO room. GET /sleep
 runs `SELECT pg_sleep(seconds)` on DATABASE_URL through psycopg2, patched the same way
-wsgi.py patches it, to check that a slow query does not freeze other clients.
+wsgi.py patches it (unless BENCH_NO_PSYCOGREEN=1), to check that a slow query does not
+freeze other clients.
 """
 
 import os
@@ -21,14 +22,16 @@ if ASYNC_MODE == "eventlet":
     eventlet.monkey_patch()
     from psycogreen.eventlet import patch_psycopg
 
-    patch_psycopg()
+    if os.environ.get("BENCH_NO_PSYCOGREEN") != "1":
+        patch_psycopg()
 elif ASYNC_MODE == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
     from psycogreen.gevent import patch_psycopg
 
-    patch_psycopg()
+    if os.environ.get("BENCH_NO_PSYCOGREEN") != "1":
+        patch_psycopg()
 
 import itertools  # noqa: E402
 from html import escape  # noqa: E402

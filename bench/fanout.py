@@ -483,11 +483,12 @@ async def _run(args, server_env: dict, during_step) -> dict:
             await asyncio.get_running_loop().run_in_executor(None, pool.wait_ready)
             steps = []
             first = 0
-            for rate in rates(args):
+            labels = getattr(args, "step_labels", None) or []
+            for number, rate in enumerate(rates(args)):
                 per_user = rate / max(1, len(setup.client_specs))
                 meter = Meter(servers)
                 client_cpu0 = pool.cpu_seconds() + time.process_time()
-                side = during_step(servers, env) if during_step else None
+                side = during_step(number, servers, env) if during_step else None
                 posts, sending_s, skipped = await post_at_rate(
                     setup, target, rate, args.duration, first, run
                 )
@@ -509,11 +510,12 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 }
                 if side is not None:
                     step["side_load"] = await side
+                step["label"] = labels[number] if number < len(labels) else None
                 step["holds"] = holds(step)
                 steps.append(step)
                 first += len(posts) + skipped
                 print(_step_line(step), flush=True)
-                if args.ramp and not step["holds"]:
+                if args.ramp and not step["holds"] and not getattr(args, "past_ceiling", False):
                     break
             passing = [s for s in steps if s["holds"]]
             ceiling = max((s["deliveries_per_s"] for s in passing), default=None)
@@ -555,8 +557,9 @@ async def _run(args, server_env: dict, during_step) -> dict:
 
 def _step_line(step: dict) -> str:
     lat = step["latency_ms"]
+    label = f"[{step['label']}] " if step.get("label") else ""
     return (
-        f"rate {step['rate_target']:g}/s (got {fmt(step['rate_achieved'])}): "
+        f"{label}rate {step['rate_target']:g}/s (got {fmt(step['rate_achieved'])}): "
         f"{fmt(step['deliveries_per_s'])} deliveries/s, p50 {fmt(lat['p50'])} "
         f"p99 {fmt(lat['p99'])} max {fmt(lat['max'])} ms, lost {step['lost']}, "
         f"dup {step['duplicated']}, 429 {step['rejected_429']}, err {step['errors']}, "
