@@ -508,6 +508,12 @@ async def _run(args, server_env: dict, during_step) -> dict:
                     **usage,
                     "client_cpu_cores": round(client_cpu / (sending_s + args.drain), 2),
                 }
+                step["others_cpu_cores"] = round(
+                    (usage["machine_busy_cores"] or 0)
+                    - usage["server_cpu_cores"]
+                    - step["client_cpu_cores"],
+                    2,
+                )
                 if side is not None:
                     step["side_load"] = await side
                 step["label"] = labels[number] if number < len(labels) else None
@@ -565,6 +571,7 @@ def _step_line(step: dict) -> str:
         f"dup {step['duplicated']}, 429 {step['rejected_429']}, err {step['errors']}, "
         f"cpu {step['server_cpu_cores']} cores, rss {step['server_peak_rss_mib']} MiB, "
         f"gen2 {step['gc']['full_collections']}×≤{step['gc']['full_ms_max']:.0f} ms"
+        f", machine busy {step['machine_busy_cores']} cores (others {step['others_cpu_cores']})"
         f" {'holds' if step['holds'] else 'FAILS'}"
     )
 

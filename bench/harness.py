@@ -344,12 +344,25 @@ class Server:
         return summary
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all cores, /proc/stat)."""
+    with open("/proc/stat") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
 class Meter:
-    """CPU, memory and GC pauses of a set of server processes over one measured step."""
+    """CPU, memory and GC pauses of a set of server processes over one measured step.
+
+    It also measures how busy the whole machine was, so a reader can tell when other
+    work on a shared machine, not the server, set the numbers.
+    """
 
     def __init__(self, servers: list[Server]) -> None:
         self.servers = servers
         self.started = time.monotonic()
+        self.machine0 = machine_busy_seconds()
         self.cpu0 = [s.cpu_seconds() for s in servers]
         for server in servers:
             server.gc_since_mark()
@@ -360,7 +373,10 @@ class Meter:
         cpu = [s.cpu_seconds() - c0 for s, c0 in zip(self.servers, self.cpu0, strict=True)]
         memory = [s.memory_mib() for s in self.servers]
         gcs = [s.gc_since_mark() for s in self.servers]
+        machine_busy = (machine_busy_seconds() - self.machine0) / wall if wall else None
         return {
+            "machine_busy_cores": round(machine_busy, 2) if machine_busy is not None else None,
+            "load_average_1m": round(os.getloadavg()[0], 2),
             "server_cpu_cores": round(sum(cpu) / wall, 2) if wall else None,
             "server_cpu_per_process": [round(c / wall, 2) for c in cpu],
             "server_peak_rss_mib": max((m["peak_rss_mib"] or 0) for m in memory),
