@@ -267,6 +267,11 @@ async def _make_room(env: BenchEnv, sessions: list[HttpUser], members: list[int]
         )
         if status >= 400:
             return f"joining room {room_id} answered {status}"
+    # The room's chat channel may be created on first use: open the chat once, as a page does.
+    async with host.session.get(
+        f"{host.base_url}/rooms/{room_id}/messages", headers={"HX-Request": "true"}
+    ) as response:
+        await response.read()
     with closing(env.db()) as conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM channels WHERE room_id = %s", (room_id,))
         row = cur.fetchone()
