@@ -513,6 +513,12 @@ async def _run(args, server_env: dict, during_step) -> dict:
                     **usage,
                     "client_cpu_cores": round(client_cpu / (sending_s + args.drain), 2),
                 }
+                step["server_cpu_ms_per_post"] = round(
+                    usage["server_cpu_seconds"] * 1000 / max(1, step["posts"]), 2
+                )
+                step["server_cpu_ms_per_delivery"] = round(
+                    usage["server_cpu_seconds"] * 1000 / max(1, step["deliveries"]), 3
+                )
                 step["others_cpu_cores"] = round(
                     (usage["machine_busy_cores"] or 0)
                     - usage["server_cpu_cores"]
@@ -574,7 +580,7 @@ def _step_line(step: dict) -> str:
         f"{fmt(step['deliveries_per_s'])} deliveries/s, p50 {fmt(lat['p50'])} "
         f"p99 {fmt(lat['p99'])} max {fmt(lat['max'])} ms, lost {step['lost']}, "
         f"dup {step['duplicated']}, 429 {step['rejected_429']}, err {step['errors']}, "
-        f"cpu {step['server_cpu_cores']} cores, rss {step['server_peak_rss_mib']} MiB, "
+        f"cpu {step['server_cpu_cores']} cores ({step['server_cpu_ms_per_post']} ms/post), rss {step['server_peak_rss_mib']} MiB, "
         f"gen2 {step['gc']['full_collections']}×≤{step['gc']['full_ms_max']:.0f} ms"
         f", machine busy {step['machine_busy_cores']} cores (others {step['others_cpu_cores']})"
         f" {'holds' if step['holds'] else 'FAILS'}"

@@ -377,6 +377,7 @@ class Meter:
         return {
             "machine_busy_cores": round(machine_busy, 2) if machine_busy is not None else None,
             "load_average_1m": round(os.getloadavg()[0], 2),
+            "server_cpu_seconds": round(sum(cpu), 3),
             "server_cpu_cores": round(sum(cpu) / wall, 2) if wall else None,
             "server_cpu_per_process": [round(c / wall, 2) for c in cpu],
             "server_peak_rss_mib": max((m["peak_rss_mib"] or 0) for m in memory),

@@ -78,12 +78,14 @@ def headline(name: str, data: dict) -> str:
                 parts.append(f"{key} {data[key]}")
         return "ceilings (deliveries/s) " + ", ".join(parts)
     if "pages" in data:
-        return ", ".join(
-            f"{page}: p95 {info['latency_ms']['p95']} ms"
-            if info.get("status") == "ok"
-            else f"{page}: n/a"
-            for page, info in data["pages"].items()
-        )
+        parts = []
+        for page, info in data["pages"].items():
+            if info.get("status") != "ok":
+                parts.append(f"{page}: n/a")
+                continue
+            level = next(iter(info["by_concurrency"].values()))
+            parts.append(f"{page}: p95 {level['latency_ms']['p95']} ms")
+        return ", ".join(parts)
     if "all_correct" in data:
         return f"all correct: {data['all_correct']}, p99 {data['latency_ms']['p99']} ms"
     if "froze" in data:
