@@ -50,7 +50,7 @@ async def load(http: HttpUser, path: str, htmx: bool, concurrency: int, duration
     headers = {"HX-Request": "true"} if htmx else {}
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    stop_at = time.monotonic() + duration
+    stop_at = 0.0
 
     async def one(record: bool) -> None:
         started = time.monotonic()
@@ -70,9 +70,13 @@ async def load(http: HttpUser, path: str, htmx: bool, concurrency: int, duration
         while time.monotonic() < stop_at:
             await one(True)
 
+    warm_until = time.monotonic() + min(5.0, duration)
     for _ in range(min(20, concurrency * 2)):  # warm-up: caches, connections
         await one(False)
+        if time.monotonic() > warm_until:
+            break
     started = time.monotonic()
+    stop_at = started + duration
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     wall = time.monotonic() - started
     ok = sum(v for k, v in statuses.items() if 200 <= k < 300)
@@ -83,6 +87,29 @@ async def load(http: HttpUser, path: str, htmx: bool, concurrency: int, duration
         "req_per_s": round(len(latencies) / wall, 1),
         "latency_ms": percentiles(latencies),
     }
+
+
+async def sample_slow_queries(database_url: str, stop: asyncio.Event, threshold_ms: float = 100):
+    """Poll pg_stat_activity while a page is loaded; return the slowest statements seen."""
+    from bench.harness import pg_connect
+
+    worst: dict[str, float] = {}
+    with closing(pg_connect(database_url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT current_database()")
+        name = cur.fetchone()[0]
+        while not stop.is_set():
+            cur.execute(
+                "SELECT left(query, 300), extract(epoch FROM now() - query_start) * 1000"
+                " FROM pg_stat_activity WHERE datname = %s AND state = 'active'"
+                " AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            for query, ms in cur.fetchall():
+                if ms is not None and ms >= threshold_ms:
+                    worst[query] = max(worst.get(query, 0.0), round(float(ms), 1))
+            await asyncio.sleep(0.05)
+    ranked = sorted(worst.items(), key=lambda item: -item[1])[:3]
+    return [{"query": q, "seen_running_ms": ms} for q, ms in ranked]
 
 
 async def _run(args, env: BenchEnv) -> dict:
@@ -122,7 +149,11 @@ async def _run(args, env: BenchEnv) -> dict:
             for concurrency in args.concurrency:
                 meter = Meter([server])
                 cpu0 = server.cpu_seconds()
+                stop = asyncio.Event()
+                sampler = asyncio.create_task(sample_slow_queries(env.database_url, stop))
                 result = await load(http, path, htmx, concurrency, args.duration)
+                stop.set()
+                result["slow_queries"] = await sampler
                 cpu = server.cpu_seconds() - cpu0
                 usage = meter.finish()
                 result.update(
@@ -204,6 +235,10 @@ def summary_lines(result: dict) -> list[str]:
             if bad:
                 line += f" — non-2xx: {bad}"
             lines.append(line)
+            for slow in level.get("slow_queries", [])[:1]:
+                lines.append(
+                    f"    slowest query seen ({slow['seen_running_ms']} ms): {slow['query']}"
+                )
         if "meets_target" in page:
             lines.append(
                 f"{name}: target p95 ≤ {page['target_p95_ms']:.0f} ms at the lowest concurrency: "
