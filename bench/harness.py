@@ -352,6 +352,27 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / CLK_TCK
 
 
+def flask_command(server: Server, *command: str, timeout: float = 600) -> dict:
+    """Run `flask <command>` against the server's database and Redis; time it."""
+    env = dict(server.env, ENCORE_ASYNC_MODE="threading")
+    started = time.monotonic()
+    finished = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi:app", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return {
+        "command": "flask " + " ".join(command),
+        "exit_code": finished.returncode,
+        "seconds": round(time.monotonic() - started, 2),
+        "output": (finished.stdout + finished.stderr)[-500:],
+    }
+
+
 class Meter:
     """CPU, memory and GC pauses of a set of server processes over one measured step.
 

@@ -29,6 +29,7 @@ from bench.harness import (
     Meter,
     Server,
     common_arguments,
+    flask_command,
     latency_line,
     percentiles,
     report,
@@ -132,6 +133,12 @@ async def _run(args, env: BenchEnv) -> dict:
             performance_count = cur.fetchone()[0]
             cur.execute("SELECT count(*) FROM rooms")
             room_count = cur.fetchone()[0]
+        refresh = None
+        if not args.no_refresh:
+            # Pages read the hourly leaderboard snapshot; build it as the scheduled job would.
+            refresh = flask_command(server, "leaderboard", "refresh")
+            state = "done" if refresh["exit_code"] == 0 else "not available on this build"
+            print(f"leaderboard refresh: {state} in {refresh['seconds']} s", flush=True)
         http = HttpUser(server.url, connections=max(args.concurrency))
         await http.login(viewer)
         pages = {}
@@ -188,6 +195,7 @@ async def _run(args, env: BenchEnv) -> dict:
                 "performances": performance_count,
                 "seed": env.seed_info,
             },
+            "leaderboard_refresh": refresh,
             "server_peak_rss_mib": server.memory_mib()["peak_rss_mib"],
             "pages": pages,
         }
@@ -216,7 +224,14 @@ def run_pages(args) -> dict:
 def summary_lines(result: dict) -> list[str]:
     """Readable lines for a pages result."""
     data = result["dataset"]
-    lines = [
+    refresh = result.get("leaderboard_refresh")
+    lines = []
+    if refresh:
+        lines.append(
+            f"leaderboard refresh before loading: exit {refresh['exit_code']},"
+            f" {refresh['seconds']} s (process start included)"
+        )
+    lines += [
         f"dataset: {data['users']} users, {data['rooms']} rooms, {data['performances']}"
         f" performances; {result['concurrency']} concurrent, {result['duration_s']} s per page,"
         f" {result['async_mode']}"
@@ -268,6 +283,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per page")
     parser.add_argument("--only", nargs="*", help="page names to run (default: all)")
+    parser.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="skip `flask leaderboard refresh` before loading (measures the fallback path)",
+    )
     parser.add_argument("--gc", default="default", choices=GC_CHOICES, help="server GC variant")
     args = parser.parse_args(argv)
     result = run_pages(args)
