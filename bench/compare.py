@@ -41,6 +41,11 @@ def ceiling_lines(results: dict) -> list[str]:
                 f"{fmt(last['latency_ms']['p99'])} ms, lost {last['lost']}, "
                 f"429 {last['rejected_429']}, errors {last['errors']}"
             )
+        elif result.get("ramp_capped_by_flood_limit_at"):
+            detail = (
+                f"; not reached: ramp capped at {result['ramp_capped_by_flood_limit_at']:g}"
+                " posts/s by the chat flood limit (add clients)"
+            )
         elif steps:
             detail = "; not reached (every step held)"
         best = max(

@@ -489,8 +489,19 @@ async def _run(args, server_env: dict, during_step) -> dict:
             steps = []
             first = 0
             labels = getattr(args, "step_labels", None) or []
+            capped_at = None
             for number, rate in enumerate(rates(args)):
                 per_user = rate / max(1, len(setup.client_specs))
+                if (
+                    args.ramp
+                    and target == "encore"
+                    and per_user > FLOOD_RATE_PER_USER
+                    and not getattr(args, "past_ceiling", False)
+                ):
+                    # Past this rate every user types faster than the chat flood limit
+                    # allows, so 429s would measure the limit, not the server.
+                    capped_at = rate
+                    break
                 meter = Meter(servers)
                 client_cpu0 = pool.cpu_seconds() + time.process_time()
                 side = during_step(number, servers, env) if during_step else None
@@ -554,6 +565,7 @@ async def _run(args, server_env: dict, during_step) -> dict:
                     and target == "encore"
                     else None
                 ),
+                "ramp_capped_by_flood_limit_at": capped_at,
                 "steps": steps,
                 "ceiling_deliveries_per_s": ceiling,
                 "ceiling_reached": bool(steps) and not steps[-1]["holds"],
@@ -606,6 +618,11 @@ def summary_lines(result: dict) -> list[str]:
     )
     if result.get("flood_limit_note"):
         lines.append(result["flood_limit_note"])
+    if result.get("ramp_capped_by_flood_limit_at"):
+        lines.append(
+            f"ramp stopped before {result['ramp_capped_by_flood_limit_at']:g} posts/s: each user"
+            " would pass the chat flood limit (5 lines / 10 s); add --clients to go higher"
+        )
     return lines
 
 
