@@ -73,12 +73,12 @@ class Setup:
 # ---------------------------------------------------------------- socket client workers
 
 
-def _client_worker(conn, specs: list[dict], pattern: str) -> None:
+def _client_worker(conn, specs: list[dict], pattern: str, event: str) -> None:
     """Process entry: connect `specs` as Socket.IO clients and record what they receive."""
-    asyncio.run(_client_main(conn, specs, pattern))
+    asyncio.run(_client_main(conn, specs, pattern, event))
 
 
-async def _client_main(conn, specs: list[dict], pattern: str) -> None:
+async def _client_main(conn, specs: list[dict], pattern: str, event: str) -> None:
     import socketio
 
     regex = re.compile(pattern)
@@ -95,14 +95,19 @@ async def _client_main(conn, specs: list[dict], pattern: str) -> None:
 
         def on_message(data: dict) -> None:
             received = time.monotonic()
-            match = regex.search(data.get("html", "") if isinstance(data, dict) else "")
+            if not isinstance(data, dict):
+                return
+            if event == "stage":  # stage events are matched by their version
+                receipts.append((index, int(data.get("version", -1)), received))
+                return
+            match = regex.search(data.get("html", ""))
             if match:
                 receipts.append((index, int(match.group(1)), received))
 
         def on_disconnect(*_args) -> None:
             disconnects[0] += 1
 
-        sio.on("chat:message", on_message)
+        sio.on(event, on_message)
         sio.on("disconnect", on_disconnect)
         async with semaphore:
             try:
@@ -124,6 +129,8 @@ async def _client_main(conn, specs: list[dict], pattern: str) -> None:
                 if isinstance(ack, dict) and ack.get("ok"):
                     if "channel_id" in subscription:
                         ok_channels.append(subscription["channel_id"])
+                    elif "room_id" in subscription and event == "stage":
+                        ok_channels.append(subscription["room_id"])
                 else:
                     failures["subscribe"] += 1
             subscribed[index] = ok_channels
@@ -146,7 +153,9 @@ async def _client_main(conn, specs: list[dict], pattern: str) -> None:
 class ClientPool:
     """Socket.IO clients spread over `procs` worker processes (one asyncio loop each)."""
 
-    def __init__(self, specs: list[dict], pattern: str, procs: int) -> None:
+    def __init__(
+        self, specs: list[dict], pattern: str, procs: int, event: str = "chat:message"
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self.workers = []
         for n in range(procs):
@@ -154,7 +163,7 @@ class ClientPool:
             if not mine:
                 continue
             parent, child = context.Pipe()
-            process = context.Process(target=_client_worker, args=(child, mine, pattern))
+            process = context.Process(target=_client_worker, args=(child, mine, pattern, event))
             process.start()
             self.workers.append((process, parent))
         self.failures: Counter = Counter()

@@ -31,6 +31,7 @@ def scenarios(quick: bool) -> list[tuple[str, list[str]]]:
     runs = [
         ("fanout_bare", ["bench.fanout", "--target", "bare", "--ramp", *ramp]),
         ("fanout_encore", ["bench.fanout", "--target", "encore", "--ramp", *ramp]),
+        ("stage_fanout", ["bench.stage_fanout", "--duration", duration]),
         ("pages", ["bench.pages", "--duration", duration]),
         ("join_race", ["bench.join_race", "--repeats", "2" if quick else "5"]),
         ("async_modes_bare", ["bench.async_modes", "--target", "bare", *ramp]),
@@ -86,6 +87,12 @@ def headline(name: str, data: dict) -> str:
             level = next(iter(info["by_concurrency"].values()))
             parts.append(f"{page}: p95 {level['latency_ms']['p95']} ms")
         return ", ".join(parts)
+    if "meets_target" in data and "subscribed_clients" in data:
+        verdict = "met" if data["meets_target"] else "MISSED"
+        return (
+            f"stage p99 {data['latency_ms']['p99']} ms to {data['subscribed_clients']} sockets"
+            f" (target ≤ {data['target_p99_ms']:.0f}: {verdict})"
+        )
     if "all_correct" in data:
         return f"all correct: {data['all_correct']}, p99 {data['latency_ms']['p99']} ms"
     if "froze" in data:
