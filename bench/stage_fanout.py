@@ -80,6 +80,7 @@ async def _run(env: BenchEnv, server: Server, args) -> dict:
         await asyncio.get_running_loop().run_in_executor(None, pool.collect)  # drop joins
         sent: dict[int, float] = {}
         statuses: dict[str, int] = {}
+        http_ms: list[float] = []
         meter = Meter([server])
         total = max(1, round(args.rate * args.duration))
         start = time.monotonic()
@@ -90,6 +91,7 @@ async def _run(env: BenchEnv, server: Server, args) -> dict:
             action = "join" if n % 2 == 0 else "leave"
             posted = time.monotonic()
             status, _b, _h = await toggler.post(f"/rooms/{room_id}/{action}", {}, htmx=False)
+            http_ms.append((time.monotonic() - posted) * 1000)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             with closing(env.db()) as conn, conn.cursor() as cur:
                 cur.execute("SELECT version FROM rooms WHERE id = %s", (room_id,))
@@ -117,6 +119,7 @@ async def _run(env: BenchEnv, server: Server, args) -> dict:
             "duplicated": len(receipts) - len(got) - sum(1 for r in receipts if r[1] not in sent),
             "disconnects": disconnects,
             "latency_ms": stats,
+            "post_http_ms": percentiles(http_ms),
             "target_p99_ms": TARGET_P99_MS,
             "meets_target": stats["p99"] is not None and stats["p99"] <= TARGET_P99_MS,
             **usage,
@@ -156,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{result['subscribed_clients']} sockets in one room, {result['stage_changes']} stage"
         f" changes on {result['async_mode']}: lost {result['lost']},"
         f" duplicated {result['duplicated']}",
+        latency_line("POST join/leave (HTTP)", result["post_http_ms"]),
         latency_line("stage event latency", result["latency_ms"])
         + f" — target p99 ≤ {TARGET_P99_MS:.0f} ms: "
         + ("met" if result["meets_target"] else "MISSED"),
