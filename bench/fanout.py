@@ -172,22 +172,33 @@ class ClientPool:
     def wait_ready(self, timeout: float = 300) -> None:
         """Wait until every worker has connected and subscribed its clients."""
         for _process, pipe in self.workers:
-            if not pipe.poll(timeout):
-                raise RuntimeError("socket clients did not connect in time")
-            _kind, info = pipe.recv()
+            try:
+                if not pipe.poll(timeout):
+                    raise RuntimeError("socket clients did not connect in time")
+                _kind, info = pipe.recv()
+            except (EOFError, OSError) as error:
+                raise RuntimeError("a socket client process died while connecting") from error
             self.failures.update(info["failures"])
             self.subscribed.update(info["subscribed"])
 
     def collect(self, final: bool = False) -> tuple[list, int]:
         """Return (receipts since the last collect, disconnects so far)."""
         receipts, disconnects = [], 0
-        for _process, pipe in self.workers:
-            pipe.send("stop" if final else "collect")
-        for _process, pipe in self.workers:
-            if pipe.poll(120):
-                _kind, info = pipe.recv()
-                receipts.extend(info["receipts"])
-                disconnects += info["disconnects"]
+        alive = []
+        for process, pipe in self.workers:
+            try:
+                pipe.send("stop" if final else "collect")
+                alive.append(pipe)
+            except OSError:
+                print(f"warning: socket client process {process.pid} is gone", flush=True)
+        for pipe in alive:
+            try:
+                if pipe.poll(120):
+                    _kind, info = pipe.recv()
+                    receipts.extend(info["receipts"])
+                    disconnects += info["disconnects"]
+            except (EOFError, OSError):
+                print("warning: a socket client process died before reporting", flush=True)
         return receipts, disconnects
 
     def cpu_seconds(self) -> float:
