@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import re
 import time
 import uuid
@@ -489,11 +490,19 @@ def rates(args) -> list[float]:
 async def _run(args, server_env: dict, during_step) -> dict:
     target = args.target
     with BenchEnv(args.database_url, args.redis_url, database=target == "encore") as env:
+        profile = getattr(args, "profile", None)
         servers = [
             Server(
-                env, kind=target, async_mode=args.async_mode, gc=args.gc, extra_env=server_env
+                env,
+                kind=target,
+                async_mode=args.async_mode,
+                gc=args.gc,
+                extra_env={
+                    **server_env,
+                    **({"BENCH_PROFILE": os.path.abspath(profile)} if profile and n == 0 else {}),
+                },
             ).start()
-            for _ in range(args.processes)
+            for n in range(args.processes)
         ]
         pool = None
         try:
@@ -663,6 +672,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait after posting")
     parser.add_argument("--processes", type=int, default=1, help="web server processes")
     parser.add_argument("--client-procs", type=int, default=1, help="socket client processes")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="run the (first) Encore server under cProfile and write its stats to FILE",
+    )
     parser.add_argument(
         "--gc",
         default="default",

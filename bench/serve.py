@@ -2,8 +2,11 @@
 
 Usage (the harness does this): `python bench/serve.py` from the repository root, with the
 same environment wsgi.py reads, and BENCH_GC / BENCH_GC_LOG (see bench/gc_tune.py).
+BENCH_PROFILE=<file> also runs the server under cProfile and writes the stats to <file>
+when it is stopped (SIGTERM); read them with `python -m pstats <file>`.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +16,26 @@ sys.path[0] = str(ROOT)  # the repository root, not bench/, so nothing here shad
 import wsgi  # noqa: E402  (patches for the async mode, then builds the app)
 from bench import gc_tune  # noqa: E402
 
+
+def _serve_profiled(path: str) -> None:
+    """Serve under cProfile; write the stats when the process is asked to stop."""
+    import cProfile
+    import signal
+
+    def stop(*_args) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    profiler = cProfile.Profile()
+    try:
+        profiler.runcall(wsgi.main)
+    finally:
+        profiler.dump_stats(path)
+
+
 if __name__ == "__main__":
     gc_tune.apply_from_env()
-    wsgi.main()
+    if os.environ.get("BENCH_PROFILE"):
+        _serve_profiled(os.environ["BENCH_PROFILE"])
+    else:
+        wsgi.main()
