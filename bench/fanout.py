@@ -76,6 +76,9 @@ class Setup:
 
 def _client_worker(conn, specs: list[dict], pattern: str, event: str) -> None:
     """Process entry: connect `specs` as Socket.IO clients and record what they receive."""
+    from bench.harness import die_with_parent
+
+    die_with_parent()
     asyncio.run(_client_main(conn, specs, pattern, event))
 
 
@@ -600,17 +603,19 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 "ceiling_reached": bool(steps) and not steps[-1]["holds"],
             }
         finally:
-            if pool is not None:
-                try:
-                    await asyncio.get_running_loop().run_in_executor(
-                        None, lambda: pool.collect(final=True)
-                    )
-                finally:
-                    pool.close()
-            if isinstance(locals().get("setup"), Setup):
-                await asyncio.gather(*(h.close() for h in setup.http))
-            for server in servers:
-                server.stop()
+            try:
+                if pool is not None:
+                    try:
+                        await asyncio.get_running_loop().run_in_executor(
+                            None, lambda: pool.collect(final=True)
+                        )
+                    finally:
+                        pool.close()
+                if isinstance(locals().get("setup"), Setup):
+                    await asyncio.gather(*(h.close() for h in setup.http))
+            finally:
+                for server in servers:
+                    server.stop()
 
 
 def _step_line(step: dict) -> str:

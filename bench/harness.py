@@ -183,6 +183,7 @@ class BenchEnv:
         )
 
     def __enter__(self) -> BenchEnv:
+        exit_on_sigterm()
         if self.owns_database:
             with closing(pg_connect(self.server_url)) as conn, conn.cursor() as cur:
                 cur.execute(f'CREATE DATABASE "{self.db_name}"')
@@ -233,6 +234,27 @@ def migrate(database_url: str, instance_path: str) -> None:
 
 
 # ---------------------------------------------------------------- server processes
+
+
+def die_with_parent() -> None:
+    """Ask Linux to stop this process when its parent dies (a killed benchmark leaves no
+    servers or clients behind)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so cleanup (servers, database) runs."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 class Server:
@@ -291,6 +313,7 @@ class Server:
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # from the main thread: the signal follows the thread
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
