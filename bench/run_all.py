@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -115,6 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per scenario")
     parser.add_argument("--out", help="results folder (default bench/results/<time>)")
     args = parser.parse_args(argv)
+    busy = os.getloadavg()[0]
+    if busy > 0.5 * (os.cpu_count() or 1):
+        print(
+            f"warning: load average {busy:.1f} on {os.cpu_count()} cores before starting;"
+            " latencies and ceilings will be lower bounds (see machine_busy_cores per step)",
+            flush=True,
+        )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.out or ROOT / "bench" / "results" / stamp)
     out.mkdir(parents=True, exist_ok=True)
