@@ -56,6 +56,7 @@ def read_pause_log(path: str, skip_lines: int = 0) -> dict:
     """Summarise a pause log after its first `skip_lines` lines: counts and worst pauses."""
     summary: dict = {"full_collections": 0, "full_ms_max": 0.0, "full_ms_total": 0.0}
     summary["full_cpu_ms_max"] = 0.0
+    summary["young_cpu_ms_max"] = 0.0
     summary.update({"slow_young_collections": 0, "young_ms_max": 0.0})
     try:
         with open(path) as handle:
@@ -78,5 +79,7 @@ def read_pause_log(path: str, skip_lines: int = 0) -> dict:
         else:
             summary["slow_young_collections"] += 1
             summary["young_ms_max"] = max(summary["young_ms_max"], value)
+            if rest:
+                summary["young_cpu_ms_max"] = max(summary["young_cpu_ms_max"], float(rest[0]))
     summary["full_ms_total"] = round(summary["full_ms_total"], 1)
     return summary

@@ -433,6 +433,7 @@ class Meter:
                 "full_ms_total": round(sum(g["full_ms_total"] for g in gcs), 1),
                 "slow_young_collections": sum(g["slow_young_collections"] for g in gcs),
                 "young_ms_max": max(g["young_ms_max"] for g in gcs),
+                "young_cpu_ms_max": max(g["young_cpu_ms_max"] for g in gcs),
             },
         }
 
