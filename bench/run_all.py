@@ -4,7 +4,7 @@ Each scenario runs as its own process with bounded sizes and durations, writes i
 bench/results/<UTC time>/<name>.json, and a scenario that fails or is not available on this
 build does not stop the others. The closing table lists every scenario's headline.
 
-    python -m bench.run_all                 # the full set (about half an hour on 2 cores)
+    python -m bench.run_all                 # the full set (about 45 minutes on 2 idle cores)
     python -m bench.run_all --quick         # a smoke pass: 50 clients, 5 s steps
     python -m bench.run_all --only fanout_bare pages
 """
