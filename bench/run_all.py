@@ -69,7 +69,8 @@ def headline(name: str, data: dict) -> str:
     if data.get("status") != "ok":
         return f"{data.get('status')}: {data.get('reason', '')}"[:160]
     if "ceiling_deliveries_per_s" in data:
-        return f"ceiling {data['ceiling_deliveries_per_s']} deliveries/s"
+        reached = "" if data.get("ceiling_reached") else " (not reached: every step held)"
+        return f"ceiling {data['ceiling_deliveries_per_s']} deliveries/s{reached}"
     if "variants" in data:
         parts = [
             f"{label}: {result.get('ceiling_deliveries_per_s')}"
