@@ -289,7 +289,6 @@ class Server:
                 "BENCH_GC": gc,
                 "BENCH_GC_LOG": self.gc_log,
                 "PYTHONWARNINGS": "ignore",
-                "ENCORE_SEED_DEMO": "0",
             }
         )
         if env.redis_url:
