@@ -492,6 +492,7 @@ def rates(args) -> list[float]:
 
 async def _run(args, server_env: dict, during_step) -> dict:
     target = args.target
+    setup_started = time.monotonic()
     with BenchEnv(args.database_url, args.redis_url, database=target == "encore") as env:
         profile = getattr(args, "profile", None)
         servers = [
@@ -518,6 +519,7 @@ async def _run(args, server_env: dict, during_step) -> dict:
             run = env.run_id
             pool = ClientPool(setup.client_specs, rf"bm{run}q(\d+)\b", args.client_procs)
             await asyncio.get_running_loop().run_in_executor(None, pool.wait_ready)
+            setup_s = round(time.monotonic() - setup_started, 1)
             steps = []
             first = 0
             labels = getattr(args, "step_labels", None) or []
@@ -589,6 +591,7 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 "groups": len(setup.groups),
                 "group_kinds": dict(Counter(g.kind for g in setup.groups)),
                 "connect_failures": dict(pool.failures),
+                "setup_seconds": setup_s,
                 "duration_s": args.duration,
                 "client_procs": args.client_procs,
                 "flood_limit_note": (
