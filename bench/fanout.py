@@ -504,6 +504,11 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 extra_env={
                     **server_env,
                     **({"BENCH_PROFILE": os.path.abspath(profile)} if profile and n == 0 else {}),
+                    **(
+                        {"BENCH_EVENTLET_MAX_SIZE": str(args.eventlet_max_size)}
+                        if getattr(args, "eventlet_max_size", None)
+                        else {}
+                    ),
                 },
             ).start()
             for n in range(args.processes)
@@ -680,6 +685,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait after posting")
     parser.add_argument("--processes", type=int, default=1, help="web server processes")
     parser.add_argument("--client-procs", type=int, default=1, help="socket client processes")
+    parser.add_argument(
+        "--eventlet-max-size",
+        type=int,
+        help="raise eventlet's cap of 1,024 simultaneous connections (Encore server only)",
+    )
     parser.add_argument(
         "--profile",
         metavar="FILE",
