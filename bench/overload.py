@@ -1,0 +1,49 @@
+"""Overload: push fan-out past its ceiling and report what happens to accepted messages.
+
+The rates keep going up after a step fails. Each step reports latency, posts shed with
+429, other errors, and accepted messages that were lost or delivered twice; the target is
+that no accepted message is ever lost. Big groups (50 members) make each post fan out
+widely while every user stays under the chat flood limit (5 lines per 10 s), so a 429
+here means the server shed load, not that one user typed too fast.
+
+    python -m bench.overload --clients 200 --group-size 50 --rates 10,20,40,80,160
+"""
+
+from bench.compare import parser_for, run_variants
+from bench.harness import not_available, report
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the overload rates and report loss of accepted messages per step."""
+    parser = parser_for(
+        "python -m bench.overload", __doc__, clients=200, group_size=50, rates="10,20,40,80"
+    )
+    args = parser.parse_args(argv)
+    args.past_ceiling = True
+    label = f"{args.target} {args.async_mode}"
+    result = run_variants(args, [(label, {}, {})])[label]
+    if result.get("status") != "ok":
+        not_available("overload", result.get("reason", ""), args.json_out)
+        return
+    lines = []
+    lost_total = 0
+    for step in result["steps"]:
+        lost_total += step["lost"]
+        lines.append(
+            f"{step['rate_target']:g} posts/s: {step['accepted']}/{step['posts']} accepted,"
+            f" 429 {step['rejected_429']}, errors {step['errors']}, lost {step['lost']},"
+            f" duplicated {step['duplicated']}, p99 {step['latency_ms']['p99']} ms,"
+            f" {step['deliveries_per_s']} deliveries/s"
+        )
+    verdict = "met" if lost_total == 0 else "MISSED"
+    lines.append(f"zero loss of accepted messages: {verdict} ({lost_total} lost)")
+    report(
+        "overload",
+        {"status": "ok", "result": result, "lost_accepted": lost_total, "verdict": verdict},
+        lines,
+        args.json_out,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Where a chat post's server time goes: N posts through the app in-process, under cProfile.
+
+The app runs in this process (threading mode, no sockets connected), on a throwaway
+database and the real Redis, and the Flask test client posts room or conversation lines
+the way the page does (real login, CSRF header, htmx). No green threads mix the profile,
+so the per-function times are the post's own. Socket delivery is not included: fan-out
+measures that.
+
+    python -m bench.profile_post --kind room --posts 200
+    python -m bench.profile_post --kind chat --members 10 --posts 200 --top 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import time
+from contextlib import closing
+
+from bench.harness import (
+    BENCH_PASSWORD,
+    CSRF_META,
+    BenchEnv,
+    bulk_users,
+    common_arguments,
+    not_available,
+    report,
+)
+
+
+def _client_for(app, username: str):
+    client = app.test_client()
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = CSRF_META.search(page).group(1)
+    response = client.post(
+        "/auth/login",
+        data={"username": username, "password": BENCH_PASSWORD, "csrf_token": token},
+    )
+    if response.status_code != 303:
+        raise RuntimeError(f"login answered {response.status_code}")
+    token = CSRF_META.search(client.get("/").get_data(as_text=True)).group(1)
+    return client, token
+
+
+def run(args) -> dict:
+    """Build the app in-process, set up one group, profile `args.posts` posts."""
+    with BenchEnv(args.database_url, args.redis_url) as env:
+        os.environ.update(
+            {
+                "DATABASE_URL": env.database_url,
+                "REDIS_URL": env.redis_url or "",
+                "ENCORE_REDIS_PREFIX": env.prefix,
+                "ENCORE_INSTANCE_PATH": env.instance_path,
+                "SECRET_KEY": "bench-profile",
+                "ENCORE_ASYNC_MODE": "threading",
+            }
+        )
+        from app import create_app
+
+        app = create_app()
+        members = max(2, min(50, args.members))
+        with closing(env.db()) as conn:
+            users = bulk_users(conn, members, "prof" + env.run_id)
+        clients = [_client_for(app, name) for _, name in users]
+        host, host_token = clients[0]
+        if args.kind == "room":
+            response = host.post(
+                "/rooms/",
+                data={
+                    "title": "Profile room",
+                    "description": "",
+                    "category": "talent",
+                    "mode": "casual",
+                    "capacity": str(members),
+                    "csrf_token": host_token,
+                },
+            )
+            match = re.search(r"/rooms/(\d+)", response.headers.get("Location", ""))
+            if response.status_code == 404 or not match:
+                return {"status": "not available on this build", "reason": "POST /rooms/ → 404"}
+            room_id = int(match.group(1))
+            for client, token in clients[1:]:
+                client.post(f"/rooms/{room_id}/join", headers={"X-CSRFToken": token})
+            path = f"/rooms/{room_id}/messages"
+        else:
+            from datetime import UTC, datetime
+
+            now = datetime.now(UTC)
+            with closing(env.db()) as conn, conn.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO channels (kind, title, last_seq, created_by_id, created_at)"
+                    " VALUES ('group', 'Profile group', 0, %s, %s) RETURNING id",
+                    (users[0][0], now),
+                )
+                channel_id = cur.fetchone()[0]
+                for user_id, _name in users:
+                    cur.execute(
+                        "INSERT INTO channel_members (channel_id, user_id, joined_at,"
+                        " last_read_seq) VALUES (%s, %s, %s, 0)",
+                        (channel_id, user_id, now),
+                    )
+            path = f"/chats/{channel_id}/messages"
+
+        def post(n: int) -> int:
+            client, token = clients[n % members]
+            return client.post(
+                path,
+                data={"body": f"profile line {n}", "client_id": f"profile-{n:08d}"},
+                headers={"X-CSRFToken": token, "HX-Request": "true"},
+            ).status_code
+
+        if post(-1) == 404:
+            return {"status": "not available on this build", "reason": f"POST {path} → 404"}
+        for n in range(5):  # warm-up: templates compiled, statements cached
+            post(10_000 + n)
+        profiler = cProfile.Profile()
+        statuses: dict[str, int] = {}
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        paused_cpu = paused_wall = 0.0
+        round_started = time.monotonic()
+        profiler.enable()
+        for n in range(args.posts):
+            if n and n % members == 0:
+                # Each member posts at most once per 2 s, under the flood limit (5 per 10 s).
+                profiler.disable()
+                pause_cpu, pause_wall = time.process_time(), time.monotonic()
+                time.sleep(max(0.0, 2.05 - (time.monotonic() - round_started)))
+                round_started = time.monotonic()
+                paused_cpu += time.process_time() - pause_cpu
+                paused_wall += time.monotonic() - pause_wall
+                profiler.enable()
+            status = post(n)
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+        profiler.disable()
+        cpu = time.process_time() - cpu0 - paused_cpu
+        wall = time.monotonic() - wall0 - paused_wall
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(
+            r"/app/|sqlalchemy/orm/session|jinja2/environment|redis/client|flask_limiter", args.top
+        )
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
+        return {
+            "status": "ok",
+            "kind": args.kind,
+            "members": members,
+            "posts": args.posts,
+            "statuses": statuses,
+            "cpu_ms_per_post_profiled": round(cpu * 1000 / args.posts, 2),
+            "wall_ms_per_post_profiled": round(wall * 1000 / args.posts, 2),
+            "profile": out.getvalue(),
+        }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Profile chat posts from the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.profile_post",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common_arguments(parser)
+    parser.add_argument("--kind", choices=["room", "chat"], default="room")
+    parser.add_argument("--members", type=int, default=10, help="members of the room/group")
+    parser.add_argument("--posts", type=int, default=100, help="members post once per 2 s")
+    parser.add_argument("--top", type=int, default=25, help="profile lines to print")
+    parser.add_argument("--profile-out", help="also write the raw stats here (pstats)")
+    args = parser.parse_args(argv)
+    result = run(args)
+    if result["status"] != "ok":
+        not_available("profile_post", result["reason"], args.json_out)
+        return
+    summary = [
+        f"{result['posts']} {result['kind']} posts, {result['members']} members:"
+        f" {result['cpu_ms_per_post_profiled']} ms CPU and {result['wall_ms_per_post_profiled']}"
+        f" ms wall per post under cProfile (which adds its own overhead); statuses"
+        f" {result['statuses']}",
+        *result["profile"].splitlines()[:60],
+    ]
+    report("profile_post", result, summary, args.json_out)
+
+
+if __name__ == "__main__":
+    main()
