@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from flask import Flask, url_for
@@ -92,7 +93,10 @@ def _register_blueprints(app: Flask) -> None:
     """Import each area's blueprint package and register its `bp`."""
     import importlib
 
-    for name in BLUEPRINTS:
+    names = list(BLUEPRINTS)
+    if os.environ.get("ENCORE_BENCH_ROUTES") == "1" and not app.config.get("PRODUCTION"):
+        names.append("app.blueprints.diagnostics")
+    for name in names:
         module = importlib.import_module(name)
         app.register_blueprint(module.bp)
 

@@ -1,0 +1,23 @@
+"""A slow database call, so a benchmark can check it does not freeze other users' sockets."""
+
+from __future__ import annotations
+
+from flask import abort, jsonify, request
+from sqlalchemy import text
+
+from app.blueprints.diagnostics import bp
+from app.extensions import db
+
+
+@bp.get("/sleep")
+def sleep():
+    """Hold one database connection in `SELECT pg_sleep(seconds)` (at most 5 s)."""
+    if db.engine.dialect.name != "postgresql":
+        abort(404)
+    try:
+        seconds = min(max(float(request.args.get("seconds", "1")), 0.0), 5.0)
+    except ValueError:
+        abort(400)
+    db.session.execute(text("SELECT pg_sleep(:s)"), {"s": seconds})
+    db.session.rollback()
+    return jsonify({"slept": seconds})
