@@ -515,7 +515,12 @@ def test_htmx_actions_answer_the_stage_and_plain_posts_303(live_room):
 def test_the_room_page_refreshes_itself_without_scripts(show_room, client):
     room_id, _ = show_room("mina", "junho")
     html = client.get(f"/rooms/{room_id}").get_data(as_text=True)
-    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
+    # The URL is explicit: after a form post lands on /rooms/<id>#chat, a bare refresh
+    # would only move to the #fragment and never reload.
+    assert (
+        f'<noscript><meta http-equiv="refresh" content="5; url=/rooms/{room_id}"></noscript>'
+        in html
+    )
     assert "Log in to join" in html
 
 

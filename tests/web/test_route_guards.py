@@ -33,6 +33,7 @@ PUBLIC_GET = {
     "profiles.search",
     "profiles.avatar",
     "leaderboard.index",
+    "leaderboard.notice",  # the "new rankings" hint on the public board
 }
 # POSTs anyone may send (with a CSRF token).
 PUBLIC_POST = {"auth.signup", "auth.login", "auth.oauth_choose_username"}
