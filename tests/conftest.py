@@ -15,6 +15,9 @@ from sqlalchemy import text
 from tests.support.services import RUN_ID, RedisServer, ThrowawayDatabase, missing_service
 from tests.support.web import AuthActions
 
+# Room and show fixtures (show_people, show_room, room_state) serve several folders.
+pytest_plugins = ("tests.support.show_fixtures",)
+
 _database = ThrowawayDatabase()
 _redis = RedisServer()
 REDIS_PREFIX = f"encore-test-{RUN_ID}:"

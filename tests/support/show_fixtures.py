@@ -1,4 +1,4 @@
-"""Fixtures of the web tests: logged-in people for the room and show tests."""
+"""Fixtures for the room and show tests in any folder, loaded by tests/conftest.py."""
 
 from __future__ import annotations
 
