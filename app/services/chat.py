@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import redis
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.database import begin_write, utcnow
@@ -479,8 +479,12 @@ def publish(message: Message) -> None:
     )
     channel = db.session.get(Channel, message.channel_id)
     if channel.kind != ChannelKind.ROOM:
-        for member_id in _present_member_ids(channel.id):
-            _queue_inbox(member_id, channel.id)
+        for member_id, unread, total in inbox_counts(channel.id):
+            broadcast(
+                INBOX,
+                {"channel_id": channel.id, "unread": unread, "total_unread": total},
+                f"user:{member_id}",
+            )
 
 
 def post_message(
@@ -617,6 +621,35 @@ def unread_total(user_id: int) -> int:
         )
     )
     return max(0, int(value or 0))
+
+
+def inbox_counts(channel_id: int) -> list[tuple[int, int, int]]:
+    """Return (member id, unread here, unread everywhere) for every present member, at once.
+
+    One grouped query instead of two per member: a post to a group of ten used to spend
+    nearly half its time counting unread lines member by member.
+    """
+    members = select(ChannelMember.user_id).where(
+        ChannelMember.channel_id == channel_id, ChannelMember.left_at.is_(None)
+    )
+    unread = func.greatest if db.engine.dialect.name == "postgresql" else func.max
+    behind = unread(Channel.last_seq - ChannelMember.last_read_seq, 0)
+    rows = db.session.execute(
+        select(
+            ChannelMember.user_id,
+            func.sum(case((ChannelMember.channel_id == channel_id, behind), else_=0)),
+            func.sum(behind),
+        )
+        .join(Channel, Channel.id == ChannelMember.channel_id)
+        .where(
+            ChannelMember.user_id.in_(members),
+            ChannelMember.left_at.is_(None),
+            Channel.kind != ChannelKind.ROOM,
+        )
+        .group_by(ChannelMember.user_id)
+        .order_by(ChannelMember.user_id)
+    ).all()
+    return [(int(uid), int(here or 0), int(total or 0)) for uid, here, total in rows]
 
 
 def _queue_inbox(user_id: int, channel_id: int) -> None:

@@ -205,3 +205,26 @@ def test_a_leaver_open_socket_stops_hearing_the_conversation(app):
     say(mina, f"/chats/{group}/messages", "after you left")
     assert received(sock, "chat:message") == []
     sock.disconnect()
+
+
+def test_inbox_counts_match_the_per_member_counts(app):
+    """The grouped count that a post sends agrees with counting member by member."""
+    from app.services import chat as chat_service
+    from tests.web.chat_helpers import person, say, start_group
+
+    mina, mina_id = person(app, "mina")
+    junho, junho_id = person(app, "junho")
+    _, seo_id = person(app, "seoyeon")
+    first = start_group(mina, "Crew", "junho seoyeon")
+    second = start_group(junho, "Duo", "mina")
+    for n in range(3):
+        say(mina, f"/chats/{first}/messages", f"hello {n}")
+    say(junho, f"/chats/{second}/messages", "psst")
+    with app.app_context():
+        counts = chat_service.inbox_counts(first)
+        expected = [
+            (uid, chat_service.unread_in(uid, first), chat_service.unread_total(uid))
+            for uid in sorted((mina_id, junho_id, seo_id))
+        ]
+    assert counts == expected
+    assert any(total > 0 for _, _, total in counts)  # the comparison is not of zeros
