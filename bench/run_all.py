@@ -33,6 +33,7 @@ def scenarios(quick: bool) -> list[tuple[str, list[str]]]:
         ("fanout_bare", ["bench.fanout", "--target", "bare", "--ramp", *ramp]),
         ("fanout_encore", ["bench.fanout", "--target", "encore", "--ramp", *ramp]),
         ("stage_fanout", ["bench.stage_fanout", "--duration", duration]),
+        ("room_render", ["bench.room_render", "--requests", "50" if quick else "200"]),
         ("pages", ["bench.pages", "--duration", duration]),
         ("join_race", ["bench.join_race", "--repeats", "2" if quick else "5"]),
         ("async_modes_bare", ["bench.async_modes", "--target", "bare", *ramp]),
