@@ -191,9 +191,10 @@ class Browsers:
             failure = request.failure or ""
             if offline():
                 return
-            if request.resource_type == "document" and failure == "net::ERR_ABORTED":
-                # A navigation superseded by a newer one (a redirect racing a second
-                # navigation) is the browser doing its job, not a failed request.
+            if failure == "net::ERR_ABORTED":
+                # The page itself cancelled it: a navigation superseded by a newer one, or
+                # an icon still loading when the automatic refresh moved on. Not a failure;
+                # every other reason (refused, reset, timed out, blocked) is.
                 return
             self.problems.append(
                 f"{label}: request failed: {request.method} {request.url} ({failure})"
