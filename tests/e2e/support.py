@@ -330,6 +330,51 @@ def audit(browsers: Browsers, page: Page, name: str) -> None:
         assert_no_sideways_scroll(page)
 
 
+# -- screen readers and keyboards ----------------------------------------------------------
+
+LIVE_REGIONS = '[aria-live]:not([aria-live="off"]), [role="status"], [role="log"], [role="alert"]'
+
+
+def remember_live_regions(page: Page) -> None:
+    """Note the live regions on the page now; a screen reader only announces changes to those."""
+    page.evaluate(
+        "(selector) => { window.__liveRegions = Array.from(document.querySelectorAll(selector)); }",
+        LIVE_REGIONS,
+    )
+
+
+def announced(page: Page, text: str) -> bool:
+    """Tell whether `text` appeared inside a live region that was already on the page.
+
+    A region that is itself swapped in with the new text is not announced by screen readers,
+    so the region must be the same element as before the update.
+    """
+    return page.evaluate(
+        """(text) => (window.__liveRegions || [])
+             .some((region) => region.isConnected && region.textContent.includes(text))""",
+        text,
+    )
+
+
+def tab_to(page: Page, target, *, limit: int = 80, backwards: bool = False) -> None:
+    """Press Tab until `target` (a locator) has the focus, and check the focus is visible."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(limit):
+        if target.evaluate("(el) => el === document.activeElement"):
+            break
+        page.keyboard.press(key)
+    else:
+        raise AssertionError(f"{key} never reached {target} within {limit} presses")
+    ring = target.evaluate(
+        """(el) => {
+          const style = getComputedStyle(el);
+          return (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+            || style.boxShadow !== "none";
+        }"""
+    )
+    assert ring, f"{target} has the keyboard focus but no visible focus indicator"
+
+
 # -- what a person does -------------------------------------------------------------------
 
 
