@@ -317,12 +317,23 @@ def assert_no_sideways_scroll(page: Page) -> None:
 
 
 def audit(browsers: Browsers, page: Page, name: str) -> None:
-    """Check a key page: axe-core, a screenshot, and (on a phone) no sideways scroll."""
-    if browsers.has_javascript(page):
-        assert_accessible(page)
+    """Check a key page: axe-core, a screenshot, and (on a phone) no sideways scroll.
+
+    Findings are recorded rather than raised, so one page's problem does not hide the
+    next page's; the test fails at its end with all of them (see conftest).
+    """
+    label = f"{name}-{browsers.kind_of(page)}"
     screenshot(browsers, page, name)
+    if browsers.has_javascript(page):
+        try:
+            assert_accessible(page)
+        except AssertionError as error:
+            browsers.problems.append(f"{label}: {error}")
     if browsers.kind_of(page) == "phone":
-        assert_no_sideways_scroll(page)
+        try:
+            assert_no_sideways_scroll(page)
+        except AssertionError as error:
+            browsers.problems.append(f"{label}: {error}")
 
 
 # -- screen readers and keyboards ----------------------------------------------------------
