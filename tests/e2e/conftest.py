@@ -63,9 +63,13 @@ def server(database):
     shutil.rmtree(instance, ignore_errors=True)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def chromium(chromium_path):
-    """One headless system Chromium for every browser test in the package."""
+    """One headless system Chromium per test module.
+
+    Per module rather than per package: Playwright's sync API allows one running instance
+    per thread, so a module that drives its own Playwright can sit beside these.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

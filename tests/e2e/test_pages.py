@@ -38,12 +38,13 @@ def browser_as(browsers: Browsers, kind: str, user: WebUser) -> Page:
 
 
 def visit(page: Page, path: str) -> None:
-    """Open `path` and wait until the page has settled (scripts and live connection up)."""
+    """Open `path` as a member and wait until the page has settled."""
     response = page.goto(path)
     assert response is not None and response.status == 200, (
         f"{path}: {response and response.status}"
     )
-    page.wait_for_load_state("networkidle")
+    # Pages of members settle once the live connection is up (app.js marks the body).
+    expect(page.locator("body.is-connected")).to_have_count(1)
 
 
 def posted(response, *, status: int = 303) -> str:
