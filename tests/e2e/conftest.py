@@ -94,14 +94,26 @@ def browsers(chromium, server, axe_available):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """After the test body, fail it for anything the browser complained about."""
-    result = yield
     watched = item.funcargs.get("browsers") if hasattr(item, "funcargs") else None
+    try:
+        result = yield
+    except BaseException as error:
+        # The test already failed; what the browser said may explain why.
+        if watched is not None and watched.problems:
+            error.add_note("the browser also reported:\n" + _listed(watched.problems))
+        if watched is not None and watched.network:
+            error.add_note("the last requests:\n" + "\n".join(watched.network[-60:]))
+        raise
     if watched is not None:
         watched.collect_csp_from_pages()
         if watched.problems:
-            problems = "\n".join(f"- {p}" for p in dict.fromkeys(watched.problems))
-            raise AssertionError(f"the browser reported problems:\n{problems}")
+            raise AssertionError(f"the browser reported problems:\n{_listed(watched.problems)}")
     return result
+
+
+def _listed(problems: list[str]) -> str:
+    """One problem per line, each once."""
+    return "\n".join(f"- {p}" for p in dict.fromkeys(problems))
 
 
 @pytest.hookimpl(wrapper=True)

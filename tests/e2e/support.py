@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ class Browsers:
     scripted: dict[int, bool] = field(default_factory=dict)
     expected_statuses: set[int] = field(default_factory=set)
     offline: set[int] = field(default_factory=set)
+    network: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     # -- contexts -------------------------------------------------------------------------
 
@@ -189,10 +192,11 @@ class Browsers:
             failure = request.failure or ""
             if offline():
                 return
-            if failure == "net::ERR_ABORTED":
-                # The page itself cancelled it: a navigation superseded by a newer one, or
-                # an icon still loading when the automatic refresh moved on. Not a failure;
-                # every other reason (refused, reset, timed out, blocked) is.
+            if failure == "net::ERR_ABORTED" and request.method == "GET":
+                # The page itself cancelled a read: a navigation superseded by a newer one,
+                # or an icon still loading when the automatic refresh moved on. Not a
+                # failure. An aborted POST is (someone's action was lost), and so is every
+                # other reason (refused, reset, timed out, blocked).
                 return
             self.problems.append(
                 f"{label}: request failed: {request.method} {request.url} ({failure})"
@@ -200,6 +204,11 @@ class Browsers:
 
         def on_response(response: Response) -> None:
             status = response.status
+            path = response.url.removeprefix(self.base_url)
+            if not path.startswith("/static/"):
+                elapsed = time.monotonic() - self.started
+                method = response.request.method
+                self.network.append(f"{elapsed:7.3f}s {label}: {method} {path} -> {status}")
             if status >= 500 or (status >= 400 and status not in self.expected_statuses):
                 self.problems.append(
                     f"{label}: HTTP {status} for {response.request.method} {response.url}"

@@ -73,9 +73,7 @@ def test_missing_room_and_login_that_returns_where_you_were(browsers):
 
     # A visitor who wants to open a room is asked to log in, then lands on the form.
     username = unique("next")
-    sign_up(page, username, "다음 사람")
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    WebUser(browsers.base_url).signup(username, "다음 사람", PASSWORD)
     page.goto("/rooms/new")
     expect(page).to_have_url(re.compile(r"/auth/login\?next="))
     page.get_by_label("Username").fill(username)
