@@ -59,6 +59,9 @@ def test_whole_show_on_three_phones(browsers):
     for other in (host, bora):
         expect(member(other, chan.name)).to_be_visible(timeout=LIVE_MS)
     expect(host.stage).to_contain_text("3 of 3 seats taken", timeout=LIVE_MS)
+    # A mark in each page's memory: if anything reloads a page, the mark is gone.
+    for someone in everyone:
+        someone.page.evaluate("() => { window.showMark = 'still the same page'; }")
     screenshot(browsers, host.page, "show-lobby")
 
     # The host starts; the host is on air first.
@@ -125,6 +128,8 @@ def test_whole_show_on_three_phones(browsers):
     expect(rows.nth(0)).to_contain_text(chan.name)
     expect(rows.nth(2)).to_contain_text(host.name)
     screenshot(browsers, host.page, "show-results")
+    for someone in everyone:
+        assert someone.page.evaluate("() => window.showMark") == "still the same page"
     # Finished rooms stop refreshing and offer no more actions.
     expect(host.stage.get_by_role("button", name="End the turn")).to_have_count(0)
     expect(host.stage.get_by_role("button", name="Finish the show")).to_have_count(0)
