@@ -1,0 +1,104 @@
+"""What people do in a room, in a real browser: the steps the show tests share.
+
+Locators go by role and label where the markup gives one, and by the ids and data
+attributes the room templates expose (`#stage`, `#reactions`, `data-count`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.support import Browsers, sign_up, unique
+
+# Every step must reach the other browsers this fast, without a reload.
+LIVE_MS = 2000
+# A browser without JavaScript sees a step after its next automatic refresh (every 5 s).
+REFRESH_MS = 8000
+ROOM_URL = re.compile(r"/rooms/(\d+)$")
+
+
+@dataclass
+class Person:
+    """One phone in the show: its page, username and display name."""
+
+    page: Page
+    username: str
+    name: str
+    javascript: bool = True
+
+    @property
+    def stage(self) -> Locator:
+        """The stage section of the room page."""
+        return self.page.locator("#stage")
+
+    @property
+    def wait_ms(self) -> int:
+        """How long another person's step may take to show up here."""
+        return LIVE_MS if self.javascript else REFRESH_MS
+
+
+def person(browsers: Browsers, prefix: str, name: str, *, javascript: bool = True) -> Person:
+    """Open a phone, sign up and return the person holding it."""
+    page = browsers.phone(javascript=javascript).new_page()
+    username = unique(prefix)
+    sign_up(page, username, name)
+    return Person(page, username, name, javascript)
+
+
+def open_room(host: Person, title: str, *, capacity: int = 3, mode: str = "Ranked") -> str:
+    """Create a room through the form; return its path."""
+    page = host.page
+    page.goto("/rooms/new")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill("휴대폰으로 하는 노래 대결")
+    page.get_by_label("Category").select_option("karaoke")
+    page.get_by_role("radio", name=re.compile("^" + mode)).check()
+    page.get_by_label("Seats").fill(str(capacity))
+    page.get_by_role("button", name="Open the room").click()
+    expect(page).to_have_url(ROOM_URL)
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    expect(host.stage).to_contain_text("Lobby")
+    return "/rooms/" + ROOM_URL.search(page.url).group(1)
+
+
+def join(guest: Person, room: str) -> None:
+    """Open the room page and take a seat."""
+    guest.page.goto(room)
+    guest.page.get_by_role("button", name="Join this room").click()
+    expect(guest.stage).to_contain_text("Waiting for the host")
+
+
+def connected(someone: Person) -> None:
+    """Wait until the page's live connection is up (phones with JavaScript only)."""
+    if someone.javascript:
+        expect(someone.page.locator("body.is-connected")).to_have_count(1)
+
+
+def member(someone: Person, name: str) -> Locator:
+    """The row of `name` in the room's member list as `someone` sees it."""
+    return someone.stage.locator(".member", has_text=name)
+
+
+def sees(others: list[Person], text: str | re.Pattern) -> None:
+    """Everyone in `others` sees `text` on the stage, each within their allowed time."""
+    for other in others:
+        expect(other.stage).to_contain_text(text, timeout=other.wait_ms)
+
+
+def score_button(someone: Person, value: int) -> Locator:
+    """The button that scores `value`."""
+    return someone.stage.get_by_role("button", name=str(value), exact=True)
+
+
+def reaction_count(someone: Person, kind: str) -> Locator:
+    """The number next to a reaction on `someone`'s stage."""
+    return someone.page.locator(f'#reactions [data-count="{kind}"]').first
+
+
+def nominate(someone: Person, nominee: Person) -> None:
+    """Pick who goes next."""
+    someone.page.get_by_label("Nominate who goes next").select_option(label=nominee.name)
+    someone.stage.get_by_role("button", name="Nominate", exact=True).click()

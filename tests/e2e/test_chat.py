@@ -1,0 +1,170 @@
+"""Chat between phones: live lines, a trip offline and back, and nothing lost or shown twice."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.show import LIVE_MS, REFRESH_MS, connected, join, member, open_room, person
+from tests.e2e.support import announced, eventually, remember_live_regions
+
+pytestmark = pytest.mark.e2e
+
+# After a network outage socket.io backs off (0.5 s doubling, ±50 %) before reconnecting.
+RECONNECT_MS = 15_000
+
+
+def composer(page: Page) -> Locator:
+    """The message box."""
+    return page.get_by_label("Message", exact=True)
+
+
+def send(page: Page, text: str, *, with_enter: bool = False, delivered: bool = True) -> None:
+    """Type a line and send it with the button, or with Enter as on a phone keyboard.
+
+    Like a person, wait until the line is posted (the box empties and the line shows)
+    before typing the next one, unless the post cannot be `delivered`.
+    """
+    composer(page).fill(text)
+    if with_enter:
+        composer(page).press("Enter")
+    else:
+        page.get_by_role("button", name="Send").click()
+    if delivered:
+        expect(composer(page)).to_have_value("")
+        expect(lines(page, text)).to_have_count(1)
+
+
+def lines(page: Page, text: str) -> Locator:
+    """The chat lines whose body is `text`."""
+    return page.locator("li[data-seq] .chat-body", has_text=text)
+
+
+def shown(page: Page) -> list[tuple[int, str]]:
+    """Every chat line on the page as (sequence number, body), in page order."""
+    return page.eval_on_selector_all(
+        "li[data-seq]",
+        """(items) => items.map((li) => [
+             parseInt(li.dataset.seq, 10),
+             (li.querySelector(".chat-body") || li).textContent.trim(),
+           ])""",
+    )
+
+
+def assert_complete_and_unique(page: Page, expected: list[str]) -> None:
+    """The page shows exactly `expected`, in order, once each, numbered without gaps."""
+    got = shown(page)
+    seqs = [seq for seq, _ in got]
+    assert seqs == list(range(1, len(got) + 1)), f"sequence numbers out of order: {seqs}"
+    assert [body for _, body in got] == expected
+
+
+@pytest.mark.xfail(
+    reason=(
+        "chat: app/static/js/chat.js Chat.prototype.scheduleRead posts the read mark with "
+        "fetch(...).then(...) and no .catch, so when the phone is offline the page throws an "
+        "unhandled 'TypeError: Failed to fetch'; it should catch the failure and mark read "
+        "again after reconnecting"
+    ),
+    strict=False,
+)
+def test_direct_chat_survives_going_offline_without_losing_or_repeating_lines(browsers):
+    minji = person(browsers, "minji", "민지")
+    seojun = person(browsers, "seojun", "서준")
+    offline_context = seojun.page.context
+
+    # 민지 opens a conversation with 서준 by username and says hello with the Enter key.
+    minji.page.goto("/chats/")
+    minji.page.get_by_label("Message someone").fill(seojun.username)
+    minji.page.get_by_role("button", name="Start").click()
+    expect(minji.page.get_by_role("heading", level=1, name=seojun.name)).to_be_visible()
+    connected(minji)
+    send(minji.page, "안녕하세요 👋", with_enter=True)
+    expect(lines(minji.page, "안녕하세요 👋")).to_have_count(1)
+    expect(composer(minji.page)).to_have_value("")
+
+    # 서준 finds it in the list and opens it.
+    seojun.page.goto("/chats/")
+    seojun.page.get_by_role("link", name=minji.name).click()
+    expect(lines(seojun.page, "안녕하세요 👋")).to_have_count(1)
+    connected(seojun)
+
+    # Live both ways, announced by the chat's live region.
+    remember_live_regions(seojun.page)
+    send(minji.page, "오늘 쇼 올 거야?")
+    expect(lines(seojun.page, "오늘 쇼 올 거야?")).to_have_count(1, timeout=LIVE_MS)
+    assert announced(seojun.page, "오늘 쇼 올 거야?"), "a new line must land in a live region"
+    send(seojun.page, "당연하지!")
+
+    # Right after replying, 서준 goes through a tunnel: the connection drops, and his own
+    # next post cannot go out.
+    with browsers.offline_window(offline_context):
+        expect(lines(minji.page, "당연하지!")).to_have_count(1, timeout=LIVE_MS)
+        expect(seojun.page.locator("body.is-offline")).to_have_count(1, timeout=RECONNECT_MS)
+        send(minji.page, "터널 들어갔어?")
+        send(minji.page, "연락 줘")
+        expect(lines(minji.page, "연락 줘")).to_have_count(1)
+        send(seojun.page, "지금 터널이야", delivered=False)
+        # The failed post keeps the text (and its id) so sending again stores it once.
+        expect(composer(seojun.page)).to_have_value("지금 터널이야")
+        expect(lines(seojun.page, "터널 들어갔어?")).to_have_count(0)
+        # The tunnel lasts a couple of seconds, as tunnels do; the page keeps running.
+        seojun.page.wait_for_timeout(2000)
+        expect(lines(seojun.page, "터널 들어갔어?")).to_have_count(0)
+
+    # Back online: the socket reconnects and the missed lines arrive, once each.
+    expect(seojun.page.locator("body.is-connected")).to_have_count(1, timeout=RECONNECT_MS)
+    browsers.back_online(offline_context)
+    expect(lines(seojun.page, "터널 들어갔어?")).to_have_count(1, timeout=LIVE_MS)
+    expect(lines(seojun.page, "연락 줘")).to_have_count(1, timeout=LIVE_MS)
+    seojun.page.get_by_role("button", name="Send").click()
+    expect(composer(seojun.page)).to_have_value("")
+    for page in (minji.page, seojun.page):
+        expect(lines(page, "지금 터널이야")).to_have_count(1, timeout=LIVE_MS)
+
+    conversation = ["안녕하세요 👋", "오늘 쇼 올 거야?", "당연하지!", "터널 들어갔어?", "연락 줘"]
+    conversation.append("지금 터널이야")
+    for page in (minji.page, seojun.page):
+        eventually(page, lambda page=page: len(shown(page)) == len(conversation))
+        assert_complete_and_unique(page, conversation)
+    # A reload shows the same history: nothing was stored twice.
+    seojun.page.reload()
+    assert_complete_and_unique(seojun.page, conversation)
+
+
+@pytest.mark.xfail(
+    reason=(
+        "chat: a plain-form post redirects to /rooms/<id>#chat (and /chats/<id>#composer); "
+        "the page's <noscript> refresh (rooms/show.html, chat/conversation.html: "
+        "content='5' / '20' without a url) then only re-navigates to the same #fragment, "
+        "which Chromium treats as a scroll, not a reload, so a phone without JavaScript "
+        "stops seeing new lines and stage changes after its first chat post; redirect "
+        "without the fragment or give the refresh an explicit url without one"
+    ),
+    strict=False,
+)
+def test_room_chat_reaches_members_with_and_without_javascript(browsers):
+    host = person(browsers, "hana", "김하나")
+    nojs = person(browsers, "nojs", "노스크립트", javascript=False)
+    room = open_room(host, "수다방", capacity=2)
+    connected(host)
+    join(nojs, room)
+    expect(member(host, nojs.name)).to_be_visible(timeout=LIVE_MS)
+    chat = host.page.get_by_role("region", name="Room chat")
+    expect(chat).to_be_visible()
+
+    # A plain form post from the phone without JavaScript shows up live for the host.
+    remember_live_regions(host.page)
+    nojs_chat = nojs.page.locator("#chat")
+    composer(nojs.page).fill("스크립트 없이도 돼요")
+    nojs_chat.get_by_role("button", name="Send").click()
+    expect(lines(nojs.page, "스크립트 없이도 돼요")).to_have_count(1)
+    expect(lines(host.page, "스크립트 없이도 돼요")).to_have_count(1, timeout=LIVE_MS)
+    assert announced(host.page, "스크립트 없이도 돼요")
+
+    # The host's reply reaches the phone without JavaScript at its next refresh.
+    send(host.page, "잘 보여요!", with_enter=True)
+    expect(lines(host.page, "잘 보여요!")).to_have_count(1)
+    expect(lines(nojs.page, "잘 보여요!")).to_have_count(1, timeout=REFRESH_MS)
+    for page in (host.page, nojs.page):
+        assert_complete_and_unique(page, ["스크립트 없이도 돼요", "잘 보여요!"])

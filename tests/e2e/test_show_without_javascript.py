@@ -1,0 +1,114 @@
+"""The same show with JavaScript off on one phone: plain forms and the automatic refresh."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.show import (
+    LIVE_MS,
+    REFRESH_MS,
+    Person,
+    connected,
+    join,
+    member,
+    nominate,
+    open_room,
+    person,
+    reaction_count,
+    score_button,
+    sees,
+)
+from tests.e2e.support import screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def fresh(someone: Person) -> None:
+    """Load the room page anew, as the automatic refresh does, so a tap never races it."""
+    someone.page.reload()
+    expect(someone.stage).to_be_visible()
+
+
+def refreshes_itself(someone: Person) -> None:
+    """The page carries the <noscript> refresh a browser without JavaScript follows."""
+    expect(someone.page.locator('meta[http-equiv="refresh"]')).to_have_count(1)
+
+
+def test_show_with_javascript_off_on_one_phone(browsers):
+    host = person(browsers, "hana", "김하나")
+    nojs = person(browsers, "nojs", "노스크립트", javascript=False)
+    chan = person(browsers, "chan", "박찬")
+    everyone = [host, nojs, chan]
+
+    room = open_room(host, "스크립트 없는 밤")
+    connected(host)
+    join(nojs, room)
+    refreshes_itself(nojs)
+    expect(nojs.page.get_by_role("status")).to_contain_text("You have a seat")
+    expect(member(host, nojs.name)).to_be_visible(timeout=LIVE_MS)
+    join(chan, room)
+    connected(chan)
+    expect(member(host, chan.name)).to_be_visible(timeout=LIVE_MS)
+    # The phone without JavaScript learns about the newcomer from its automatic refresh.
+    expect(member(nojs, chan.name)).to_be_visible(timeout=REFRESH_MS)
+    screenshot(browsers, nojs.page, "nojs-lobby")
+
+    host.stage.get_by_role("button", name="Start the show").click()
+    sees([nojs, chan], "On air")
+    sees([nojs, chan], host.name)
+    refreshes_itself(nojs)
+
+    # A reaction sent as a plain form reaches the phones with JavaScript live.
+    fresh(nojs)
+    nojs.stage.get_by_role("button", name="Clap").click()
+    expect(reaction_count(nojs, "clap")).to_have_text("1")
+    for other in (host, chan):
+        expect(reaction_count(other, "clap")).to_have_text("1", timeout=LIVE_MS)
+    chan.stage.get_by_role("button", name="Mirror ball").click()
+    expect(reaction_count(nojs, "mirror_ball")).to_have_text("1", timeout=REFRESH_MS)
+    screenshot(browsers, nojs.page, "nojs-on-air")
+
+    host.stage.get_by_role("button", name="End the turn").click()
+    nominate(host, nojs)
+    expect(nojs.stage.get_by_role("group", name=f"Your score for {host.name}")).to_be_visible(
+        timeout=REFRESH_MS
+    )
+    sees([nojs], f"Next up: {nojs.name}")
+    fresh(nojs)
+    score_button(nojs, 8).click()
+    expect(nojs.stage).to_contain_text("your score is in")
+    sees([host, chan], "1 of 2 scores in")
+    score_button(chan, 6).click()
+
+    # The nominee without JavaScript is on air; the others see it live.
+    for someone in everyone:
+        expect(member(someone, host.name)).to_contain_text("Average 7.00", timeout=someone.wait_ms)
+        expect(member(someone, nojs.name)).to_contain_text("On air", timeout=someone.wait_ms)
+    fresh(nojs)
+    nojs.stage.get_by_role("button", name="End the turn").click()
+    sees([host, chan], f"Scoring {nojs.name}")
+    fresh(nojs)
+    nominate(nojs, chan)
+    expect(nojs.stage).to_contain_text(f"Next up: {chan.name}")
+    sees([host, chan], f"Next up: {chan.name}")
+    score_button(host, 9).click()
+    score_button(chan, 7).click()
+    for someone in everyone:
+        expect(member(someone, nojs.name)).to_contain_text("Average 8.00", timeout=someone.wait_ms)
+        expect(member(someone, chan.name)).to_contain_text("On air", timeout=someone.wait_ms)
+
+    # The host finishes early (confirming the question); the results reach everyone.
+    host.page.once("dialog", lambda dialog: dialog.accept())
+    host.stage.get_by_role("button", name="Finish the show").click()
+    for someone in everyone:
+        podium = someone.page.get_by_role("list", name="Podium")
+        expect(podium).to_be_visible(timeout=someone.wait_ms)
+        expect(podium.get_by_role("listitem").first).to_contain_text(nojs.name)
+        expect(podium.get_by_role("listitem").first).to_contain_text("8.00")
+    expect(nojs.stage.locator(".results-table tbody tr", has_text=chan.name)).to_contain_text(
+        "no scores"
+    )
+    # A finished show has nothing left to wait for, so the page stops refreshing.
+    expect(nojs.page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
+    screenshot(browsers, nojs.page, "nojs-results")
