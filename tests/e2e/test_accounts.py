@@ -32,20 +32,6 @@ def test_sign_up_on_a_phone_then_log_in_on_another(browsers):
     expect(other.locator("body.is-connected")).to_have_count(1)
 
 
-LOGOUT_RACE = pytest.mark.xfail(
-    reason=(
-        "foundation: sign_out() (app/blueprints/auth/session.py) emits the signed_out notice "
-        "before the logout response is sent, and app.js answers it with "
-        "window.location.assign('/'); with Redis the notice often arrives first and aborts "
-        "the POST /auth/logout navigation, so the cleared session cookie is never stored and "
-        "the person is still logged in (about 1 in 3 tries with PostgreSQL + Redis); app.js "
-        "should not navigate when the page itself is already leaving (a form submit)"
-    ),
-    strict=False,
-)
-
-
-@LOGOUT_RACE
 def test_log_out_ends_the_session(browsers):
     page = browsers.phone().new_page()
     username = unique("bye")

@@ -59,15 +59,6 @@ def assert_complete_and_unique(page: Page, expected: list[str]) -> None:
     assert [body for _, body in got] == expected
 
 
-@pytest.mark.xfail(
-    reason=(
-        "chat: app/static/js/chat.js Chat.prototype.scheduleRead posts the read mark with "
-        "fetch(...).then(...) and no .catch, so when the phone is offline the page throws an "
-        "unhandled 'TypeError: Failed to fetch'; it should catch the failure and mark read "
-        "again after reconnecting"
-    ),
-    strict=False,
-)
 def test_direct_chat_survives_going_offline_without_losing_or_repeating_lines(browsers):
     minji = person(browsers, "minji", "민지")
     seojun = person(browsers, "seojun", "서준")
@@ -132,17 +123,6 @@ def test_direct_chat_survives_going_offline_without_losing_or_repeating_lines(br
     assert_complete_and_unique(seojun.page, conversation)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "chat: a plain-form post redirects to /rooms/<id>#chat (and /chats/<id>#composer); "
-        "the page's <noscript> refresh (rooms/show.html, chat/conversation.html: "
-        "content='5' / '20' without a url) then only re-navigates to the same #fragment, "
-        "which Chromium treats as a scroll, not a reload, so a phone without JavaScript "
-        "stops seeing new lines and stage changes after its first chat post; redirect "
-        "without the fragment or give the refresh an explicit url without one"
-    ),
-    strict=False,
-)
 def test_room_chat_reaches_members_with_and_without_javascript(browsers):
     host = person(browsers, "hana", "김하나")
     nojs = person(browsers, "nojs", "노스크립트", javascript=False)

@@ -22,25 +22,6 @@ from tests.e2e.support import screenshot
 pytestmark = pytest.mark.e2e
 
 
-STALE_STAGE = pytest.mark.xfail(
-    reason=(
-        "rooms: live stage updates get lost, so a phone stays on an old stage (on PostgreSQL "
-        "+ Redis most runs fail at 'Next up', the averages or the final podium). (1) #stage "
-        "swaps itself with hx-swap=outerHTML and htmx's default 20 ms settle delay: the new "
-        "section is in the page but not yet processed by htmx, so an encore-stage trigger "
-        "landing in that window is ignored (seen: event v12 after swap v11, no request). "
-        "(2) a trigger while the section's GET is in flight is queued on the old element, "
-        "which the response then replaces; htmx drops queued requests of detached elements. "
-        "(3) a reaction event that lands while a stage GET is in flight is overwritten by "
-        "the older counts in that response. Tried in a scratch copy: 'outerHTML settle:0ms' "
-        "plus re-triggering after htmx:afterSettle when the newest stage version seen on the "
-        "socket is above #stage[data-version] made 5 of 6 runs pass; (3) remained"
-    ),
-    strict=False,
-)
-
-
-@STALE_STAGE
 def test_whole_show_on_three_phones(browsers):
     host = person(browsers, "hana", "김하나")
     bora = person(browsers, "bora", "이보라")

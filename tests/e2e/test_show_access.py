@@ -11,15 +11,6 @@ from tests.e2e.support import announced, eventually, remember_live_regions, sign
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.xfail(
-    reason=(
-        "rooms: app/templates/rooms/_stage.html puts aria-live on <section id=stage>, and that "
-        "very element is replaced (hx-swap=outerHTML) on every update, so the live region "
-        "never persists and screen readers announce nothing; the live region must be a stable "
-        "element around the swapped stage (or a dedicated status line updated in place)"
-    ),
-    strict=False,
-)
 def test_stage_updates_are_announced_through_a_live_region(browsers):
     host = person(browsers, "hana", "김하나")
     guest = person(browsers, "bora", "이보라")

@@ -476,19 +476,23 @@ def test_the_stage_shows_each_viewer_only_their_controls(show_room):
 
     host, performer, other = (stage_html(p, room_id) for p in (mina, junho, seoyeon))
     for html in (host, performer, other):
-        assert f'data-subscribe="room:{room_id}"' in html
-        assert 'hx-trigger="encore-stage, encore-connect' in html
-        assert 'data-listen="stage reaction presence"' in html
         # The live region stays in the page; each stage update refills it out of band.
         assert '<div hx-swap-oob="innerHTML:#stage-announcer">On air: junho.</div>' in html
-        assert 'hx-sync="this:replace"' in html
+        assert "hx-sync" not in html  # only the region's own refresh syncs, never a post
         assert "/score" not in html
     assert "/end-turn" in host and "/end-turn" in performer and "/end-turn" not in other
+    # Stage forms answer into the region that stays put, never a replaced element.
+    assert 'hx-target="#stage-region" hx-swap="innerHTML"' in host
     assert "/nominate" in host and "/nominate" in performer and "/nominate" not in other
     assert "/finish" in host and "/finish" not in performer and "/finish" not in other
     assert "/react" in other and "On air" in other
     page = seoyeon.client.get(f"/rooms/{room_id}").get_data(as_text=True)
-    assert 'id="stage-announcer" class="sr-only" role="status" aria-live="polite"' in page
+    region = page[page.index('<div id="stage-region"') :].split(">", 1)[0]
+    assert f'data-subscribe="room:{room_id}"' in region
+    assert 'hx-trigger="encore-stage, encore-connect' in region
+    assert 'data-listen="stage reaction presence"' in region
+    assert 'hx-sync="this:queue last" hx-disinherit="*"' in region
+    assert 'id="stage-announcer" class="sr-only" aria-live="polite"' in page
     assert "On air: junho.</p>" in page
     assert "hx-swap-oob" not in page  # out-of-band parts only travel in htmx responses
 

@@ -111,7 +111,9 @@
   socket.on("notice", function (payload) {
     if (payload && payload.kind === "signed_out") {
       socket.disconnect();
-      window.location.assign("/");
+      // The tab that pressed "Log out" is already following the logout redirect and this
+      // timer dies with it; other tabs of the same session go home a moment later.
+      window.setTimeout(function () { window.location.assign("/"); }, 1500);
     }
   });
 
