@@ -52,7 +52,7 @@ def begin_write() -> None:
     meet a concurrent writer. On PostgreSQL it is a plain transaction: services use
     conditional UPDATEs or row locks there.
     """
-    session = db.session
+    session = db.session()  # the scoped_session proxy does not expose in_transaction()
     if session.in_transaction():
         # Close the read snapshot the request opened (loading current_user, say).
         session.commit()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.demo import people
+from app.demo import people, shows
 
 # Later parts build on earlier ones: people first, then rooms and shows, then the rest.
-PARTS = (people,)
+PARTS = (people, shows)
 
 
 def seed_all() -> list[str]:

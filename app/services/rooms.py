@@ -1,11 +1,145 @@
-"""Rooms: creation, seats and membership."""
+"""Rooms: creation, the rooms list, seats and membership, and host hand-over."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
 
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.database import begin_write, utcnow
 from app.extensions import db
-from app.models import RoomMember
+from app.models import Performance, Room, RoomMember, RoomMode, RoomStatus
+from app.realtime.broadcast import broadcast
+from app.realtime.events import STAGE
+from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+TITLE_MAX = 80
+DESCRIPTION_MAX = 1000
+CAPACITY_MIN = 2
+CAPACITY_MAX = 50
+LIST_STATUSES = ("open", "live")
+
+
+class RoomNotFound(NotFound):
+    """No such room, or one the viewer may not see."""
+
+    default_message = _l("We could not find that room.")
+
+
+class RoomFull(Conflict):
+    """Every seat is taken."""
+
+    default_message = _l("This room is full.")
+
+
+class RoomNotOpen(Conflict):
+    """The show has started (or ended), so nobody can join or leave any more."""
+
+    default_message = _l("This show has already started, so seats are closed.")
+
+
+class AlreadyMember(Conflict):
+    """The user already holds a seat in the room."""
+
+    default_message = _l("You are already in this room.")
+
+
+class NotMember(Forbidden):
+    """The user does not hold a seat in the room."""
+
+    default_message = _l("Only members of this room can do that. Join the room first.")
+
+
+class NotHost(Forbidden):
+    """Only the host may do this."""
+
+    default_message = _l("Only the host can do that.")
+
+
+@dataclass(frozen=True)
+class RoomPage:
+    """One page of the rooms list."""
+
+    rooms: list[Room]
+    page: int
+    has_next: bool
+
+
+def categories() -> dict[str, str]:
+    """Return the configured room categories, code → label."""
+    return dict(current_app.config["ROOM_CATEGORIES"])
+
+
+def create_room(
+    host_id: int,
+    title: str,
+    description: str,
+    category: str,
+    mode: str,
+    capacity: int,
+) -> Room:
+    """Open a room in the lobby with `host_id` as host and first member."""
+    title = (title or "").strip()
+    description = (description or "").strip()
+    if not 1 <= len(title) <= TITLE_MAX:
+        raise InvalidInput(_l("Titles are 1–80 characters."), field="title")
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(_l("Descriptions are at most 1000 characters."), field="description")
+    if category not in categories():
+        raise InvalidInput(_l("Pick one of the categories."), field="category")
+    if mode not in {m.value for m in RoomMode}:
+        raise InvalidInput(_l("Pick ranked or casual."), field="mode")
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise InvalidInput(_l("Capacity is a whole number."), field="capacity")
+    if not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
+        raise InvalidInput(_l("Capacity is between 2 and 50 seats."), field="capacity")
+    now = utcnow()
+    room = Room(
+        title=title,
+        description=description,
+        category=category,
+        mode=RoomMode(mode),
+        capacity=capacity,
+        host_id=host_id,
+        status=RoomStatus.LOBBY,
+        seats_taken=1,
+        version=1,
+        created_at=now,
+    )
+    db.session.add(room)
+    db.session.flush()
+    db.session.add(RoomMember(room_id=room.id, user_id=host_id, joined_at=now))
+    db.session.commit()
+    return room
+
+
+def get_room(room_id: int) -> Room:
+    """Return the room, or raise RoomNotFound."""
+    room = db.session.get(Room, room_id)
+    if room is None:
+        raise RoomNotFound()
+    return room
+
+
+def visible_room(room_id: int, viewer_id: int | None) -> Room:
+    """Return the room if the viewer may see it; cancelled rooms are only for past members."""
+    room = get_room(room_id)
+    if room.status == RoomStatus.CANCELLED and (
+        viewer_id is None or membership(room_id, viewer_id) is None
+    ):
+        raise RoomNotFound()
+    return room
+
+
+def membership(room_id: int, user_id: int) -> RoomMember | None:
+    """Return the user's membership row in the room (present or not), if any."""
+    return db.session.scalar(
+        select(RoomMember).where(RoomMember.room_id == room_id, RoomMember.user_id == user_id)
+    )
 
 
 def can_watch(user_id: int, room_id: int) -> bool:
@@ -20,3 +154,201 @@ def can_watch(user_id: int, room_id: int) -> bool:
         )
         is not None
     )
+
+
+def present_members(room_id: int) -> list[RoomMember]:
+    """Return the members holding a seat, longest-waiting first, with their users loaded."""
+    return list(
+        db.session.scalars(
+            select(RoomMember)
+            .options(joinedload(RoomMember.user))
+            .where(RoomMember.room_id == room_id, RoomMember.left_at.is_(None))
+            .order_by(RoomMember.joined_at, RoomMember.id)
+        )
+    )
+
+
+def bump_version(room_id: int) -> int:
+    """Bump the room's version in this transaction, queue one stage event; return the version."""
+    version = db.session.execute(
+        update(Room)
+        .where(Room.id == room_id)
+        .values(version=Room.version + 1)
+        .returning(Room.version)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    broadcast(STAGE, {"room_id": room_id, "version": int(version)}, f"room:{room_id}")
+    return int(version)
+
+
+def join_room(room_id: int, user_id: int) -> Room:
+    """Seat `user_id` in a lobby room that has a free seat; one conditional UPDATE decides."""
+    begin_write()
+    member = membership(room_id, user_id)
+    if member is not None and member.left_at is None:
+        raise AlreadyMember()
+    # The seat count and the status are checked and changed in one statement, so
+    # concurrent joiners can never take more seats than the room has.
+    taken = db.session.execute(
+        update(Room)
+        .where(
+            Room.id == room_id,
+            Room.status == RoomStatus.LOBBY,
+            Room.seats_taken < Room.capacity,
+        )
+        .values(seats_taken=Room.seats_taken + 1, version=Room.version + 1)
+        .returning(Room.version)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if taken is None:
+        room = db.session.get(Room, room_id, populate_existing=True)
+        db.session.rollback()
+        if room is None or room.status == RoomStatus.CANCELLED:
+            raise RoomNotFound()
+        if room.status != RoomStatus.LOBBY:
+            raise RoomNotOpen()
+        raise RoomFull()
+    now = utcnow()
+    try:
+        if member is None:
+            db.session.add(RoomMember(room_id=room_id, user_id=user_id, joined_at=now))
+            db.session.flush()
+        else:
+            # Coming back after leaving the lobby: reactivate only if still away, so two
+            # simultaneous rejoins cannot both take a seat.
+            back = db.session.execute(
+                update(RoomMember)
+                .where(RoomMember.id == member.id, RoomMember.left_at.is_not(None))
+                .values(left_at=None, joined_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if back.rowcount != 1:
+                raise AlreadyMember()
+    except IntegrityError:
+        db.session.rollback()
+        raise AlreadyMember() from None
+    except AlreadyMember:
+        db.session.rollback()
+        raise
+    broadcast(STAGE, {"room_id": room_id, "version": int(taken)}, f"room:{room_id}")
+    db.session.commit()
+    return get_room(room_id)
+
+
+def leave_room(room_id: int, user_id: int) -> Room:
+    """Give up a seat in the lobby; a leaving host hands over, or cancels when alone."""
+    begin_write()
+    room = db.session.scalar(
+        select(Room)
+        .where(Room.id == room_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if room is None or room.status == RoomStatus.CANCELLED:
+        raise RoomNotFound()
+    member = membership(room_id, user_id)
+    if member is None or member.left_at is not None:
+        raise NotMember()
+    if room.status != RoomStatus.LOBBY:
+        raise RoomNotOpen(_l("The show has started, so members stay until it ends."))
+    now = utcnow()
+    member.left_at = now
+    db.session.execute(
+        update(Room)
+        .where(Room.id == room_id)
+        .values(seats_taken=Room.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if room.host_id == user_id:
+        successor = db.session.scalar(
+            select(RoomMember)
+            .where(
+                RoomMember.room_id == room_id,
+                RoomMember.left_at.is_(None),
+                RoomMember.user_id != user_id,
+            )
+            .order_by(RoomMember.joined_at, RoomMember.id)
+            .limit(1)
+        )
+        if successor is None:
+            room.status = RoomStatus.CANCELLED
+            room.finished_at = now
+        else:
+            room.host_id = successor.user_id
+    db.session.flush()
+    bump_version(room_id)
+    db.session.commit()
+    return get_room(room_id)
+
+
+def _filtered(
+    query,
+    *,
+    q: str = "",
+    category: str = "",
+    mode: str = "",
+    status: str = "",
+):
+    """Apply the rooms-list filters to a select of rooms."""
+    if status == "open":
+        query = query.where(Room.status == RoomStatus.LOBBY)
+    elif status == "live":
+        query = query.where(Room.status == RoomStatus.LIVE)
+    else:
+        query = query.where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
+    if category and category in categories():
+        query = query.where(Room.category == category)
+    if mode in {m.value for m in RoomMode}:
+        query = query.where(Room.mode == RoomMode(mode))
+    q = (q or "").strip()[:80]
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Room.title).like(pattern, escape="\\"),
+                func.lower(Room.description).like(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def _with_list_loads(query):
+    """Load what a room card shows: the host and the performer on air."""
+    return query.options(
+        joinedload(Room.host),
+        selectinload(Room.current_performance).joinedload(Performance.performer),
+    )
+
+
+def list_rooms(
+    *,
+    q: str = "",
+    category: str = "",
+    mode: str = "",
+    status: str = "",
+    page: int = 1,
+    per_page: int | None = None,
+) -> RoomPage:
+    """Return one page of lobby and live rooms matching the search, live shows first."""
+    per_page = per_page or current_app.config["ROOMS_PER_PAGE"]
+    page = max(1, min(int(page or 1), 10_000))
+    query = _filtered(select(Room), q=q, category=category, mode=mode, status=status)
+    live_first = case((Room.status == RoomStatus.LIVE, 0), else_=1)
+    query = (
+        _with_list_loads(query)
+        .order_by(live_first, Room.created_at.desc(), Room.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    rooms = list(db.session.scalars(query).unique())
+    return RoomPage(rooms=rooms[:per_page], page=page, has_next=len(rooms) > per_page)
+
+
+def live_and_open_rooms(viewer_id: int | None, limit: int) -> list[Room]:
+    """Return up to `limit` live shows then open lobbies, newest first (for the home page)."""
+    live_first = case((Room.status == RoomStatus.LIVE, 0), else_=1)
+    query = _with_list_loads(
+        select(Room).where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
+    ).order_by(live_first, Room.created_at.desc(), Room.id.desc())
+    return list(db.session.scalars(query.limit(max(0, limit))).unique())

@@ -1,0 +1,61 @@
+"""Forms of the rooms area. Rules live in app.services.rooms and app.services.show."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.services.rooms import CAPACITY_MAX, CAPACITY_MIN, DESCRIPTION_MAX, TITLE_MAX
+
+
+class RoomForm(FlaskForm):
+    """Open a new room."""
+
+    title = StringField(
+        _l("Title"),
+        validators=[InputRequired(), Length(min=1, max=TITLE_MAX)],
+        description=_l("Up to 80 characters, e.g. “Friday night karaoke”."),
+        render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"},
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Optional(), Length(max=DESCRIPTION_MAX)],
+        description=_l("Optional. Tell people what kind of show this is (up to 1000 characters)."),
+        render_kw={"maxlength": DESCRIPTION_MAX, "rows": 4},
+    )
+    category = SelectField(_l("Category"), validators=[InputRequired()])
+    mode = RadioField(
+        _l("Mode"),
+        choices=[
+            SelectChoice("ranked", _l("Ranked — averages count on the leaderboard")),
+            SelectChoice("casual", _l("Casual — just for fun, nothing is ranked")),
+        ],
+        default="ranked",
+        validators=[InputRequired()],
+    )
+    capacity = IntegerField(
+        _l("Seats"),
+        default=10,
+        validators=[
+            InputRequired(),
+            NumberRange(min=CAPACITY_MIN, max=CAPACITY_MAX),
+        ],
+        description=_l("From 2 to 50 people, host included."),
+        render_kw={"min": CAPACITY_MIN, "max": CAPACITY_MAX, "inputmode": "numeric"},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [
+            SelectChoice(code, _l(label)) for code, label in current_app.config["ROOM_CATEGORIES"]
+        ]

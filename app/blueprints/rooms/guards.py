@@ -1,0 +1,22 @@
+"""Small helpers for the room views: who is looking, and id fields from forms."""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+
+def viewer_id() -> int | None:
+    """Return the signed-in user's id, or None for visitors."""
+    return current_user.id if current_user.is_authenticated else None
+
+
+def form_int(name: str) -> int | None:
+    """Return a positive integer form field, or None when absent; 400 when it is garbage."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        abort(400, description=_("That is not a valid choice."))
+    return int(raw)

@@ -1,0 +1,42 @@
+/* Rooms: animate reactions for everyone in the room.
+ *
+ * The reaction event carries the new totals. This updates the numbers on the stage and
+ * lets a clap or a mirror ball float up. Everything else on the room page is htmx.
+ * The animation is CSS, which turns it off for prefers-reduced-motion.
+ */
+(function () {
+  "use strict";
+
+  var SYMBOLS = { clap: "\uD83D\uDC4F", mirror_ball: "\uD83E\uDEA9" };
+
+  document.addEventListener("encore:reaction", function (e) {
+    var payload = e.detail || {};
+    var bar = document.getElementById("reactions");
+    if (!bar || String(payload.room_id) !== bar.getAttribute("data-room-id")) return;
+    if (String(payload.performance_id) !== bar.getAttribute("data-performance-id")) return;
+    var counts = payload.counts || {};
+    Object.keys(counts).forEach(function (kind) {
+      Array.prototype.forEach.call(bar.querySelectorAll('[data-count="' + kind + '"]'), function (el) {
+        var value = parseInt(counts[kind], 10);
+        if (!isNaN(value) && value >= parseInt(el.textContent, 10)) el.textContent = String(value);
+      });
+    });
+    if (!SYMBOLS[payload.kind]) return;
+    var burst = bar.querySelector(".reaction-burst");
+    if (burst) {
+      var pop = document.createElement("span");
+      pop.className = "reaction-pop is-" + payload.kind;
+      pop.textContent = SYMBOLS[payload.kind];
+      pop.addEventListener("animationend", function () { pop.remove(); });
+      burst.appendChild(pop);
+      // Without animation (reduced motion) animationend never fires.
+      window.setTimeout(function () { pop.remove(); }, 1500);
+    }
+    var button = bar.querySelector('[data-kind="' + payload.kind + '"]');
+    if (button) {
+      button.classList.remove("reaction-bump");
+      void button.offsetWidth;
+      button.classList.add("reaction-bump");
+    }
+  });
+})();

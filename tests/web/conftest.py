@@ -1,0 +1,25 @@
+"""Fixtures of the web tests: logged-in people for the room and show tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.show_support import people_factory, read_room_state, room_factory
+
+
+@pytest.fixture
+def room_state(app):
+    """Read a room's whole state from the database: room_state(room_id) → dict."""
+    return lambda room_id: read_room_state(app, room_id)
+
+
+@pytest.fixture
+def show_people(app, make_user):
+    """Create users, each logged into a client of their own: show_people("mina", "junho")."""
+    return people_factory(app, make_user)
+
+
+@pytest.fixture
+def show_room(show_people):
+    """Open a ranked lobby room hosted by the first person, with the others seated."""
+    return room_factory(show_people)
