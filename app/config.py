@@ -74,6 +74,9 @@ class Config:
     REDIS_KEY_PREFIX = os.environ.get("ENCORE_REDIS_PREFIX", "encore:")
     # Sized deliberately: the Socket.IO publisher, the limiter and the leaderboard share it.
     REDIS_MAX_CONNECTIONS = int(os.environ.get("ENCORE_REDIS_MAX_CONNECTIONS", "200"))
+    # Chat posts one process handles at once before it sheds new ones with 429. Each holds at
+    # most one publisher connection, so this stays well under REDIS_MAX_CONNECTIONS.
+    CHAT_MAX_INFLIGHT_POSTS = int(os.environ.get("ENCORE_CHAT_MAX_INFLIGHT_POSTS", "64"))
 
     ASYNC_MODE = os.environ.get("ENCORE_ASYNC_MODE", "eventlet")
     SOCKETIO_ASYNC_MODE: str | None = None  # None: follow ASYNC_MODE

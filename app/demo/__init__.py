@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.demo import people, shows
+from app.demo import chats, people, shows
 
 # Later parts build on earlier ones: people first, then rooms and shows, then the rest.
-PARTS = (people, shows)
+PARTS = (people, shows, chats)  # chats stays last: it talks about everything before it
 
 
 def seed_all() -> list[str]:

@@ -1,7 +1,7 @@
-"""The chat area."""
+"""The chat area: room chat, direct and group conversations."""
 
 from flask import Blueprint
 
 bp = Blueprint("chat", __name__)
 
-from app.blueprints.chat import routes  # noqa: E402, F401
+from app.blueprints.chat import routes, templating  # noqa: E402, F401

@@ -1,1 +1,289 @@
-"""Routes of this area."""
+"""Chat routes: room chat history and posting, and the conversations under /chats/."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, make_response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.blueprints.auth.session import safe_next
+from app.blueprints.chat import bp
+from app.blueprints.chat.forms import DirectForm, GroupForm, MessageForm, ReadForm, RenameForm
+from app.blueprints.chat.sockets import evict_from_channel
+from app.extensions import db
+from app.models import ChannelKind, User
+from app.responses import is_htmx, page_or_fragment, see_other
+from app.services import chat as chat_service
+from app.services.chat import PostResult
+from app.services.errors import DomainError, NotFound
+
+
+def _seq_arg(name: str) -> int | None:
+    """Return the query argument `name` as a sequence number, or 400 when it is not one."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        abort(400, _("'%(name)s' must be a message number.", name=name))
+    return int(raw)
+
+
+def _history(channel_id: int) -> dict:
+    """Load the lines a history request asks for: `after`, `before`, or the latest page."""
+    after, before = _seq_arg("after"), _seq_arg("before")
+    more = False
+    if after is not None:
+        lines = chat_service.after(channel_id, after)
+        more = len(lines) == chat_service.AFTER_LIMIT
+        has_older = False
+    elif before is not None:
+        lines = chat_service.before(channel_id, before)
+        has_older = bool(lines) and lines[0].seq > 1
+    else:
+        lines = chat_service.latest(channel_id)
+        has_older = bool(lines) and lines[0].seq > 1
+    return {
+        "channel_id": channel_id,
+        "messages": lines,
+        "has_older": has_older,
+        "more": more,
+        "before": before,
+        "viewer_id": current_user.id,
+    }
+
+
+def _lines_response(history: dict, **context):
+    """Answer an htmx history request with just the lines (and the "earlier" link)."""
+    response = make_response(render_template("chat/_messages.html", **history, **context))
+    response.vary.add("HX-Request")
+    response.headers["X-Chat-More"] = "1" if history["more"] else "0"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _posted(result: PostResult, back: str):
+    """Answer a post: the line itself for htmx (the sender sees it at once), else 303 back."""
+    if is_htmx():
+        response = make_response(
+            render_template(
+                "chat/_message.html", message=result.message, viewer_id=current_user.id
+            ),
+            201 if result.created else 200,
+        )
+        response.headers["X-Chat-Seq"] = str(result.message.seq)
+        response.vary.add("HX-Request")
+        return response
+    return see_other(back)
+
+
+# Room chat ------------------------------------------------------------------------------
+
+
+def _room_back(room_id: int) -> str:
+    """Where a plain-form room post returns: the room page it came from, else the chat page."""
+    referrer = urlsplit(request.referrer or "")
+    room_path = f"/rooms/{room_id}"
+    same_room = referrer.path == room_path or referrer.path.startswith(room_path + "/")
+    if same_room and referrer.netloc == request.host:
+        return safe_next(referrer.path) + "#chat"
+    return url_for("chat.room_messages", room_id=room_id) + "#chat"
+
+
+@bp.get("/rooms/<int:room_id>/messages", endpoint="room_messages")
+@login_required
+def room_messages(room_id: int):
+    """A room's chat: the lines for htmx (`after`, `before`), or a page of its own."""
+    channel_id = chat_service.room_channel_for(current_user.id, room_id)
+    history = _history(channel_id)
+    messages_url = url_for("chat.room_messages", room_id=room_id)
+    context = {"messages_url": messages_url, "page_url": messages_url}
+    if is_htmx():
+        return _lines_response(history, **context)
+    from app.models import Room
+
+    room = db.session.get(Room, room_id)
+    response = make_response(
+        render_template(
+            "chat/room.html",
+            room=room,
+            **history,
+            **context,
+            post_url=url_for("chat.post_room_message", room_id=room_id),
+            client_id=chat_service.new_client_id(),
+        )
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.post("/rooms/<int:room_id>/messages", endpoint="post_room_message")
+@login_required
+def post_room_message(room_id: int):
+    """Post a line to a room's chat."""
+    form = MessageForm()
+    result = chat_service.post_room_message(
+        current_user.id, room_id, form.body.data, form.client_id.data
+    )
+    return _posted(result, _room_back(room_id))
+
+
+# Conversations --------------------------------------------------------------------------
+
+
+@bp.get("/chats/", endpoint="index")
+@login_required
+def index():
+    """My conversations with their last line and unread counts."""
+    rows = chat_service.conversations(current_user.id)
+    return page_or_fragment(
+        "chat/index.html", "chat/_list.html", rows=rows, direct_form=DirectForm()
+    )
+
+
+@bp.get("/chats/badge", endpoint="badge")
+@login_required
+def badge():
+    """The unread badge of the navigation, for live refreshes."""
+    response = make_response(render_template("chat/_nav_badge.html"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/chats/new", methods=["GET", "POST"], endpoint="new_group")
+@login_required
+def new_group():
+    """Start a group conversation with a title and chosen people."""
+    form = GroupForm()
+    if request.method == "GET" and request.args.get("with"):
+        form.members.data = request.args["with"]
+    status = 200
+    if request.method == "POST":
+        try:
+            names = (form.members.data or "").replace(",", " ").split()
+            people = chat_service.users_by_username(names)
+            channel = chat_service.start_group(
+                current_user.id, form.title.data, [p.id for p in people]
+            )
+        except DomainError as error:
+            db.session.rollback()
+            bad = getattr(form, error.field or "members", form.members)
+            bad.errors = [*bad.errors, error.message]
+            status = error.status
+        else:
+            return see_other(url_for("chat.conversation", channel_id=channel.id))
+    return render_template("chat/new.html", form=form), status
+
+
+def _start_direct_with(username: str):
+    """Open the direct conversation with `username` and go there."""
+    other = db.session.scalar(
+        select(User).where(User.username_key == (username or "").strip().lstrip("@").lower())
+    )
+    if other is None:
+        raise NotFound(_("We could not find that person."))
+    channel = chat_service.start_direct(current_user.id, other.id)
+    return see_other(url_for("chat.conversation", channel_id=channel.id))
+
+
+@bp.post("/chats/direct", endpoint="start_direct")
+@login_required
+def start_direct():
+    """Start or reopen a direct conversation; form field `username`."""
+    return _start_direct_with(DirectForm().username.data)
+
+
+@bp.post("/users/<username>/message", endpoint="message_user")
+@login_required
+def message_user(username: str):
+    """The profile's "Message" button: start or reopen a direct conversation."""
+    return _start_direct_with(username)
+
+
+def _conversation_context(channel_id: int) -> dict:
+    """Everything the conversation page shows besides its lines."""
+    channel = chat_service.conversation(current_user.id, channel_id)
+    return {
+        "channel": channel,
+        "is_group": channel.kind == ChannelKind.GROUP,
+        "title": chat_service.conversation_title(channel, current_user.id),
+        "people": chat_service.members(channel_id),
+        "messages_url": url_for("chat.conversation_messages", channel_id=channel_id),
+        "page_url": url_for("chat.conversation", channel_id=channel_id),
+        "post_url": url_for("chat.post_conversation_message", channel_id=channel_id),
+        "read_url": url_for("chat.read", channel_id=channel_id),
+        "client_id": chat_service.new_client_id(),
+        "rename_form": RenameForm(title=channel.title),
+    }
+
+
+@bp.get("/chats/<int:channel_id>", endpoint="conversation")
+@login_required
+def conversation(channel_id: int):
+    """A conversation page; opening it marks it read."""
+    context = _conversation_context(channel_id)
+    history = _history(channel_id)
+    if history["before"] is None:
+        chat_service.mark_read(current_user.id, channel_id)
+    response = make_response(render_template("chat/conversation.html", **context, **history))
+    response.vary.add("HX-Request")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/chats/<int:channel_id>/messages", endpoint="conversation_messages")
+@login_required
+def conversation_messages(channel_id: int):
+    """A conversation's lines: `after` a number, `before` one, or the latest page."""
+    context = _conversation_context(channel_id)
+    history = _history(channel_id)
+    if is_htmx():
+        return _lines_response(history, **context)
+    return render_template("chat/conversation.html", **context, **history)
+
+
+@bp.post("/chats/<int:channel_id>/messages", endpoint="post_conversation_message")
+@login_required
+def post_conversation_message(channel_id: int):
+    """Post a line to a conversation."""
+    chat_service.conversation(current_user.id, channel_id)
+    form = MessageForm()
+    result = chat_service.post_message(
+        current_user.id, channel_id, form.body.data, form.client_id.data
+    )
+    return _posted(result, url_for("chat.conversation", channel_id=channel_id) + "#composer")
+
+
+@bp.post("/chats/<int:channel_id>/read", endpoint="read")
+@login_required
+def read(channel_id: int):
+    """Record how far the reader has read (`seq`; all when missing)."""
+    form = ReadForm()
+    if form.seq.data is None and form.seq.raw_data and form.seq.raw_data[0]:
+        abort(400, _("'seq' must be a message number."))
+    unread = chat_service.mark_read(current_user.id, channel_id, form.seq.data)
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["X-Chat-Unread"] = str(unread)
+        return response
+    return see_other(url_for("chat.conversation", channel_id=channel_id))
+
+
+@bp.post("/chats/<int:channel_id>/rename", endpoint="rename")
+@login_required
+def rename(channel_id: int):
+    """Give a group conversation a new title (field `title`)."""
+    chat_service.rename(current_user.id, channel_id, RenameForm().title.data)
+    return see_other(url_for("chat.conversation", channel_id=channel_id))
+
+
+@bp.post("/chats/<int:channel_id>/leave", endpoint="leave")
+@login_required
+def leave(channel_id: int):
+    """Leave a conversation; the others see a system line."""
+    chat_service.leave(current_user.id, channel_id)
+    evict_from_channel(current_user.id, channel_id)
+    flash(_("You left the conversation."), "success")
+    return see_other(url_for("chat.index"))

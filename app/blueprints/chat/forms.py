@@ -1,0 +1,44 @@
+"""Chat forms. Rules live in app.services.chat; these only carry fields (and CSRF)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+
+class MessageForm(FlaskForm):
+    """One chat line. `client_id` makes a retried post idempotent."""
+
+    body = TextAreaField(_l("Message"), render_kw={"maxlength": 500, "rows": 1})
+    client_id = HiddenField()
+
+
+class GroupForm(FlaskForm):
+    """Start a group conversation."""
+
+    title = StringField(_l("Title"), render_kw={"maxlength": 80, "autocomplete": "off"})
+    members = StringField(
+        _l("People"),
+        description=_l("Usernames separated by commas or spaces, e.g. mina, junho"),
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+class DirectForm(FlaskForm):
+    """Start (or reopen) a direct conversation with one person."""
+
+    username = StringField(_l("Username"))
+
+
+class RenameForm(FlaskForm):
+    """Give a group a new title."""
+
+    title = StringField(_l("Title"), render_kw={"maxlength": 80, "autocomplete": "off"})
+
+
+class ReadForm(FlaskForm):
+    """How far the reader has read."""
+
+    seq = IntegerField(validators=[Optional()])

@@ -1,0 +1,67 @@
+"""What chat gives every template: the room chat panel, the unread badge and line rendering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import render_template
+from flask_babel import format_time
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.blueprints.chat import bp
+from app.extensions import db
+from app.models import Message
+from app.services import chat as chat_service
+
+
+def render_line(message: Message) -> str:
+    """Render one line the same way for every viewer (the `chat:message` html payload)."""
+    return render_template("chat/_message.html", message=message, viewer_id=None)
+
+
+@bp.record_once
+def _register(state) -> None:
+    """Give the chat service its line renderer, and watch the Redis publisher."""
+    state.app.extensions["chat_render_line"] = render_line
+    chat_service.watch_publisher()
+
+
+@bp.app_template_filter("chat_time")
+def chat_time(value: datetime) -> str:
+    """Show a line's time as hours and minutes in the viewer's time zone."""
+    return format_time(value, "HH:mm")
+
+
+def room_panel(room) -> dict:
+    """Return what `chat/_room_panel.html` needs for `room` and the current viewer."""
+    if room is None or not current_user.is_authenticated:
+        return {"member": False}
+    if not chat_service.is_room_member(current_user.id, room.id):
+        return {"member": False}
+    channel_id = chat_service.room_channel_id(room.id)
+    lines = chat_service.latest(channel_id)
+    return {
+        "member": True,
+        "channel_id": channel_id,
+        "messages": lines,
+        "has_older": bool(lines) and lines[0].seq > 1,
+        "client_id": chat_service.new_client_id(),
+    }
+
+
+def unread_total() -> int:
+    """Return the viewer's unread conversation lines (0 for visitors, or when the database
+    cannot say: the badge must never break a page, least of all an error page)."""
+    if not current_user.is_authenticated:
+        return 0
+    try:
+        return chat_service.unread_total(current_user.id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return 0
+
+
+@bp.app_context_processor
+def _chat_globals() -> dict:
+    return {"chat_room_panel": room_panel, "chat_unread_total": unread_total}

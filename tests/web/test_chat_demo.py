@@ -1,0 +1,30 @@
+"""`flask seed-demo` adds conversations with history, once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Channel, Message
+from tests.support.web import AuthActions
+
+
+def test_seed_demo_adds_conversations_with_history_once(app, runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "chats: 4 conversations created" in first.output
+    with app.app_context():
+        channels = db.session.scalar(select(func.count(Channel.id)))
+        lines = db.session.scalar(select(func.count(Message.id)))
+    assert channels == 4 and lines >= 20
+
+    again = runner.invoke(args=["seed-demo"])
+    assert "chats: 0 conversations created" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id))) == lines
+
+    client = app.test_client()
+    AuthActions(client).login("mina", "encore-demo")
+    listing = client.get("/chats/").get_data(as_text=True)
+    assert "Friday karaoke crew 🎤" in listing and "박준호" in listing
+    assert 'class="chat-unread"' in listing
