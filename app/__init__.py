@@ -38,10 +38,12 @@ def create_app(config: object | None = None) -> Flask:
     from app.cli import register_cli
     from app.errors import register_error_handlers
     from app.security import register_security_headers
+    from app.services.oauth_providers import register_providers
 
     register_error_handlers(app)
     register_security_headers(app)
     register_cli(app)
+    register_providers(app)
     return app
 
 

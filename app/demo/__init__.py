@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.demo import chats, people, shows
+from app.demo import chats, people, shows, social
 
 # Later parts build on earlier ones: people first, then rooms and shows, then the rest.
-PARTS = (people, shows, chats)  # chats stays last: it talks about everything before it
+PARTS = (people, social, shows, chats)  # chats stays last: it talks about everything before it
 
 
 def seed_all() -> list[str]:

@@ -1,10 +1,18 @@
-"""Which social-login providers this deployment has configured."""
+"""Which social-login providers this deployment has configured, and their Authlib clients.
+
+Each app gets its own Authlib registry. Authlib's registry caches one client per name for
+the whole process, so a second app (a test, or a worker built with other settings) would
+otherwise talk to the first app's provider.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, current_app
+
+REGISTRY_KEY = "encore_oauth"
 
 
 @dataclass(frozen=True)
@@ -24,3 +32,59 @@ def configured_providers() -> list[Provider]:
     if config.get("GOOGLE_CLIENT_ID"):
         providers.append(Provider("google", "Google"))
     return providers
+
+
+def uses_oidc(name: str) -> bool:
+    """Tell whether the provider signs people in with OpenID Connect (an ID token)."""
+    if name == "google":
+        return True
+    return name == "kakao" and bool(current_app.config.get("KAKAO_USE_OIDC"))
+
+
+def register_providers(app: Flask) -> None:
+    """Register an Authlib client for every configured provider on this app."""
+    registry = OAuth()
+    registry.init_app(app)
+    config = app.config
+    if config.get("KAKAO_CLIENT_ID"):
+        server = config["KAKAO_SERVER_URL"].rstrip("/")
+        common = {
+            "client_id": config["KAKAO_CLIENT_ID"],
+            "client_secret": config.get("KAKAO_CLIENT_SECRET"),
+        }
+        if config.get("KAKAO_USE_OIDC"):
+            registry.register(
+                "kakao",
+                server_metadata_url=f"{server}/.well-known/openid-configuration",
+                client_kwargs={
+                    "scope": "openid",
+                    "token_endpoint_auth_method": "client_secret_post",
+                },
+                **common,
+            )
+        else:
+            registry.register(
+                "kakao",
+                authorize_url=f"{server}/oauth/authorize",
+                access_token_url=f"{server}/oauth/token",
+                api_base_url=config["KAKAO_API_URL"].rstrip("/") + "/",
+                client_kwargs={"token_endpoint_auth_method": "client_secret_post"},
+                **common,
+            )
+    if config.get("GOOGLE_CLIENT_ID"):
+        registry.register(
+            "google",
+            client_id=config["GOOGLE_CLIENT_ID"],
+            client_secret=config.get("GOOGLE_CLIENT_SECRET"),
+            server_metadata_url=config["GOOGLE_METADATA_URL"],
+            client_kwargs={"scope": "openid email profile"},
+        )
+    app.extensions[REGISTRY_KEY] = registry
+
+
+def oauth_client(name: str):
+    """Return this app's Authlib client for a configured provider, or None."""
+    if name not in {p.name for p in configured_providers()}:
+        return None
+    registry = current_app.extensions.get(REGISTRY_KEY)
+    return registry.create_client(name) if registry else None

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from app.blueprints.auth import routes  # noqa: E402, F401
+from app.blueprints.auth import oauth_routes, routes  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, render_template
+from flask_login import current_user
 from sqlalchemy import text
 
 from app.blueprints.main import bp
@@ -13,7 +14,15 @@ from app.redis_store import redis_client
 @bp.get("/")
 def index():
     """Landing page for visitors; the logged-in home for members."""
-    return render_template("main/index.html")
+    if not current_user.is_authenticated:
+        return render_template("main/index.html")
+    from app.services import social
+
+    return render_template(
+        "main/index.html",
+        open_rooms=social.open_rooms_for(current_user.id),
+        feed=social.activity_feed(current_user.id, limit=8),
+    )
 
 
 @bp.get("/healthz")

@@ -1,0 +1,255 @@
+"""Follows between people, the lists they make, and what people I follow are up to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from math import ceil
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import Follow, Performance, Phase, Room, RoomMember, RoomStatus, User
+from app.services.errors import InvalidInput, NotFound
+
+PER_PAGE = 20
+
+
+class CannotFollowSelf(InvalidInput):
+    """Nobody follows themselves."""
+
+    default_message = _l("You cannot follow yourself.")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a longer list."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the whole list fills (at least one)."""
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        """Tell whether there is a page before this one."""
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Tell whether there is a page after this one."""
+        return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """A recent result by someone I follow."""
+
+    performer: User
+    room_id: int
+    room_title: str
+    average: Decimal | None
+    ranked: bool
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenRoom:
+    """A room in the lobby or live, and whether people I follow are in it."""
+
+    room: Room
+    followed_members: list[User]
+
+
+def _user_or_404(user_id: int) -> User:
+    """Return the user or raise NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def follow(follower_id: int, followed_id: int) -> bool:
+    """Make `follower_id` follow `followed_id`; return True when it is new (idempotent)."""
+    if follower_id == followed_id:
+        raise CannotFollowSelf(field="user")
+    _user_or_404(followed_id)
+    if is_following(follower_id, followed_id):
+        return False
+    db.session.add(Follow(follower_id=follower_id, followed_id=followed_id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A double click raced us to the same row: the follow exists, which is what was asked.
+        db.session.rollback()
+        return False
+    return True
+
+
+def unfollow(follower_id: int, followed_id: int) -> bool:
+    """Stop `follower_id` following `followed_id`; return True when a follow was removed."""
+    if follower_id == followed_id:
+        raise CannotFollowSelf(field="user")
+    _user_or_404(followed_id)
+    result = db.session.execute(
+        delete(Follow).where(Follow.follower_id == follower_id, Follow.followed_id == followed_id)
+    )
+    db.session.commit()
+    return bool(result.rowcount)
+
+
+def is_following(follower_id: int | None, followed_id: int) -> bool:
+    """Tell whether `follower_id` follows `followed_id` (False for anonymous viewers)."""
+    if follower_id is None:
+        return False
+    return (
+        db.session.scalar(
+            select(Follow.follower_id).where(
+                Follow.follower_id == follower_id, Follow.followed_id == followed_id
+            )
+        )
+        is not None
+    )
+
+
+def following_among(follower_id: int | None, user_ids: list[int]) -> set[int]:
+    """Return which of `user_ids` the follower follows (empty for anonymous viewers)."""
+    if follower_id is None or not user_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Follow.followed_id).where(
+                Follow.follower_id == follower_id, Follow.followed_id.in_(user_ids)
+            )
+        )
+    )
+
+
+def follow_counts(user_id: int) -> tuple[int, int]:
+    """Return (followers, following) for a user."""
+    followers = db.session.scalar(
+        select(func.count()).select_from(Follow).where(Follow.followed_id == user_id)
+    )
+    following = db.session.scalar(
+        select(func.count()).select_from(Follow).where(Follow.follower_id == user_id)
+    )
+    return int(followers or 0), int(following or 0)
+
+
+def _page_number(page: int | None) -> int:
+    """Clamp a requested page number to 1 or more."""
+    return max(1, int(page or 1))
+
+
+def followers(user_id: int, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """Return a page of the people who follow `user_id`, newest first."""
+    return _people_page(Follow.followed_id == user_id, Follow.follower_id, page, per_page)
+
+
+def following(user_id: int, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """Return a page of the people `user_id` follows, newest first."""
+    return _people_page(Follow.follower_id == user_id, Follow.followed_id, page, per_page)
+
+
+def _people_page(condition, person_column, page: int, per_page: int) -> Page:
+    """Return a page of users joined to follows on `person_column` under `condition`."""
+    page = _page_number(page)
+    total = db.session.scalar(select(func.count()).select_from(Follow).where(condition)) or 0
+    people = db.session.scalars(
+        select(User)
+        .join(Follow, person_column == User.id)
+        .where(condition)
+        .order_by(Follow.created_at.desc(), User.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(list(people), page, per_page, int(total))
+
+
+def followed_ids(user_id: int) -> list[int]:
+    """Return the ids of everyone `user_id` follows."""
+    return list(db.session.scalars(select(Follow.followed_id).where(Follow.follower_id == user_id)))
+
+
+def activity_feed(user_id: int, limit: int = 10) -> list[FeedItem]:
+    """Return recent closed performances by people `user_id` follows, newest first."""
+    rows = db.session.execute(
+        select(Performance, Room.title, Room.mode)
+        .join(Room, Room.id == Performance.room_id)
+        .join(Follow, Follow.followed_id == Performance.performer_id)
+        .where(
+            Follow.follower_id == user_id,
+            Performance.phase == Phase.CLOSED,
+            Performance.closed_at.is_not(None),
+        )
+        .order_by(Performance.closed_at.desc(), Performance.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        FeedItem(
+            performer=performance.performer,
+            room_id=performance.room_id,
+            room_title=title,
+            average=performance.average,
+            ranked=performance.counts_toward_ranking,
+            closed_at=performance.closed_at,
+        )
+        for performance, title, _mode in rows
+    ]
+
+
+def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
+    """Return open rooms: live ones with people `user_id` follows first, then the others."""
+    followed_member = aliased(RoomMember)
+    has_followed = (
+        select(func.count())
+        .select_from(followed_member)
+        .join(Follow, Follow.followed_id == followed_member.user_id)
+        .where(
+            followed_member.room_id == Room.id,
+            followed_member.left_at.is_(None),
+            Follow.follower_id == user_id,
+        )
+        .correlate(Room)
+        .scalar_subquery()
+    )
+    rooms = db.session.scalars(
+        select(Room)
+        .where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
+        .order_by(
+            # Live rooms with people I follow, then the other live rooms, then lobbies
+            # (those with people I follow first).
+            case((and_(has_followed > 0, Room.status == RoomStatus.LIVE), 0), else_=1),
+            case((Room.status == RoomStatus.LIVE, 0), else_=1),
+            case((has_followed > 0, 0), else_=1),
+            Room.created_at.desc(),
+            Room.id.desc(),
+        )
+        .limit(limit)
+    ).all()
+    if not rooms:
+        return []
+    members = db.session.execute(
+        select(RoomMember.room_id, User)
+        .join(User, User.id == RoomMember.user_id)
+        .join(Follow, Follow.followed_id == RoomMember.user_id)
+        .where(
+            RoomMember.room_id.in_([room.id for room in rooms]),
+            RoomMember.left_at.is_(None),
+            Follow.follower_id == user_id,
+        )
+        .order_by(RoomMember.joined_at)
+    ).all()
+    by_room: dict[int, list[User]] = {}
+    for room_id, person in members:
+        by_room.setdefault(room_id, []).append(person)
+    return [OpenRoom(room, by_room.get(room.id, [])) for room in rooms]

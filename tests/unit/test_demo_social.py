@@ -1,0 +1,32 @@
+"""`flask seed-demo` gives people follows and charts, and is safe to run twice."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Follow, Performance, Room
+from app.services import stats
+from app.services.accounts import get_user_by_username
+
+
+def test_seed_demo_adds_follows_and_histories_once(app, runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "social:" in first.output
+    with app.app_context():
+        follows = db.session.scalar(select(func.count()).select_from(Follow))
+        performances = db.session.scalar(select(func.count(Performance.id)))
+        assert follows > 20 and performances > 40
+        mina = get_user_by_username("mina")
+        mina_stats = stats.user_stats(mina.id)
+        assert len(mina_stats.score_history) >= 10
+        assert mina_stats.current_streak >= 5
+        assert sum(day.count for day in mina_stats.last_7_days) >= 5
+        assert mina_stats.rank is not None
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Follow)) == follows
+        assert db.session.scalar(select(func.count(Performance.id))) == performances
+        assert db.session.scalar(select(func.count(Room.id))) > 0

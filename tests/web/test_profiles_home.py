@@ -1,0 +1,60 @@
+"""The member home page: rooms with people I follow first, then other open rooms, and a feed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.database import utcnow
+from tests.support import factories
+from tests.support.web import post
+
+
+def test_visitors_get_the_landing_page(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Create your account" in html
+    assert "From people you follow" not in html
+
+
+def test_live_rooms_with_people_i_follow_come_first(client, app, auth):
+    auth.signup("mina", "김민아")
+    with app.app_context():
+        junho = factories.user("junho", "박준호")
+        stranger = factories.user("stranger", "Stranger")
+        yuna = factories.user("yuna", "윤유나")
+        old = utcnow() - timedelta(hours=2)
+        followed_lobby = factories.room(
+            yuna, title="Yuna lobby", status="lobby", member_ids=(junho,), created_at=old
+        )
+        other_live = factories.room(stranger, title="Stranger live", status="live")
+        other_lobby = factories.room(stranger, title="Stranger lobby", status="lobby")
+        followed_live = factories.room(
+            junho, title="Junho live", status="live", created_at=old - timedelta(hours=1)
+        )
+        factories.room(junho, title="Junho finished", status="finished")
+        factories.room(junho, title="Junho cancelled", status="cancelled")
+    post(client, "/users/junho/follow")
+    html = client.get("/").get_data(as_text=True)
+    order = [
+        html.index(f'href="/rooms/{room_id}"')
+        for room_id in (followed_live, other_live, followed_lobby, other_lobby)
+    ]
+    assert order == sorted(order)
+    assert "Junho finished" not in html and "Junho cancelled" not in html
+    assert "With 박준호" in html
+
+
+def test_feed_shows_recent_results_by_people_i_follow(client, app, auth):
+    auth.signup("mina", "김민아")
+    with app.app_context():
+        junho = factories.user("junho", "박준호")
+        stranger = factories.user("stranger", "Stranger")
+        room = factories.room(stranger, title="Late show", status="finished", member_ids=(junho,))
+        factories.finished_performance(room, junho, {stranger: 9})
+        factories.finished_performance(room, stranger, {junho: 3})
+    html = client.get("/").get_data(as_text=True)
+    assert "When people you follow perform" in html
+    post(client, "/users/junho/follow")
+    html = client.get("/").get_data(as_text=True)
+    assert "scored 9.00 in" in html and 'href="/rooms/1"' in html
+    assert "scored 3.00" not in html  # the stranger is not followed
+    assert "No rooms are open right now." in html

@@ -1,0 +1,96 @@
+"""The profile page: identity, counts, score, rank, charts, recent performances; search."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from app.database import utcnow
+from tests.support import factories
+from tests.support.web import HTMX
+
+
+def _shows(app, performer: str, averages: list[int], *, mode: str = "ranked") -> None:
+    """Give `performer` one finished room per score, a day apart, ending today."""
+    with app.app_context():
+        from app.services.accounts import get_user_by_username
+
+        performer_id = get_user_by_username(performer).id
+        judge = get_user_by_username("judge") or None
+        judge_id = judge.id if judge else factories.user("judge")
+        for index, value in enumerate(averages):
+            when = utcnow() - timedelta(days=len(averages) - 1 - index)
+            room_id = factories.room(
+                judge_id, status="finished", mode=mode, member_ids=(performer_id,), created_at=when
+            )
+            factories.finished_performance(room_id, performer_id, {judge_id: value}, closed_at=when)
+
+
+def test_profile_shows_identity_counts_and_empty_charts(client, make_user):
+    make_user("mina", "김민아")
+    html = client.get("/users/MINA").get_data(as_text=True)
+    assert "김민아" in html and "@mina" in html
+    assert 'href="/users/mina/followers"' in html and 'href="/users/mina/following"' in html
+    assert "No ranked scores yet" in html
+    assert html.count('class="chart-bar') == 7  # every day of the week is drawn, even empty
+    assert "No performances yet." in html
+    assert "style=" not in html and "<script>" not in html
+
+
+def test_profile_with_one_score(client, app, make_user):
+    make_user("mina")
+    _shows(app, "mina", [8])
+    html = client.get("/users/mina").get_data(as_text=True)
+    assert html.count('class="chart-dot"') == 1
+    assert 'class="chart-path"' not in html  # one point draws no line
+    assert "<td>8.00</td>" in html
+    assert "<dd>8.00</dd>" in html and "<dd>#1</dd>" in html
+
+
+def test_profile_with_many_scores_ranks_and_links_rooms(client, app, make_user):
+    make_user("mina")
+    make_user("junho")
+    _shows(app, "mina", [6, 7, 8, 9, 10, 5, 7, 8, 9, 10, 6, 7])
+    _shows(app, "junho", [10] * 12)
+    _shows(app, "mina", [10], mode="casual")  # shown, never counted
+    html = client.get("/users/mina").get_data(as_text=True)
+    assert html.count('class="chart-dot"') == 12
+    path = re.search(r'class="chart-path" d="([^"]+)"', html).group(1)
+    assert path.startswith("M") and path.count("L") == 11
+    assert "<dd>92.00</dd>" in html  # the casual 10 is not in the cumulative score
+    assert "<dd>#2</dd>" in html
+    assert 'href="/rooms/' in html
+    assert "Casual" in html
+    assert re.search(r"<dt>Current streak</dt><dd>12 days</dd>", html)
+    assert "<dd>100%</dd>" in html
+
+
+def test_people_search_by_username_and_display_name(client, make_user):
+    make_user("mina", "김민아")
+    make_user("minjun", "오민준")
+    make_user("junho", "박준호")
+    make_user("under_score", "Percent 100%")
+    html = client.get("/people?q=min").get_data(as_text=True)
+    assert "@mina" in html and "@minjun" in html and "@junho" not in html
+    html = client.get("/people?q=박준").get_data(as_text=True)
+    assert "@junho" in html and "@mina" not in html
+    # LIKE wildcards are taken literally: "%" and "_" match only names that contain them.
+    percent = client.get("/people?q=%25").get_data(as_text=True)
+    assert "@under_score" in percent and "@mina" not in percent
+    underscore = client.get("/people?q=_").get_data(as_text=True)
+    assert "@under_score" in underscore and "@mina" not in underscore
+    empty = client.get("/people?q=zzz").get_data(as_text=True)
+    assert "Nobody matches" in empty
+    fragment = client.get("/people?q=MIN", headers=HTMX)
+    assert fragment.get_data(as_text=True).startswith('<div id="search-results"')
+    assert "HX-Request" in fragment.headers["Vary"]
+    assert "Search by username" in client.get("/people").get_data(as_text=True)
+
+
+def test_people_search_escapes_the_query(client, make_user):
+    html = client.get("/people?q=<script>x</script>").get_data(as_text=True)
+    assert "<script>x" not in html and "&lt;script&gt;x" in html
+
+
+def test_nav_shows_people(client):
+    assert 'href="/people"' in client.get("/").get_data(as_text=True)
