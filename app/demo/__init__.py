@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.demo import chats, people, shows, social
+from app.demo import chats, history, people, shows, social
 
 # Later parts build on earlier ones: people first, then rooms and shows, then the rest.
-PARTS = (people, social, shows, chats)  # chats stays last: it talks about everything before it
+PARTS = (people, social, shows, history, chats)  # chats last: it talks about everything before
 
 
 def seed_all() -> list[str]:

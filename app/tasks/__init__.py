@@ -1,1 +1,3 @@
 """Celery tasks (`@shared_task`), discovered by `celery_init_app`."""
+
+from app.tasks import leaderboard  # noqa: F401  (registers refresh_leaderboards)

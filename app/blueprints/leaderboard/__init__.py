@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("leaderboard", __name__)
 
-from app.blueprints.leaderboard import routes  # noqa: E402, F401
+from app.blueprints.leaderboard import cli, routes  # noqa: E402, F401

@@ -1,1 +1,56 @@
-"""Routes of this area."""
+"""The leaderboard page: all-time and weekly boards, by category, read from the snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.leaderboard import bp
+from app.responses import page_or_fragment
+from app.services import leaderboard
+
+
+def _query_args() -> tuple[str, str | None, int]:
+    """Return period, category and page from the query string, or answer 400."""
+    period = request.args.get("period", "all")
+    category = request.args.get("category") or None
+    raw_page = request.args.get("page", "1")
+    if not raw_page.isdigit() or len(raw_page) > 6:
+        abort(400, description=_("That page does not exist."))
+    return period, category, int(raw_page)
+
+
+def _viewer_id() -> int | None:
+    """Return the signed-in viewer's id, if any."""
+    return current_user.id if current_user.is_authenticated else None
+
+
+@bp.get("/leaderboard")
+def index():
+    """Show a page of a board, the viewer's own rank and when it was last updated."""
+    period, category, number = _query_args()
+    board_page = leaderboard.page(period, category, number, _viewer_id())
+    return page_or_fragment(
+        "leaderboard/page.html", "leaderboard/_board.html", board_page=board_page
+    )
+
+
+@bp.get("/leaderboard/notice")
+def notice():
+    """Answer the live notice: an offer to reload when a newer snapshot than `since` exists."""
+    period, category, number = _query_args()
+    board = leaderboard.board_for(period, category)
+    try:
+        # A bare "+" in a hand-typed query string arrives as a space.
+        since = datetime.fromisoformat(request.args.get("since", "").replace(" ", "+"))
+    except ValueError:
+        since = None
+    latest = leaderboard.updated_at()
+    fresh = latest is not None and (since is None or latest > since)
+    response = render_template(
+        "leaderboard/_notice.html", board=board, page_number=number, fresh=fresh
+    )
+    return response, 200, {"Cache-Control": "no-store"}
