@@ -31,6 +31,9 @@ def chromium_path() -> str:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         missing_service("the PyPI package playwright is not installed (make install)")
+    # Failure screenshots describe the last run only.
+    for stale in SCREENSHOTS.glob("failed-*.png"):
+        stale.unlink(missing_ok=True)
     return CHROMIUM
 
 
