@@ -60,17 +60,6 @@ def press(someone: Person, target) -> None:
     someone.page.keyboard.press("Enter")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "rooms: every stage or presence event replaces <section id=stage> (outerHTML), and "
-        "the focused control goes with it; htmx only puts focus back on an element with an "
-        "id, and the stage's buttons and selects have none, so a keyboard user who has "
-        "tabbed to a button is dropped to <body> and Enter does nothing (seen: the host "
-        "tabbed to 'Start the show', a presence refresh swapped the stage, no POST was "
-        "sent). Stable ids on the stage's controls (or focus kept by rooms.js) fix it"
-    ),
-    strict=False,
-)
 def test_whole_show_with_the_keyboard_only(browsers):
     host = keyboard_person(browsers, "kbhost", "건반 호스트")
     guest = keyboard_person(browsers, "kbguest", "건반 손님")

@@ -8,19 +8,37 @@
   "use strict";
 
   var SYMBOLS = { clap: "\uD83D\uDC4F", mirror_ball: "\uD83E\uDEA9" };
+  // The highest totals seen per performance. Counts only grow, so a stage refresh rendered
+  // just before a reaction must not wind them back.
+  var latest = {};
 
-  document.addEventListener("encore:reaction", function (e) {
-    var payload = e.detail || {};
-    var bar = document.getElementById("reactions");
-    if (!bar || String(payload.room_id) !== bar.getAttribute("data-room-id")) return;
-    if (String(payload.performance_id) !== bar.getAttribute("data-performance-id")) return;
-    var counts = payload.counts || {};
+  function applyCounts(bar, counts) {
     Object.keys(counts).forEach(function (kind) {
       Array.prototype.forEach.call(bar.querySelectorAll('[data-count="' + kind + '"]'), function (el) {
         var value = parseInt(counts[kind], 10);
-        if (!isNaN(value) && value >= parseInt(el.textContent, 10)) el.textContent = String(value);
+        if (!isNaN(value) && value > parseInt(el.textContent, 10)) el.textContent = String(value);
       });
     });
+  }
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var bar = document.getElementById("reactions");
+    var seen = bar && latest[bar.getAttribute("data-performance-id")];
+    if (seen) applyCounts(bar, seen);
+  });
+
+  document.addEventListener("encore:reaction", function (e) {
+    var payload = e.detail || {};
+    var counts = payload.counts || {};
+    var key = String(payload.performance_id);
+    var seen = latest[key] || (latest[key] = {});
+    Object.keys(counts).forEach(function (kind) {
+      seen[kind] = Math.max(seen[kind] || 0, parseInt(counts[kind], 10) || 0);
+    });
+    var bar = document.getElementById("reactions");
+    if (!bar || String(payload.room_id) !== bar.getAttribute("data-room-id")) return;
+    if (key !== bar.getAttribute("data-performance-id")) return;
+    applyCounts(bar, counts);
     if (!SYMBOLS[payload.kind]) return;
     var burst = bar.querySelector(".reaction-burst");
     if (burst) {
