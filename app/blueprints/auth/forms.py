@@ -8,8 +8,8 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 
-class SignupForm(FlaskForm):
-    """Create a local account."""
+class NameForm(FlaskForm):
+    """The username and display name every new account chooses, however it signs up."""
 
     username = StringField(
         _l("Username"),
@@ -23,13 +23,18 @@ class SignupForm(FlaskForm):
         description=_l("How you appear on stage. Any language, up to 40 characters."),
         render_kw={"autocomplete": "nickname"},
     )
+    next = HiddenField()
+
+
+class SignupForm(NameForm):
+    """Create a local account."""
+
     password = PasswordField(
         _l("Password"),
         validators=[InputRequired(), Length(min=8, max=200)],
         description=_l("At least 8 characters."),
         render_kw={"autocomplete": "new-password"},
     )
-    next = HiddenField()
 
 
 class LoginForm(FlaskForm):

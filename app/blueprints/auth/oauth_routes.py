@@ -10,12 +10,10 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from requests import RequestException
-from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, Length
 
 from app.blueprints.auth import bp
+from app.blueprints.auth.forms import NameForm
 from app.blueprints.auth.session import safe_next, sign_in
 from app.services import oauth as accounts_oauth
 from app.services.errors import DomainError, InvalidInput
@@ -41,22 +39,8 @@ class ProviderUnavailable(DomainError):
     default_message = _l("That provider is not answering right now. Please try again soon.")
 
 
-class ChooseUsernameForm(FlaskForm):
+class ChooseUsernameForm(NameForm):
     """The first sign-in with a provider: pick how Encore names you."""
-
-    username = StringField(
-        _l("Username"),
-        validators=[InputRequired(), Length(min=3, max=30)],
-        description=_l("3–30 English letters, digits, '_' or '.'. Others see it as @name."),
-        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
-    )
-    display_name = StringField(
-        _l("Display name"),
-        validators=[InputRequired(), Length(min=1, max=40)],
-        description=_l("How you appear on stage. Any language, up to 40 characters."),
-        render_kw={"autocomplete": "nickname"},
-    )
-    next = HiddenField()
 
 
 def _client_or_404(provider: str):
