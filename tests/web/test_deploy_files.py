@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 import yaml
 
+from tests.conftest import REDIS_PREFIX
 from tests.support.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,9 +113,8 @@ def test_honcho_starts_the_procfile_web_process(database, tmp_path):
 
 @pytest.mark.celery
 def test_procfile_worker_and_beat_processes_run(database, tmp_path, redis_url):
-    env = _env(
-        database, tmp_path, REDIS_URL=redis_url, ENCORE_REDIS_PREFIX=f"deploy-{free_port()}:"
-    )
+    prefix = f"{REDIS_PREFIX}deploy-{free_port()}:"
+    env = _env(database, tmp_path, REDIS_URL=redis_url, ENCORE_REDIS_PREFIX=prefix)
     processes = procfile()
     worker_cmd = processes["worker"].replace("--concurrency=2", "--concurrency=1")
     worker = subprocess.Popen(
@@ -153,6 +154,9 @@ def test_procfile_worker_and_beat_processes_run(database, tmp_path, redis_url):
     finally:
         worker_out = _stop(worker)
         beat_out = _stop(beat)
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=prefix + "*"):
+            client.delete(key)
     assert ping is not None and "pong" in ping.stdout, worker_out[-3000:]
     assert "refresh_leaderboards" in worker_out or "[tasks]" in worker_out
     assert "beat: Starting" in beat_out, beat_out[-3000:]
