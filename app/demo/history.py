@@ -142,6 +142,5 @@ def seed() -> str:
     db.session.flush()
     return (
         f"history: {len(crowd)} crowd members, {rooms} finished shows, "
-        f"{performances} performances, {scores} scores "
-        "(run `flask leaderboard refresh` to rank them now)"
+        f"{performances} performances, {scores} scores"
     )
