@@ -32,6 +32,10 @@ def create_app(config: object | None = None) -> Flask:
             parents=True, exist_ok=True
         )
 
+    from app.request_input import init_request_input
+
+    # Before any blueprint adds rules: `<int:…>` binds its converter when a rule is added.
+    init_request_input(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
