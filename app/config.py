@@ -96,6 +96,10 @@ class Config:
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
     RATELIMIT_ENABLED = True
+    # When Redis is away the limits keep counting in this process's memory instead of
+    # failing every limited request; Flask-Limiter returns to Redis once it answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_USERNAME = "5 per minute"
     LOGIN_LIMIT_PER_IP = "20 per minute"
