@@ -11,8 +11,8 @@ While Redis is away, presence degrades to what this process sees instead of fail
 page or the socket acknowledgement.
 
 Presence pushes are coalesced per room: a change only triggers one when the room's list may
-have changed, and a room hears at most one push per `PUSH_INTERVAL_SECONDS`, carrying the
-newest list. No client can make the server flood the others.
+have changed, and a room's pushes are rate-limited (a small burst, then a couple a second,
+each carrying the newest list). No client can make the server flood the others.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 SERVER_ID = uuid.uuid4().hex[:12]  # this process, for the entries it writes
 HEARTBEAT_SECONDS = 2.0
 SERVER_TTL_SECONDS = 6  # a crashed process's sockets stop counting after at most this long
-PUSH_INTERVAL_SECONDS = 1.0
+PUSH_BURST = 5.0  # presence pushes a room may get at once
+PUSH_PER_SECOND = 2.0  # and how fast that allowance refills
 SID_TTL_SECONDS = 86400
 
 
@@ -55,7 +56,7 @@ _lock = threading.Lock()
 # process (the test suite) never see each other's sockets.
 _locals: dict[str, _Local] = {}
 _heartbeats: set[str] = set()
-_last_push: dict[tuple[str, int], float] = {}
+_buckets: dict[tuple[str, int], tuple[float, float]] = {}  # (tokens, refilled at)
 _push_scheduled: set[tuple[str, int]] = set()
 
 
@@ -257,17 +258,27 @@ def _start_heartbeat(app: Flask, target: str) -> None:
 
 
 def _announce(room_id: int) -> None:
-    """Push the room's online list now, or once the room's push interval has passed."""
+    """Push the room's online list now, or once the room's push budget allows.
+
+    Each room has a small bucket of pushes (`PUSH_BURST`, refilled at `PUSH_PER_SECOND`):
+    ordinary comings and goings are pushed at once, a flood is coalesced into one delayed
+    push that carries the newest list.
+    """
     app = current_app._get_current_object()
     key = (_target(), room_id)
     with _lock:
         if key in _push_scheduled:
             return  # a push is already on its way and will carry the newest list
-        wait = _last_push.get(key, 0.0) + PUSH_INTERVAL_SECONDS - time.monotonic()
-        if wait > 0:
-            _push_scheduled.add(key)
+        now = time.monotonic()
+        tokens, since = _buckets.get(key, (PUSH_BURST, now))
+        tokens = min(PUSH_BURST, tokens + (now - since) * PUSH_PER_SECOND)
+        if tokens >= 1:
+            _buckets[key] = (tokens - 1, now)
+            wait = 0.0
         else:
-            _last_push[key] = time.monotonic()
+            _buckets[key] = (tokens, now)
+            wait = (1 - tokens) / PUSH_PER_SECOND
+            _push_scheduled.add(key)
     if wait <= 0:
         _push(room_id)
         return
@@ -276,7 +287,10 @@ def _announce(room_id: int) -> None:
         socketio.sleep(wait)
         with _lock:
             _push_scheduled.discard(key)
-            _last_push[key] = time.monotonic()
+            tokens, since = _buckets[key]
+            now = time.monotonic()
+            tokens = min(PUSH_BURST, tokens + (now - since) * PUSH_PER_SECOND)
+            _buckets[key] = (max(0.0, tokens - 1), now)
         with app.app_context():
             _push(room_id)
 
