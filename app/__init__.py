@@ -45,6 +45,13 @@ def create_app(config: object | None = None) -> Flask:
     from app.security import register_security_headers
     from app.services.oauth_providers import register_providers
 
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        # Only the address and scheme: deploy/nginx.conf sets those, and a Host header
+        # nginx passes through untouched must not be trusted.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_error_handlers(app)
     register_security_headers(app)
     register_cli(app)
