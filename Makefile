@@ -2,19 +2,49 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app app:create_app
-STAMP   := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+HASH    := $(shell sha1sum pyproject.toml | cut -c1-12)
+STAMP   := $(VENV)/.installed-dev-$(HASH)
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(HASH)
 PYTEST_ARGS ?=
+# The browser tests need these Debian packages; `make test` installs them when it can.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: run test test-realtime lint format install vendor bench clean messages
+.PHONY: run test test-realtime lint format install install-runtime system-packages vendor bench clean messages
 
+# Everything the tests, lint and benchmarks need (the development toolchain).
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME_STAMP)
+
+# Only what serving needs; a development install already contains it.
+$(RUNTIME_STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
 
 install: $(STAMP)
+
+install-runtime: $(RUNTIME_STAMP)
+
+# Chromium and a Korean font for the browser tests, from the OS packages as .ci/run does:
+# installed when missing and we are root with apt, otherwise stop at once and say how.
+system-packages:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing $(BROWSER_PACKAGES) for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	else \
+		echo "The browser tests need Chromium and the Noto CJK font. Install them with:"; \
+		echo "    sudo apt-get install -y $(BROWSER_PACKAGES)"; \
+		echo "or run everything else: make test PYTEST_ARGS=\"-m 'not e2e'\" BROWSER=skip"; \
+		exit 1; \
+	fi
 
 # The browser builds are committed; this refreshes them from the pinned npm packages.
 vendor:
@@ -27,13 +57,13 @@ node_modules/axe-core/axe.min.js: package.json
 	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent; \
 	else echo "npm not found: browser accessibility checks will be skipped"; fi
 
-run: install
+run: install-runtime
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Encore is on http://127.0.0.1:$${PORT:-5000} (demo password: encore-demo)"
 	$(PY) wsgi.py
 
-test: install node_modules/axe-core/axe.min.js
+test: install $(if $(filter skip,$(BROWSER)),,system-packages) node_modules/axe-core/axe.min.js
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-realtime: install

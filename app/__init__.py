@@ -32,6 +32,10 @@ def create_app(config: object | None = None) -> Flask:
             parents=True, exist_ok=True
         )
 
+    from app.request_input import init_request_input
+
+    # Before any blueprint adds rules: `<int:…>` binds its converter when a rule is added.
+    init_request_input(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -41,6 +45,13 @@ def create_app(config: object | None = None) -> Flask:
     from app.security import register_security_headers
     from app.services.oauth_providers import register_providers
 
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        # Only the address and scheme: deploy/nginx.conf sets those, and a Host header
+        # nginx passes through untouched must not be trusted.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_error_handlers(app)
     register_security_headers(app)
     register_cli(app)

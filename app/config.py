@@ -84,6 +84,11 @@ class Config:
     # Worker and beat processes publish events but never serve sockets.
     SOCKETIO_WRITE_ONLY = os.environ.get("ENCORE_PROCESS") == "worker"
 
+    # How many proxies (nginx, a load balancer) sit in front and set X-Forwarded-For. Behind
+    # nginx without this, every client shares nginx's address and so one set of rate limits;
+    # set it only when a proxy really is in front, or clients could forge their address.
+    PROXY_HOPS = int(os.environ.get("ENCORE_PROXY_HOPS", "0"))
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = PRODUCTION
@@ -96,6 +101,10 @@ class Config:
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
     RATELIMIT_ENABLED = True
+    # When Redis is away the limits keep counting in this process's memory instead of
+    # failing every limited request; Flask-Limiter returns to Redis once it answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_USERNAME = "5 per minute"
     LOGIN_LIMIT_PER_IP = "20 per minute"

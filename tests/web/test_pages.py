@@ -82,14 +82,19 @@ def test_healthz_with_redis(redis_url):
     client = make_app(REDIS_URL=redis_url).test_client()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "db": "ok", "redis": "ok"}
+    assert response.get_json() == {"status": "ok", "db": "ok", "redis": "ok", "degraded": []}
 
 
 def test_healthz_with_redis_down_still_serves():
     client = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0").test_client()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "degraded", "db": "ok", "redis": "error"}
+    assert response.get_json() == {
+        "status": "degraded",
+        "db": "ok",
+        "redis": "error",
+        "degraded": ["presence", "rate_limits", "realtime"],
+    }
 
 
 def test_healthz_with_database_down():

@@ -37,7 +37,8 @@ def test_settings_page_saves_display_name_and_bio(client, app, mina):
         ("", "ok", "This field is required"),
         ("가" * 41, "ok", "between 1 and 40"),
         ("Mina", "x" * 161, "160"),
-        ("\u200b\u0000", "ok", "Display names are 1–40 characters."),
+        ("\u200b", "ok", "Display names are 1–40 characters."),
+        ("\u200b\u0000", "ok", "characters Encore cannot store"),
     ],
 )
 def test_bad_profile_input_is_refused_and_nothing_changes(

@@ -13,15 +13,17 @@ from app.extensions import db
 from app.models import User
 from app.realtime.broadcast import emit_now
 from app.realtime.events import NOTICE
+from app.request_input import parse_int
 from app.responses import is_htmx
 
 
 def load_user(user_key: str) -> User | None:
     """Load the user named by the session, if its session token is still current."""
     user_id, _, token = (user_key or "").partition(":")
-    if not user_id.isdigit() or not token:
+    number = parse_int(user_id, minimum=1)
+    if number is None or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, number)
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
     return user

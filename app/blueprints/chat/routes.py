@@ -15,6 +15,7 @@ from app.blueprints.chat.forms import DirectForm, GroupForm, MessageForm, ReadFo
 from app.blueprints.chat.sockets import evict_from_channel
 from app.extensions import db
 from app.models import ChannelKind, User
+from app.request_input import arg_int
 from app.responses import is_htmx, page_or_fragment, see_other
 from app.services import chat as chat_service
 from app.services.chat import PostResult
@@ -23,12 +24,7 @@ from app.services.errors import DomainError, NotFound
 
 def _seq_arg(name: str) -> int | None:
     """Return the query argument `name` as a sequence number, or 400 when it is not one."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 12:
-        abort(400, _("'%(name)s' must be a message number.", name=name))
-    return int(raw)
+    return arg_int(name, message=_("'%(name)s' must be a message number.", name=name))
 
 
 def _history(channel_id: int) -> dict:

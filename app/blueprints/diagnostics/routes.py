@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import abort, jsonify, request
 from sqlalchemy import text
 
@@ -15,9 +17,12 @@ def sleep():
     if db.engine.dialect.name != "postgresql":
         abort(404)
     try:
-        seconds = min(max(float(request.args.get("seconds", "1")), 0.0), 5.0)
+        seconds = float(request.args.get("seconds", "1"))
     except ValueError:
         abort(400)
+    if not math.isfinite(seconds):  # "nan" would reach pg_sleep
+        abort(400)
+    seconds = min(max(seconds, 0.0), 5.0)
     db.session.execute(text("SELECT pg_sleep(:s)"), {"s": seconds})
     db.session.rollback()
     return jsonify({"slept": seconds})

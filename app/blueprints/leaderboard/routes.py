@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, render_template, request
-from flask_babel import gettext as _
+from flask import render_template, request
 from flask_login import current_user
 
 from app.blueprints.leaderboard import bp
+from app.request_input import page_arg
 from app.responses import page_or_fragment
 from app.services import leaderboard
 
@@ -17,10 +17,7 @@ def _query_args() -> tuple[str, str | None, int]:
     """Return period, category and page from the query string, or answer 400."""
     period = request.args.get("period", "all")
     category = request.args.get("category") or None
-    raw_page = request.args.get("page", "1")
-    if not raw_page.isdigit() or len(raw_page) > 6:
-        abort(400, description=_("That page does not exist."))
-    return period, category, int(raw_page)
+    return period, category, page_arg()
 
 
 def _viewer_id() -> int | None:

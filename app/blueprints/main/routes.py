@@ -47,4 +47,23 @@ def healthz():
     healthy = db_state == "ok"
     status = "ok" if healthy and redis_state != "error" else ("degraded" if healthy else "error")
     body = {"status": status, "db": db_state, "redis": redis_state}
+    if redis_state != "disabled":
+        body["degraded"] = _degraded_features(redis_state)
     return jsonify(body), 200 if healthy else 503
+
+
+def _degraded_features(redis_state: str) -> list[str]:
+    """Name the live features running in their reduced form while Redis is away."""
+    from app.services import presence
+
+    features = []
+    if redis_state == "error" or presence.degraded():
+        # Presence lists only this process's connections.
+        features.append("presence")
+    # Flask-Limiter keeps no public flag; this one says its limits count in memory for now.
+    if redis_state == "error" or getattr(limiter, "_storage_dead", False):
+        features.append("rate_limits")
+    if redis_state == "error":
+        # Pushes reach only the sockets this process holds; pages and forms still work.
+        features.append("realtime")
+    return features

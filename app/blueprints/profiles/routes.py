@@ -13,6 +13,7 @@ from app.blueprints.profiles import bp
 from app.blueprints.profiles.charts import score_line, week_bars
 from app.blueprints.profiles.forms import AvatarForm, BioForm, PasswordForm, ProfileForm
 from app.extensions import limiter
+from app.request_input import page_arg
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
 from app.services import avatars, profiles, social, stats
 from app.services.accounts import get_user_by_username
@@ -34,7 +35,7 @@ def _viewer_id() -> int | None:
 
 def _page_arg() -> int:
     """Return the `page` query argument as a positive number."""
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return page_arg(strict=False)
 
 
 def _follow_context(user) -> dict:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
+
+from app.request_input import form_int as strict_form_int
 
 
 def viewer_id() -> int | None:
@@ -14,9 +15,4 @@ def viewer_id() -> int | None:
 
 def form_int(name: str) -> int | None:
     """Return a positive integer form field, or None when absent; 400 when it is garbage."""
-    raw = (request.form.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        abort(400, description=_("That is not a valid choice."))
-    return int(raw)
+    return strict_form_int(name, message=_("That is not a valid choice."))

@@ -20,6 +20,7 @@ from app.errors import render_error
 from app.extensions import limiter
 from app.models import RoomStatus
 from app.realtime.subscriptions import unsubscribe_user
+from app.request_input import page_arg
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
 from app.services import rooms as rooms_service
 from app.services import show as show_service
@@ -59,8 +60,7 @@ def _list_filters() -> dict[str, str]:
 
 def _page_number() -> int:
     """Return the `page` query parameter as a page number (1 when missing or garbage)."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 5 else 1
+    return page_arg(strict=False)
 
 
 @bp.get("/")
