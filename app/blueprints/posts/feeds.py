@@ -20,7 +20,7 @@ from app.services.posts.writing import normalise_tag
 
 def _list(page: feeds.Page, **context):
     """Render a feed page, or only its items and next link for htmx."""
-    return page_or_fragment("posts/list.html", "posts/_feed_page.html", page=page, **context)
+    return page_or_fragment("posts/list.html", "posts/_feed_page.html", feed=page, **context)
 
 
 @bp.get("/feed")
