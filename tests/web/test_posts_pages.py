@@ -279,5 +279,5 @@ def test_feed_and_post_pages_run_a_bounded_number_of_queries(app, people, make_u
     small = measure()
     fans = [make_user(f"fan{i}") for i in range(4)]
     more_posts = [publish_ok(junho.client, f"more #x{i}", [jpeg((80, 60))]) for i in range(3)]
-    _grow(app, junho.id, fans + [mina.id], post_ids + more_posts, 4)
+    _grow(app, junho.id, [*fans, mina.id], post_ids + more_posts, 4)
     assert measure() == small
