@@ -281,3 +281,34 @@ def test_feed_and_post_pages_run_a_bounded_number_of_queries(app, people, make_u
     more_posts = [publish_ok(junho.client, f"more #x{i}", [jpeg((80, 60))]) for i in range(3)]
     _grow(app, junho.id, [*fans, mina.id], post_ids + more_posts, 4)
     assert measure() == small
+
+
+def test_a_highlight_links_the_authors_own_performance_and_results_reach_the_feed(app, people):
+    from tests.support import factories
+
+    mina, junho, sora = people
+    with app.app_context():
+        room_id = factories.room(
+            junho.id, title="Ballad night", status="finished", member_ids=(mina.id, sora.id)
+        )
+        performance_id = factories.finished_performance(room_id, junho.id, {mina.id: 9, sora.id: 8})
+        social.follow(mina.id, junho.id)
+    # The results page offers the performer (and only the performer) a prefilled highlight.
+    results = junho.client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert f"/posts/new?performance_id={performance_id}" in results
+    assert "/posts/new?performance_id=" not in sora.client.get(f"/rooms/{room_id}").get_data(
+        as_text=True
+    )
+    form = junho.client.get(f"/posts/new?performance_id={performance_id}").get_data(as_text=True)
+    assert "Ballad night" in form and f'value="{performance_id}"' in form
+    response = publish(junho.client, "what a night", performance_id=str(performance_id))
+    assert response.status_code == 303
+    page = junho.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ballad night" in page and "8.50" in page
+    # Someone else's performance cannot be linked.
+    refused = publish(sora.client, "mine now", performance_id=str(performance_id))
+    assert refused.status_code == 400
+    # mina follows junho: his result and his post are both in her feed, newest first.
+    feed = mina.client.get("/feed").get_data(as_text=True)
+    assert f'id="result-{performance_id}"' in feed
+    assert feed.index('post-card" id="post-') < feed.index(f'id="result-{performance_id}"')
