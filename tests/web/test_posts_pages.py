@@ -312,3 +312,21 @@ def test_a_highlight_links_the_authors_own_performance_and_results_reach_the_fee
     feed = mina.client.get("/feed").get_data(as_text=True)
     assert f'id="result-{performance_id}"' in feed
     assert feed.index('post-card" id="post-') < feed.index(f'id="result-{performance_id}"')
+
+
+def test_comments_come_in_pages_of_threads(app, people):
+    mina, junho, _ = people
+    post_id = publish_ok(mina.client, "so many words")
+    with app.app_context():
+        tops = [comments.add_comment(post_id, junho.id, f"note {i:02d}").id for i in range(53)]
+        comments.add_comment(post_id, mina.id, "reply on the last", tops[-1])
+    first = mina.client.get(f"/posts/{post_id}").get_data(as_text=True)
+    shown = [int(n) for n in re.findall(r'<li class="comment" id="comment-(\d+)"', first)]
+    assert shown == tops[: comments.THREADS_PER_PAGE]
+    more = re.search(r'<li class="comments-more"><a [^>]*href="([^"]+)"', first).group(1)
+    rest = mina.client.get(more.replace("&amp;", "&"), headers=HTMX).get_data(as_text=True)
+    shown_next = [int(n) for n in re.findall(r'<li class="comment" id="comment-(\d+)"', rest)]
+    assert shown_next == tops[comments.THREADS_PER_PAGE :]
+    assert "reply on the last" in rest and "comments-more" not in rest
+    # Without JavaScript the same link is a whole page.
+    assert "<html" in mina.client.get(more.replace("&amp;", "&")).get_data(as_text=True)

@@ -16,8 +16,11 @@ from app.services.posts import comments, likes
 
 @bp.get("/posts/<int:post_id>/comments")
 def comment_list(post_id: int):
-    """The comments of a highlight (a fragment for live refreshes; the post page otherwise)."""
-    return page_or_fragment("posts/show.html", "posts/_comments.html", **post_context(post_id))
+    """The comments of a highlight: a fragment for live refreshes and for the next page of
+    threads (`cursor`); the post page otherwise."""
+    cursor = request.args.get("cursor") or None
+    fragment = "posts/_comment_threads.html" if cursor else "posts/_comments.html"
+    return page_or_fragment("posts/show.html", fragment, **post_context(post_id, cursor))
 
 
 @bp.post("/posts/<int:post_id>/comments")

@@ -60,15 +60,16 @@ def create():
     return see_other(url_for("posts.show", post_id=post.id))
 
 
-def post_context(post_id: int) -> dict:
+def post_context(post_id: int, cursor: str | None = None) -> dict:
     """Return what the post page and its comments need, in a fixed number of queries."""
     post = writing.get_post(post_id)
-    threads = comments.threads(post_id)
+    threads, next_cursor = comments.threads(post_id, cursor)
     comment_ids = [t.comment.id for t in threads] + [r.id for t in threads for r in t.replies]
     me = viewer_id()
     return {
         "post": post,
         "threads": threads,
+        "next_comments": next_cursor,
         "liked": likes.liked_posts_among(me, [post.id]),
         "liked_comments": likes.liked_comments_among(me, comment_ids),
         "comment_form": CommentForm(formdata=None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.database import begin_write, utcnow
@@ -14,8 +14,12 @@ from app.models import Comment, Post
 from app.realtime.broadcast import broadcast
 from app.realtime.events import POST_COMMENTS
 from app.services.errors import Forbidden, InvalidInput, NotFound
+from app.services.posts.cursors import TimeKey, decode_time, encode_time
 
 BODY_MAX = 500
+# Rendering a comment costs far more than reading it: a post page shows this many threads
+# and a "More comments" link, so a post with thousands of comments stays fast.
+THREADS_PER_PAGE = 50
 
 
 @dataclass
@@ -116,21 +120,40 @@ def delete_comment(comment_id: int, actor_id: int) -> int:
     return post_id
 
 
-def threads(post_id: int) -> list[Thread]:
-    """Return the post's comments as threads, oldest first, in two queries at most."""
-    comments = db.session.scalars(
-        select(Comment)
-        .where(Comment.post_id == post_id)
-        .options(selectinload(Comment.author))
+def threads(
+    post_id: int, cursor: str | None = None, limit: int = THREADS_PER_PAGE
+) -> tuple[list[Thread], str | None]:
+    """Return a page of the post's threads, oldest first, and the cursor of the next page.
+
+    Three queries whatever the page holds: top-level comments, their replies, and authors.
+    """
+    key = decode_time(cursor)
+    query = select(Comment).where(Comment.post_id == post_id, Comment.parent_id.is_(None))
+    if key is not None:
+        query = query.where(
+            or_(
+                Comment.created_at > key.at,
+                and_(Comment.created_at == key.at, Comment.id > key.id),
+            )
+        )
+    tops = db.session.scalars(
+        query.options(selectinload(Comment.author))
         .order_by(Comment.created_at, Comment.id)
+        .limit(limit + 1)
     ).all()
-    by_id: dict[int, Thread] = {}
-    ordered: list[Thread] = []
-    for comment in comments:
-        if comment.parent_id is None:
-            by_id[comment.id] = Thread(comment)
-            ordered.append(by_id[comment.id])
-    for comment in comments:
-        if comment.parent_id is not None and comment.parent_id in by_id:
-            by_id[comment.parent_id].replies.append(comment)
-    return ordered
+    more = len(tops) > limit
+    tops = tops[:limit]
+    by_id = {comment.id: Thread(comment) for comment in tops}
+    if by_id:
+        replies = db.session.scalars(
+            select(Comment)
+            .where(Comment.parent_id.in_(list(by_id)))
+            .options(selectinload(Comment.author))
+            .order_by(Comment.created_at, Comment.id)
+        )
+        for reply in replies:
+            by_id[reply.parent_id].replies.append(reply)
+    next_cursor = None
+    if more and tops:
+        next_cursor = encode_time(TimeKey(tops[-1].created_at, 0, tops[-1].id))
+    return [by_id[c.id] for c in tops], next_cursor
