@@ -318,7 +318,8 @@ def test_comments_come_in_pages_of_threads(app, people):
     mina, junho, _ = people
     post_id = publish_ok(mina.client, "so many words")
     with app.app_context():
-        tops = [comments.add_comment(post_id, junho.id, f"note {i:02d}").id for i in range(53)]
+        count = comments.THREADS_PER_PAGE + 3
+        tops = [comments.add_comment(post_id, junho.id, f"note {i:02d}").id for i in range(count)]
         comments.add_comment(post_id, mina.id, "reply on the last", tops[-1])
     first = mina.client.get(f"/posts/{post_id}").get_data(as_text=True)
     shown = [int(n) for n in re.findall(r'<li class="comment" id="comment-(\d+)"', first)]

@@ -19,7 +19,7 @@ from app.services.posts.cursors import TimeKey, decode_time, encode_time
 BODY_MAX = 500
 # Rendering a comment costs far more than reading it: a post page shows this many threads
 # and a "More comments" link, so a post with thousands of comments stays fast.
-THREADS_PER_PAGE = 50
+THREADS_PER_PAGE = 20
 
 
 @dataclass
