@@ -39,6 +39,7 @@ class LocalImageStore:
     """Files in a folder on this machine (a mounted volume in production)."""
 
     def __init__(self, root: str | Path) -> None:
+        """Keep files under `root`."""
         self.root = Path(root)
 
     def _file(self, key: str) -> Path:

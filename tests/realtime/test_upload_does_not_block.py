@@ -24,6 +24,7 @@ def test_healthz_answers_while_an_8000_square_picture_is_decoded(live_server):
     upload: dict = {}
 
     def send() -> None:
+        """Upload the picture and note when the request started and finished."""
         upload["started"] = time.monotonic()
         upload["response"] = user.http.post(
             live_server.url + "/posts/",

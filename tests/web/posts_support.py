@@ -54,6 +54,7 @@ def png_bomb(width: int, height: int) -> bytes:
     """A valid 1-bit PNG of `width`×`height` zeros: tiny on disk, huge once decoded."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
+        """One PNG chunk with its length and CRC."""
         crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
         return struct.pack(">I", len(data)) + kind + data + crc
 

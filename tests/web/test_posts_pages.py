@@ -205,6 +205,7 @@ def test_cursor_pages_are_exact_while_posts_arrive(app, people):
         db.session.commit()
 
     def arrive():
+        """A new post lands between two pages."""
         with app.app_context():
             writing.create_post(mina.id, "late arrival #night")
 
@@ -241,6 +242,7 @@ def counted(app):
         engine = db.engine
 
     def hook(conn, cursor, statement, *args):
+        """Record one statement."""
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", hook)
@@ -270,6 +272,7 @@ def test_feed_and_post_pages_run_a_bounded_number_of_queries(app, people, make_u
     _grow(app, junho.id, [mina.id, sora.id], post_ids, 1)
 
     def measure() -> tuple[int, int]:
+        """Count the statements of the feed and of the post page."""
         with counted(app) as feed:
             assert mina.client.get("/feed").status_code == 200
         with counted(app) as page:

@@ -26,6 +26,7 @@ class Scene:
 
 @pytest.fixture
 def scene(app, show_people) -> Scene:
+    """Build the post, comment and reply every case of the matrix acts on."""
     mina, junho, sora = show_people("mina", "junho", "sora")
     post_id = publish_ok(mina.client, "our show #encore")
     assert csrf_post(junho.client, f"/posts/{post_id}/comments", {"body": "wow"}).status_code == 303
@@ -94,6 +95,7 @@ MATRIX = [
 
 
 def _fill(text: str, scene: Scene) -> str:
+    """Put the scene's ids into a URL or form value template."""
     return text.format(post=scene.post_id, comment=scene.comment_id, reply=scene.reply_id)
 
 
