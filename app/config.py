@@ -116,8 +116,15 @@ class Config:
 
     ROOM_CATEGORIES = ROOM_CATEGORIES
     ROOMS_PER_PAGE = 12
-    MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+    # A highlight carries up to four photos of at most 8 MB each; the avatar route keeps its
+    # own 5 MB check. Anything bigger is refused with a 413 before it is read.
+    PHOTO_MAX_BYTES = 8 * 1024 * 1024
+    POST_MAX_PHOTOS = 4
+    MAX_CONTENT_LENGTH = POST_MAX_PHOTOS * PHOTO_MAX_BYTES + 1024 * 1024
     AVATAR_MAX_BYTES = 5 * 1024 * 1024
+    # Decoding pictures costs CPU; each person may upload this often (posts and avatars).
+    UPLOAD_RATE_LIMIT = os.environ.get("ENCORE_UPLOAD_RATE_LIMIT", "10 per minute;60 per hour")
+    FEED_PAGE_SIZE = 20
     UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
 
     # OAuth providers appear only when their client id is configured.
@@ -170,6 +177,10 @@ def celery_settings(redis_url: str | None, prefix: str) -> dict:
             "refresh-leaderboards-hourly": {
                 "task": "app.tasks.leaderboard.refresh_leaderboards",
                 "schedule": crontab(minute=0),
+            },
+            "rank-discover-every-10-minutes": {
+                "task": "app.tasks.discover.rank_discover",
+                "schedule": crontab(minute="*/10"),
             },
         },
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, make_response, render_template
+from flask import Flask, Response, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -74,7 +74,9 @@ def register_error_handlers(app: Flask) -> None:
             message = _("You are going a little fast. Wait a moment and try again.")
             response = render_error(429, message, retry_after=_retry_after(error))
             return response
-        if error.code == 413:
+        if error.code == 413 and (request.endpoint or "").startswith("posts."):
+            message = _("A highlight takes up to 4 photos of 8 MB each.")
+        elif error.code == 413:
             message = _("Files must be 5 MB or smaller.")
         elif (
             error.code == 400

@@ -21,6 +21,7 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("main.index", _l("Home"), "home"),
     NavItem("rooms.index", _l("Rooms"), "stage"),
+    NavItem("posts.discover", _l("Highlights"), "clap"),
     NavItem("chat.index", _l("Chats"), "chat", needs_login=True),
     NavItem("leaderboard.index", _l("Ranks"), "trophy"),
     NavItem("profiles.search", _l("People"), "people"),

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from app.models.chat import Channel, ChannelKind, ChannelMember, Message, MessageKind
+from app.models.post import Comment, Like, Post, PostPhoto, PostTag, Tag
 from app.models.room import Performance, Phase, Room, RoomMember, RoomMode, RoomStatus, Score
 from app.models.social import Follow
 from app.models.user import OAuthAccount, User
@@ -9,16 +10,22 @@ __all__ = [
     "Channel",
     "ChannelKind",
     "ChannelMember",
+    "Comment",
     "Follow",
+    "Like",
     "Message",
     "MessageKind",
     "OAuthAccount",
     "Performance",
     "Phase",
+    "Post",
+    "PostPhoto",
+    "PostTag",
     "Room",
     "RoomMember",
     "RoomMode",
     "RoomStatus",
     "Score",
+    "Tag",
     "User",
 ]

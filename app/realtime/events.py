@@ -72,7 +72,30 @@ NOTICE = EventSpec(
     "A personal notice. `kind` is `signed_out` when this session has ended.",
 )
 
+POST_LIKES = EventSpec(
+    "post:likes",
+    "post:<id>",
+    {"post_id": int, "comment_id": (int, type(None)), "count": int},
+    "A like on the post (`comment_id` null) or on one of its comments; `count` is the new total.",
+)
+POST_COMMENTS = EventSpec(
+    "post:comments",
+    "post:<id>",
+    {"post_id": int, "comment_count": int},
+    "A comment or reply was added, edited or removed; re-fetch the (personalised) comments.",
+)
+
 CATALOGUE: dict[str, EventSpec] = {
     spec.name: spec
-    for spec in (STAGE, REACTION, PRESENCE, CHAT_MESSAGE, INBOX, LEADERBOARD_REFRESHED, NOTICE)
+    for spec in (
+        STAGE,
+        REACTION,
+        PRESENCE,
+        CHAT_MESSAGE,
+        INBOX,
+        LEADERBOARD_REFRESHED,
+        NOTICE,
+        POST_LIKES,
+        POST_COMMENTS,
+    )
 }

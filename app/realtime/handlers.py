@@ -17,6 +17,7 @@ from app.extensions import socketio
 from app.request_input import MAX_BIGINT
 from app.services import chat as chat_service
 from app.services import rooms as rooms_service
+from app.services.posts import writing as post_writing
 from app.services.presence import room_went_offline, room_went_online
 
 
@@ -53,7 +54,7 @@ def _int(value: object) -> int | None:
 
 @socketio.on("subscribe")
 def on_subscribe(data=None) -> dict:
-    """Join `room:<id>` or `channel:<id>` after checking membership; answer with an ack."""
+    """Join `room:<id>`, `channel:<id>` or `post:<id>` after checking access; answer with an ack."""
     if not current_user.is_authenticated:
         return {"ok": False, "error": "unauthorized"}
     data = data if isinstance(data, dict) else {}
@@ -69,6 +70,12 @@ def on_subscribe(data=None) -> dict:
             return {"ok": False, "error": "not_found"}
         join_room(f"channel:{channel_id}")
         return {"ok": True, "room": f"channel:{channel_id}"}
+    post_id = _int(data.get("post_id"))
+    if post_id is not None:
+        if not post_writing.post_exists(post_id):
+            return {"ok": False, "error": "not_found"}
+        join_room(f"post:{post_id}")
+        return {"ok": True, "room": f"post:{post_id}"}
     if data.get("leaderboard") is True:
         join_room("leaderboard")
         return {"ok": True, "room": "leaderboard"}

@@ -1,3 +1,6 @@
 """Celery tasks (`@shared_task`), discovered by `celery_init_app`."""
 
-from app.tasks import leaderboard  # noqa: F401  (registers refresh_leaderboards)
+from app.tasks import (
+    discover,  # noqa: F401  (registers rank_discover)
+    leaderboard,  # noqa: F401  (registers refresh_leaderboards)
+)

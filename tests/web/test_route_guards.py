@@ -34,6 +34,15 @@ PUBLIC_GET = {
     "profiles.avatar",
     "leaderboard.index",
     "leaderboard.notice",  # the "new rankings" hint on the public board
+    # Highlights are public, like profiles: reading them needs no account.
+    "posts.show",
+    "posts.discover",
+    "posts.tag",
+    "posts.likers",
+    "posts.comment_list",
+    "posts.user_posts",
+    "posts.user_likes",
+    "posts.media",
 }
 # POSTs anyone may send (with a CSRF token).
 PUBLIC_POST = {"auth.signup", "auth.login", "auth.oauth_choose_username"}

@@ -18,6 +18,7 @@ from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_o
 from app.services import avatars, profiles, social, stats
 from app.services.accounts import get_user_by_username
 from app.services.errors import DomainError, NotFound
+from app.upload_limits import upload_rate_limit, uploader_key
 
 
 def get_user_or_404(username: str):
@@ -283,6 +284,7 @@ def change_password():
 
 @bp.post("/settings/avatar")
 @login_required
+@limiter.limit(upload_rate_limit, key_func=uploader_key)
 def upload_avatar():
     """Replace the profile picture."""
     max_bytes = current_app.config["AVATAR_MAX_BYTES"]
@@ -299,7 +301,6 @@ def upload_avatar():
         avatars.save_avatar(
             current_user.id,
             upload.stream,
-            upload_dir=current_app.config["UPLOAD_DIR"],
             max_bytes=max_bytes,
         )
     except avatars.NotAnImage as error:

@@ -16,11 +16,12 @@
   "use strict";
 
   var body = document.body;
-  var EVENTS = ["stage", "reaction", "presence", "chat:message", "inbox", "leaderboard:refreshed", "notice"];
+  var EVENTS = ["stage", "reaction", "presence", "chat:message", "inbox", "leaderboard:refreshed", "notice", "post:likes", "post:comments"];
 
   function scopeOf(payload) {
     if (payload && payload.room_id != null) return "room:" + payload.room_id;
     if (payload && payload.channel_id != null) return "channel:" + payload.channel_id;
+    if (payload && payload.post_id != null) return "post:" + payload.post_id;
     return null;
   }
 

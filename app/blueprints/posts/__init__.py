@@ -1,0 +1,7 @@
+"""The highlights area: posts, comments, likes, feeds, tags and stored pictures."""
+
+from flask import Blueprint
+
+bp = Blueprint("posts", __name__)
+
+from app.blueprints.posts import comments, feeds, media, routes, text  # noqa: E402, F401

@@ -1,0 +1,48 @@
+"""Forms for highlights and comments. Rules live in app.services.posts; these carry fields."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import IntegerField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+
+class PostForm(FlaskForm):
+    """A new highlight: text, photos and an optional performance."""
+
+    body = TextAreaField(
+        _l("What happened?"),
+        validators=[Optional(), Length(max=1000)],
+        description=_l("Up to 1,000 characters. Add tags with #, like #노래방."),
+        render_kw={"maxlength": 1000, "rows": 4},
+    )
+    photos = MultipleFileField(
+        _l("Photos"),
+        description=_l("Up to 4 JPEG, PNG or WebP photos, 8 MB each."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True},
+    )
+    performance_id = IntegerField(validators=[Optional()], widget=HiddenInput())
+
+
+class EditPostForm(FlaskForm):
+    """The text of an existing highlight."""
+
+    body = TextAreaField(
+        _l("What happened?"),
+        validators=[Optional(), Length(max=1000)],
+        render_kw={"maxlength": 1000, "rows": 4},
+    )
+
+
+class CommentForm(FlaskForm):
+    """A comment, or a reply when `parent_id` is set."""
+
+    body = TextAreaField(
+        _l("Comment"),
+        validators=[InputRequired(), Length(min=1, max=500)],
+        render_kw={"maxlength": 500, "rows": 2},
+    )
+    parent_id = IntegerField(validators=[Optional()], widget=HiddenInput())

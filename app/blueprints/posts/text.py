@@ -1,0 +1,24 @@
+"""How a highlight's text is shown: escaped, with #tags linked to their tag pages."""
+
+from __future__ import annotations
+
+from flask import url_for
+from markupsafe import Markup, escape
+
+from app.blueprints.posts import bp
+from app.services.posts.writing import TAG_RE
+
+
+@bp.app_template_filter("post_body")
+def post_body(body: str) -> Markup:
+    """Escape the text and turn each #tag into a link; nothing else becomes markup."""
+    parts: list[str] = []
+    last = 0
+    for match in TAG_RE.finditer(body or ""):
+        parts.append(str(escape(body[last : match.start()])))
+        name = match.group(1)
+        href = url_for("posts.tag", tag=name.casefold())
+        parts.append(f'<a class="tag" href="{escape(href)}">#{escape(name)}</a>')
+        last = match.end()
+    parts.append(str(escape((body or "")[last:])))
+    return Markup("".join(parts))  # noqa: S704  (every piece above is escaped)
