@@ -19,6 +19,8 @@ BLUEPRINTS = (
     "app.blueprints.chat",
     "app.blueprints.profiles",
     "app.blueprints.leaderboard",
+    "app.blueprints.invites",
+    "app.blueprints.notifications",
 )
 
 

@@ -1,6 +1,8 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from app.models.chat import Channel, ChannelKind, ChannelMember, Message, MessageKind
+from app.models.invite import RoomInvite
+from app.models.notification import Notification, NotificationActor, NotificationMute
 from app.models.room import Performance, Phase, Room, RoomMember, RoomMode, RoomStatus, Score
 from app.models.social import Follow
 from app.models.user import OAuthAccount, User
@@ -12,10 +14,14 @@ __all__ = [
     "Follow",
     "Message",
     "MessageKind",
+    "Notification",
+    "NotificationActor",
+    "NotificationMute",
     "OAuthAccount",
     "Performance",
     "Phase",
     "Room",
+    "RoomInvite",
     "RoomMember",
     "RoomMode",
     "RoomStatus",

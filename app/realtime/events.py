@@ -71,8 +71,23 @@ NOTICE = EventSpec(
     {"kind": str, "message": str},
     "A personal notice. `kind` is `signed_out` when this session has ended.",
 )
+NOTIFICATION = EventSpec(
+    "notification",
+    "user:<id>",
+    {"id": int, "kind": str, "unread": int},
+    "A new (or newly collapsed) notification: show a toast and set the badge to `unread`.",
+)
 
 CATALOGUE: dict[str, EventSpec] = {
     spec.name: spec
-    for spec in (STAGE, REACTION, PRESENCE, CHAT_MESSAGE, INBOX, LEADERBOARD_REFRESHED, NOTICE)
+    for spec in (
+        STAGE,
+        REACTION,
+        PRESENCE,
+        CHAT_MESSAGE,
+        INBOX,
+        LEADERBOARD_REFRESHED,
+        NOTICE,
+        NOTIFICATION,
+    )
 }

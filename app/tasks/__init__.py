@@ -1,3 +1,6 @@
 """Celery tasks (`@shared_task`), discovered by `celery_init_app`."""
 
-from app.tasks import leaderboard  # noqa: F401  (registers refresh_leaderboards)
+from app.tasks import (
+    leaderboard,  # noqa: F401  (registers refresh_leaderboards)
+    notifications,  # noqa: F401  (registers fan_out_to_followers)
+)

@@ -16,7 +16,7 @@
   "use strict";
 
   var body = document.body;
-  var EVENTS = ["stage", "reaction", "presence", "chat:message", "inbox", "leaderboard:refreshed", "notice"];
+  var EVENTS = ["stage", "reaction", "presence", "chat:message", "inbox", "leaderboard:refreshed", "notice", "notification"];
 
   function scopeOf(payload) {
     if (payload && payload.room_id != null) return "room:" + payload.room_id;
