@@ -17,7 +17,9 @@ def rows(app, user_id: int) -> list[tuple[str, int, int | None]]:
     """(kind, actor_count, read?) of a user's notifications, oldest first."""
     with app.app_context():
         found = db.session.scalars(
-            select(Notification).where(Notification.recipient_id == user_id).order_by(Notification.id)
+            select(Notification)
+            .where(Notification.recipient_id == user_id)
+            .order_by(Notification.id)
         ).all()
         return [(n.kind, n.actor_count, n.read_at is not None) for n in found]
 
@@ -54,7 +56,8 @@ def test_a_show_tells_each_person_once_and_live(app, inline, show_room, show_peo
     # Scoring closed: mina's results are in and junho went on air, which his fan hears.
     assert kinds(app, mina.id) == ["results"]
     assert kinds(app, fan.id) == ["on_air"]
-    assert kinds(app, junho.id) == ["followed", "nominated", "turn_soon"]  # nobody hears about themselves
+    # Nobody hears about their own turn on air.
+    assert kinds(app, junho.id) == ["followed", "nominated", "turn_soon"]
     sock.disconnect()
 
 
@@ -116,7 +119,7 @@ def test_a_muted_kind_is_not_written(app, inline, show_people):
     post(mina.client, "/settings/notifications", {"notify": ["followed"]})
     seoyeon.create_room(title="Muted")
     assert rows(app, mina.id) == []
-    post(mina.client, "/settings/notifications", {"notify": every + ["followed"]})
+    post(mina.client, "/settings/notifications", {"notify": [*every, "followed"]})
     seoyeon.create_room(title="Heard")
     assert kinds(app, mina.id) == ["room_opened"]
 
