@@ -47,7 +47,7 @@ def test_a_double_tapped_follow_tells_once(app, needs_postgres, show_people):
 def test_host_and_performer_nominating_together_tell_the_nominee_once(
     app, needs_postgres, show_room
 ):
-    room_id, (mina, junho, seoyeon) = show_room("mina", "junho", "seoyeon")
+    room_id, (mina, junho, _seoyeon) = show_room("mina", "junho", "seoyeon")
     assert mina.act(room_id, "start").status_code == 303
     assert mina.act(room_id, "end-turn").status_code == 303
     url = f"/rooms/{room_id}/nominate"
