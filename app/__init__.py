@@ -20,6 +20,8 @@ BLUEPRINTS = (
     "app.blueprints.profiles",
     "app.blueprints.leaderboard",
     "app.blueprints.posts",
+    "app.blueprints.invites",
+    "app.blueprints.notifications",
 )
 
 

@@ -1,6 +1,8 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from app.models.chat import Channel, ChannelKind, ChannelMember, Message, MessageKind
+from app.models.invite import RoomInvite
+from app.models.notification import Notification, NotificationActor, NotificationMute
 from app.models.post import Comment, Like, Post, PostPhoto, PostTag, Tag
 from app.models.room import Performance, Phase, Room, RoomMember, RoomMode, RoomStatus, Score
 from app.models.social import Follow
@@ -15,6 +17,9 @@ __all__ = [
     "Like",
     "Message",
     "MessageKind",
+    "Notification",
+    "NotificationActor",
+    "NotificationMute",
     "OAuthAccount",
     "Performance",
     "Phase",
@@ -22,6 +27,7 @@ __all__ = [
     "PostPhoto",
     "PostTag",
     "Room",
+    "RoomInvite",
     "RoomMember",
     "RoomMode",
     "RoomStatus",

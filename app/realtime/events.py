@@ -71,6 +71,12 @@ NOTICE = EventSpec(
     {"kind": str, "message": str},
     "A personal notice. `kind` is `signed_out` when this session has ended.",
 )
+NOTIFICATION = EventSpec(
+    "notification",
+    "user:<id>",
+    {"id": int, "kind": str, "unread": int},
+    "A new (or newly collapsed) notification: show a toast and set the badge to `unread`.",
+)
 
 POST_LIKES = EventSpec(
     "post:likes",
@@ -97,5 +103,6 @@ CATALOGUE: dict[str, EventSpec] = {
         NOTICE,
         POST_LIKES,
         POST_COMMENTS,
+        NOTIFICATION,
     )
 }

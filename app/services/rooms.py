@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Performance, Room, RoomMember, RoomMode, RoomStatus
 from app.realtime.broadcast import broadcast
 from app.realtime.events import STAGE
+from app.services import notifications
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 TITLE_MAX = 80
@@ -113,6 +114,7 @@ def create_room(
     db.session.add(room)
     db.session.flush()
     db.session.add(RoomMember(room_id=room.id, user_id=host_id, joined_at=now))
+    notifications.room_opened(room)
     db.session.commit()
     return room
 

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import Performance, Phase, Room, RoomMember, RoomStatus, Score, User
 from app.realtime.broadcast import broadcast
 from app.realtime.events import REACTION
-from app.services import presence
+from app.services import notifications, presence
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.rooms import (
     NotHost,
@@ -263,6 +263,7 @@ def _go_on_air(room: Room, member: RoomMember) -> Performance:
     db.session.flush()
     room.current_performance_id = performance.id
     member.has_performed = True
+    notifications.went_on_air(performance)
     return performance
 
 
@@ -282,6 +283,7 @@ def _close(room: Room, performance: Performance) -> None:
     performance.closed_at = now
     performance.category = room.category
     performance.counts_toward_ranking = room.is_ranked and performance.average is not None
+    notifications.results_in(performance)
 
 
 def _advance(room: Room, performance: Performance) -> None:
@@ -360,6 +362,7 @@ def end_turn(room_id: int, actor_id: int) -> Room:
     performance.phase = Phase.SCORING
     performance.ended_at = utcnow()
     db.session.flush()
+    notifications.turn_ended(performance)
     _close_when_everyone_scored(room, performance)
     return _commit_stage(room)
 
@@ -379,6 +382,7 @@ def nominate(room_id: int, actor_id: int, nominee_id: int) -> Room:
     if nominee.has_performed:
         raise NomineeNotEligible(_l("That person has performed already."))
     performance.next_performer_id = nominee_id
+    notifications.performer_nominated(performance, actor_id)
     if performance.phase == Phase.CLOSED:
         # Scoring closed with nobody nominated: the nominee goes straight on air.
         _go_on_air(room, nominee)

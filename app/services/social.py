@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Follow, Performance, Phase, Room, RoomMember, RoomStatus, User
+from app.services import notifications
 from app.services.errors import InvalidInput, NotFound
 
 PER_PAGE = 20
@@ -92,6 +93,7 @@ def follow(follower_id: int, followed_id: int) -> bool:
         # A double click raced us to the same row: the follow exists, which is what was asked.
         db.session.rollback()
         return False
+    notifications.followed(follower_id, followed_id)
     return True
 
 

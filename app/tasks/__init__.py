@@ -3,4 +3,5 @@
 from app.tasks import (
     discover,  # noqa: F401  (registers rank_discover)
     leaderboard,  # noqa: F401  (registers refresh_leaderboards)
+    notifications,  # noqa: F401  (registers fan_out_to_followers)
 )

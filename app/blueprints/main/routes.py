@@ -16,11 +16,18 @@ def index():
     """Landing page for visitors; the logged-in home for members."""
     if not current_user.is_authenticated:
         return render_template("main/index.html")
-    from app.services import social
+    from app.services import home, social
+    from app.services.notifications import inbox
 
+    my_rooms = home.my_open_rooms(current_user.id)
+    mine = {room.id for room in my_rooms}
     return render_template(
         "main/index.html",
-        open_rooms=social.open_rooms_for(current_user.id),
+        my_rooms=my_rooms,
+        unread_notifications=inbox.unread_entries(current_user.id),
+        open_rooms=[
+            item for item in social.open_rooms_for(current_user.id) if item.room.id not in mine
+        ],
         feed=social.activity_feed(current_user.id, limit=8),
     )
 

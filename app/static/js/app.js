@@ -16,7 +16,7 @@
   "use strict";
 
   var body = document.body;
-  var EVENTS = ["stage", "reaction", "presence", "chat:message", "inbox", "leaderboard:refreshed", "notice", "post:likes", "post:comments"];
+  var EVENTS = ["stage", "reaction", "presence", "chat:message", "inbox", "leaderboard:refreshed", "notice", "post:likes", "post:comments", "notification"];
 
   function scopeOf(payload) {
     if (payload && payload.room_id != null) return "room:" + payload.room_id;
