@@ -65,15 +65,16 @@ def _lines_response(history: dict, **context):
 
 
 def _posted(result: PostResult, back: str):
-    """Answer a post: the line itself for htmx (the sender sees it at once), else 303 back."""
+    """Answer a post: the line itself for htmx (the sender sees it at once), else 303 back.
+
+    The line is the HTML every socket received, marked as the sender's own: it is rendered
+    once per post.
+    """
     if is_htmx():
         response = make_response(
-            render_template(
-                "chat/_message.html", message=result.message, viewer_id=current_user.id
-            ),
-            201 if result.created else 200,
+            chat_service.mark_mine(result.html), 201 if result.created else 200
         )
-        response.headers["X-Chat-Seq"] = str(result.message.seq)
+        response.headers["X-Chat-Seq"] = str(result.seq)
         response.vary.add("HX-Request")
         return response
     return see_other(back)
@@ -247,11 +248,10 @@ def conversation_messages(channel_id: int):
 @bp.post("/chats/<int:channel_id>/messages", endpoint="post_conversation_message")
 @login_required
 def post_conversation_message(channel_id: int):
-    """Post a line to a conversation."""
-    chat_service.conversation(current_user.id, channel_id)
+    """Post a line to a conversation (the post itself checks the seat)."""
     form = MessageForm()
     result = chat_service.post_message(
-        current_user.id, channel_id, form.body.data, form.client_id.data
+        current_user.id, channel_id, form.body.data, form.client_id.data, conversations_only=True
     )
     return _posted(result, url_for("chat.conversation", channel_id=channel_id) + "#composer")
 
