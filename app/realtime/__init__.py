@@ -66,3 +66,6 @@ def init_realtime(app: Flask) -> None:
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
     app.extensions["encore_emit"] = lambda event, data, to: socketio.emit(event, data, to=to)
+    from app.realtime.socket_actions import start_listener
+
+    start_listener(app)

@@ -11,8 +11,7 @@ from flask_login import login_user, logout_user
 
 from app.extensions import db
 from app.models import User
-from app.realtime.broadcast import emit_now
-from app.realtime.events import NOTICE
+from app.realtime import socket_actions
 from app.responses import is_htmx
 
 
@@ -79,7 +78,7 @@ def sign_out() -> None:
         # stays signed in.
         def notify() -> None:
             with app.app_context():
-                emit_now(NOTICE, {"kind": "signed_out", "message": ""}, f"session:{sid}")
+                socket_actions.send(socket_actions.sign_out(sid))
 
         response.call_on_close(notify)
         return response

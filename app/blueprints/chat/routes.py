@@ -12,7 +12,6 @@ from sqlalchemy import select
 from app.blueprints.auth.session import safe_next
 from app.blueprints.chat import bp
 from app.blueprints.chat.forms import DirectForm, GroupForm, MessageForm, ReadForm, RenameForm
-from app.blueprints.chat.sockets import evict_from_channel
 from app.extensions import db
 from app.models import ChannelKind, User
 from app.responses import is_htmx, page_or_fragment, see_other
@@ -284,6 +283,5 @@ def rename(channel_id: int):
 def leave(channel_id: int):
     """Leave a conversation; the others see a system line."""
     chat_service.leave(current_user.id, channel_id)
-    evict_from_channel(current_user.id, channel_id)
     flash(_("You left the conversation."), "success")
     return see_other(url_for("chat.index"))

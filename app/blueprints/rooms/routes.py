@@ -12,15 +12,14 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required
 
-from app.blueprints.chat.sockets import evict_from_room_chat
 from app.blueprints.rooms import bp
 from app.blueprints.rooms.forms import RoomForm
 from app.blueprints.rooms.guards import form_int, viewer_id
 from app.errors import render_error
 from app.extensions import limiter
 from app.models import RoomStatus
-from app.realtime.subscriptions import unsubscribe_user
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
+from app.services import chat as chat_service
 from app.services import rooms as rooms_service
 from app.services import show as show_service
 from app.services.errors import DomainError
@@ -138,9 +137,7 @@ def join(room_id: int):
 def leave(room_id: int):
     """Give up a seat before the show starts."""
     room = rooms_service.leave_room(room_id, current_user.id)
-    # A leaver's open sockets stop hearing the stage and the room chat at once.
-    unsubscribe_user(current_user.id, f"room:{room_id}")
-    evict_from_room_chat(current_user.id, room_id)
+    chat_service.stop_hearing_room(current_user.id, room_id)
     if room.status == RoomStatus.CANCELLED:
         flash(_("You left, and the room closed because nobody else was in it."), "info")
         return see_other(url_for("rooms.index"))

@@ -17,6 +17,7 @@ from app.services.chat.access import (
     readable_channel,
     room_channel_for,
     room_channel_id,
+    stop_hearing_room,
 )
 from app.services.chat.clean import (
     CLIENT_ID_RE,
@@ -130,6 +131,7 @@ __all__ = [
     "room_channel_id",
     "start_direct",
     "start_group",
+    "stop_hearing_room",
     "unread_in",
     "unread_total",
     "users_by_username",

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from app.database import utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, RoomMember
+from app.realtime import socket_actions
 from app.services.chat.errors import ChannelNotFound, RoomChatNotFound
 
 
@@ -111,6 +112,18 @@ def room_channel_id(room_id: int) -> int:
         except IntegrityError:
             pass  # another request created it first
         return conn.execute(select(Channel.id).where(Channel.room_id == room_id)).scalar_one()
+
+
+def stop_hearing_room(user_id: int, room_id: int) -> None:
+    """Take a leaver's sockets, on every web process, out of a room's stage and chat.
+
+    Call it once the leave has committed: subscribing checks the seat, so the sockets
+    cannot come back in.
+    """
+    socket_actions.send(socket_actions.leave_room(user_id, f"room:{room_id}"))
+    channel_id = db.session.scalar(select(Channel.id).where(Channel.room_id == room_id))
+    if channel_id is not None:
+        socket_actions.send(socket_actions.leave_room(user_id, f"channel:{channel_id}"))
 
 
 def room_channel_for(user_id: int, room_id: int) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.database import begin_write, utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, User
+from app.realtime import socket_actions
 from app.services.chat.access import conversation
 from app.services.chat.clean import clean_title
 from app.services.chat.errors import ChannelNotFound, NotAGroup
@@ -157,6 +158,8 @@ def leave(user_id: int, channel_id: int) -> None:
     member.left_at = utcnow()
     db.session.flush()
     queue_inbox_gone(user_id, channel_id)
+    # The leaver's open sockets, on every process, stop hearing the conversation.
+    socket_actions.queue(socket_actions.leave_room(user_id, f"channel:{channel_id}"))
     db.session.commit()
 
 
