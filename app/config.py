@@ -84,7 +84,7 @@ class Config:
     CHAT_REPEAT_SECONDS = int(os.environ.get("ENCORE_CHAT_REPEAT_SECONDS", "30"))
     # Shed on time (app/shedding.py): when the event loop runs this many seconds late, writes
     # answer 429 with Retry-After instead of queueing behind it. 0 turns it off.
-    SHED_LAG_SECONDS = float(os.environ.get("ENCORE_SHED_LAG_SECONDS", "0.5"))
+    SHED_LAG_SECONDS = float(os.environ.get("ENCORE_SHED_LAG_SECONDS", "1.0"))
     SHED_RETRY_AFTER = int(os.environ.get("ENCORE_SHED_RETRY_AFTER", "2"))
 
     ASYNC_MODE = os.environ.get("ENCORE_ASYNC_MODE", "eventlet")

@@ -43,6 +43,9 @@ class LiveServer:
                 "HOST": "127.0.0.1",
                 "ENCORE_ASYNC_MODE": async_mode or os.environ.get("ENCORE_ASYNC_MODE", "eventlet"),
                 "PYTHONWARNINGS": "ignore",
+                # Shedding on event-loop lag would refuse setup posts on a loaded test
+                # machine; tests/realtime/test_shed_on_lag.py turns it on.
+                "ENCORE_SHED_LAG_SECONDS": "0",
             }
         )
         env.pop("REDIS_URL", None)
