@@ -28,7 +28,6 @@ BACKGROUND = (30, 26, 61)  # the raised card colour, behind transparent pictures
 class AvatarTooLarge(DomainError):
     """The upload is over the size limit."""
 
-    status = 413
     default_message = _l("Pictures must be 5 MB or smaller.")
 
 

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.blueprints.auth.session import safe_next
 from app.blueprints.chat import bp
 from app.blueprints.chat.forms import DirectForm, GroupForm, MessageForm, ReadForm, RenameForm
+from app.errors import form_error
 from app.extensions import db
 from app.models import ChannelKind, User
-from app.responses import is_htmx, page_or_fragment, see_other
+from app.responses import is_htmx, page_or_fragment, safe_next, see_other, varying
 from app.services import chat as chat_service
 from app.services.chat import PostResult
 from app.services.errors import DomainError, NotFound
@@ -56,8 +56,7 @@ def _history(channel_id: int) -> dict:
 
 def _lines_response(history: dict, **context):
     """Answer an htmx history request with just the lines (and the "earlier" link)."""
-    response = make_response(render_template("chat/_messages.html", **history, **context))
-    response.vary.add("HX-Request")
+    response = varying(render_template("chat/_messages.html", **history, **context))
     response.headers["X-Chat-More"] = "1" if history["more"] else "0"
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -70,11 +69,8 @@ def _posted(result: PostResult, back: str):
     once per post.
     """
     if is_htmx():
-        response = make_response(
-            chat_service.mark_mine(result.html), 201 if result.created else 200
-        )
+        response = varying(chat_service.mark_mine(result.html), 201 if result.created else 200)
         response.headers["X-Chat-Seq"] = str(result.seq)
-        response.vary.add("HX-Request")
         return response
     return see_other(back)
 
@@ -105,7 +101,7 @@ def room_messages(room_id: int):
     from app.models import Room
 
     room = db.session.get(Room, room_id)
-    response = make_response(
+    return varying(
         render_template(
             "chat/room.html",
             room=room,
@@ -115,8 +111,6 @@ def room_messages(room_id: int):
             client_id=chat_service.new_client_id(),
         )
     )
-    response.vary.add("HX-Request")
-    return response
 
 
 @bp.post("/rooms/<int:room_id>/messages", endpoint="post_room_message")
@@ -168,10 +162,7 @@ def new_group():
                 current_user.id, form.title.data, [p.id for p in people]
             )
         except DomainError as error:
-            db.session.rollback()
-            bad = getattr(form, error.field or "members", form.members)
-            bad.errors = [*bad.errors, error.message]
-            status = error.status
+            status = form_error(form, error, "members")
         else:
             return see_other(url_for("chat.conversation", channel_id=channel.id))
     return render_template("chat/new.html", form=form), status
@@ -227,8 +218,7 @@ def conversation(channel_id: int):
     history = _history(channel_id)
     if history["before"] is None:
         chat_service.mark_read(current_user.id, channel_id)
-    response = make_response(render_template("chat/conversation.html", **context, **history))
-    response.vary.add("HX-Request")
+    response = varying(render_template("chat/conversation.html", **context, **history))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -241,7 +231,7 @@ def conversation_messages(channel_id: int):
     history = _history(channel_id)
     if is_htmx():
         return _lines_response(history, **context)
-    return render_template("chat/conversation.html", **context, **history)
+    return varying(render_template("chat/conversation.html", **context, **history))
 
 
 @bp.post("/chats/<int:channel_id>/messages", endpoint="post_conversation_message")

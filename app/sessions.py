@@ -1,4 +1,4 @@
-"""Who is signed in: loading users from the session, safe redirects, login and logout."""
+"""Who is signed in: loading users from the session, login and logout (for every blueprint)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask_login import login_user, logout_user
 from app.extensions import db
 from app.models import User
 from app.realtime import socket_actions
-from app.responses import is_htmx
+from app.responses import is_htmx, safe_next
 
 
 def load_user(user_key: str) -> User | None:
@@ -38,20 +38,6 @@ def unauthorized():
         response.headers["HX-Redirect"] = login_url
         return response
     return redirect(login_url)
-
-
-def safe_next(target: str | None) -> str:
-    """Return `target` if it is a path on this site, else "/".
-
-    Browsers read `//host`, `/\\host` and `https:host` as other sites, and `javascript:` as
-    code, so only a plain absolute path with no scheme or host survives.
-    """
-    if not target or any(ord(ch) < 32 or ch == "\\" for ch in target):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
 
 
 def sign_in(user: User, *, remember: bool = False) -> None:
