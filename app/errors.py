@@ -12,7 +12,15 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 from app.responses import is_htmx, varying
 from app.services.avatars import AvatarTooLarge
-from app.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, TooMany
+from app.services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooMany,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +49,7 @@ STATUSES: dict[type[DomainError], int] = {
     Conflict: 409,
     AvatarTooLarge: 413,
     TooMany: 429,
+    Unavailable: 503,
 }
 
 

@@ -50,6 +50,12 @@ class TooMany(DomainError):
         self.retry_after = retry_after
 
 
+class Unavailable(DomainError):
+    """Something the request depends on (a sign-in provider, say) is not answering."""
+
+    default_message = _l("That is not available right now. Please try again soon.")
+
+
 class UsernameTaken(Conflict):
     """Someone already has that username (case does not matter)."""
 

@@ -17,7 +17,7 @@ from app.blueprints.auth.forms import NameForm
 from app.errors import form_error
 from app.responses import safe_next
 from app.services import oauth as accounts_oauth
-from app.services.errors import DomainError, InvalidInput
+from app.services.errors import DomainError, InvalidInput, Unavailable
 from app.services.oauth_providers import configured_providers, oauth_client, uses_oidc
 from app.sessions import sign_in
 
@@ -34,10 +34,9 @@ class SignInFailed(InvalidInput):
     default_message = _l("Signing in with that provider did not work. Please try again.")
 
 
-class ProviderUnavailable(DomainError):
+class ProviderUnavailable(Unavailable):
     """The provider could not be reached to start signing in."""
 
-    status = 503
     default_message = _l("That provider is not answering right now. Please try again soon.")
 
 
