@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{result['posts']} {result['kind']} posts, {result['members']} members:"
         f" {result['cpu_ms_per_post_profiled']} ms CPU and {result['wall_ms_per_post_profiled']}"
         f" ms wall per post"
-        f" {'under cProfile (which adds its own overhead)' if result['profiled'] else 'unprofiled'};"
+        f" {'under cProfile (which adds overhead)' if result['profiled'] else 'unprofiled'};"
         f" statuses"
         f" {result['statuses']}",
         *result["profile"].splitlines()[:60],
