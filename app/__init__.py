@@ -85,7 +85,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
-    from app.blueprints.auth.session import load_user, unauthorized
+    from app.sessions import load_user, unauthorized
 
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)

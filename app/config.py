@@ -67,7 +67,7 @@ class Config:
 
     SECRET_KEY: str | None = None  # resolved in __init__ so tests never touch instance/
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
     # Every Redis key Encore writes starts with this, so several deployments (or test runs)
     # can share one Redis without seeing each other.
@@ -77,6 +77,15 @@ class Config:
     # Chat posts one process handles at once before it sheds new ones with 429. Each holds at
     # most one publisher connection, so this stays well under REDIS_MAX_CONNECTIONS.
     CHAT_MAX_INFLIGHT_POSTS = int(os.environ.get("ENCORE_CHAT_MAX_INFLIGHT_POSTS", "64"))
+    # The chat flood rule: at most CHAT_FLOOD_LINES lines per CHAT_FLOOD_SECONDS in one room
+    # or conversation, and not the same line twice within CHAT_REPEAT_SECONDS.
+    CHAT_FLOOD_LINES = int(os.environ.get("ENCORE_CHAT_FLOOD_LINES", "5"))
+    CHAT_FLOOD_SECONDS = int(os.environ.get("ENCORE_CHAT_FLOOD_SECONDS", "10"))
+    CHAT_REPEAT_SECONDS = int(os.environ.get("ENCORE_CHAT_REPEAT_SECONDS", "30"))
+    # Shed on time (app/shedding.py): when the event loop runs this many seconds late, writes
+    # answer 429 with Retry-After instead of queueing behind it. 0 turns it off.
+    SHED_LAG_SECONDS = float(os.environ.get("ENCORE_SHED_LAG_SECONDS", "1.0"))
+    SHED_RETRY_AFTER = int(os.environ.get("ENCORE_SHED_RETRY_AFTER", "2"))
 
     ASYNC_MODE = os.environ.get("ENCORE_ASYNC_MODE", "eventlet")
     SOCKETIO_ASYNC_MODE: str | None = None  # None: follow ASYNC_MODE
@@ -159,7 +168,15 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         # Several threads share the embedded file; WAL and the busy timeout are set on connect.
         return {"connect_args": {"check_same_thread": False, "timeout": 15}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # No pre-ping: it costs a round trip on every checkout. Connections are recycled before
+    # any server or proxy idle timeout can cut them, and a connection that dies anyway is
+    # dropped with its pool on the first error (docs/architecture.md, "Database connections").
+    return {
+        "pool_pre_ping": False,
+        "pool_recycle": int(os.environ.get("ENCORE_DB_POOL_RECYCLE", "1800")),
+        "pool_size": 10,
+        "max_overflow": 20,
+    }
 
 
 def celery_settings(redis_url: str | None, prefix: str) -> dict:

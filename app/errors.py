@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
-from app.responses import is_htmx
-from app.services.errors import DomainError, TooMany
+from app.responses import is_htmx, varying
+from app.services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooMany,
+    Unavailable,
+)
+from app.services.images import ImageTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +40,38 @@ def _titles() -> dict[int, str]:
     }
 
 
+# The HTTP status of each kind of domain error; a subclass answers like its nearest listed
+# ancestor. Services never name statuses.
+STATUSES: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ImageTooLarge: 413,
+    TooMany: 429,
+    Unavailable: 503,
+}
+
+
+def status_for(error: DomainError) -> int:
+    """Return the HTTP status that answers `error`."""
+    for kind in type(error).__mro__:
+        if kind in STATUSES:
+            return STATUSES[kind]
+    return 400
+
+
+def form_error(form, error: DomainError, default_field: str) -> int:
+    """Show `error` under the form field it names (else `default_field`); return its status.
+
+    Whatever the refused request began is rolled back, so the re-rendered form writes nothing.
+    """
+    db.session.rollback()
+    field = getattr(form, error.field or default_field, None) or getattr(form, default_field)
+    field.errors = [*field.errors, error.message]
+    return status_for(error)
+
+
 def render_error(
     status: int, message: str | None = None, *, retry_after: int | None = None
 ) -> Response:
@@ -38,13 +79,12 @@ def render_error(
     title = _titles().get(status, _("Something went wrong"))
     context = {"status": status, "title": title, "message": message}
     if is_htmx():
-        response = make_response(render_template("errors/_error.html", **context), status)
+        response = varying(render_template("errors/_error.html", **context), status)
         # Show the error as a toast instead of replacing whatever the request targeted.
         response.headers["HX-Retarget"] = "#toasts"
         response.headers["HX-Reswap"] = "afterbegin"
     else:
-        response = make_response(render_template("errors/page.html", **context), status)
-    response.vary.add("HX-Request")
+        response = varying(render_template("errors/page.html", **context), status)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -57,7 +97,7 @@ def register_error_handlers(app: Flask) -> None:
     def _domain(error: DomainError):
         db.session.rollback()
         retry = error.retry_after if isinstance(error, TooMany) else None
-        return render_error(error.status, error.message, retry_after=retry)
+        return render_error(status_for(error), error.message, retry_after=retry)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):

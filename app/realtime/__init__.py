@@ -66,3 +66,8 @@ def init_realtime(app: Flask) -> None:
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
     app.extensions["encore_emit"] = lambda event, data, to: socketio.emit(event, data, to=to)
+    from app.realtime.socket_actions import start_listener
+    from app.shedding import init_shedding
+
+    start_listener(app)
+    init_shedding(app, effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]))

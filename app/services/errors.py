@@ -1,4 +1,4 @@
-"""Domain errors. Blueprints turn them into HTTP statuses; services only raise them."""
+"""Domain errors. Services only raise them; app/errors.py maps each kind to an HTTP status."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 
 class DomainError(Exception):
-    """A rule said no. `status` is the HTTP status the web layer answers with."""
+    """A rule said no. `field` names the form field it is about, when there is one."""
 
-    status = 400
     default_message = _l("That request could not be completed.")
 
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
@@ -20,40 +19,41 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     """The input breaks a rule of form (too long, out of range, not a number)."""
 
-    status = 400
     default_message = _l("Please check what you entered.")
 
 
 class Forbidden(DomainError):
     """The actor may see the thing but may not do this to it."""
 
-    status = 403
     default_message = _l("You are not allowed to do that.")
 
 
 class NotFound(DomainError):
     """The thing does not exist, or the actor may not see it."""
 
-    status = 404
     default_message = _l("We could not find that.")
 
 
 class Conflict(DomainError):
     """The request is valid but the current state refuses it (full, already done)."""
 
-    status = 409
     default_message = _l("That cannot be done right now.")
 
 
 class TooMany(DomainError):
     """The actor is going too fast."""
 
-    status = 429
     default_message = _l("Slow down a little and try again.")
 
     def __init__(self, message: str | None = None, *, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """Something the request depends on (a sign-in provider, say) is not answering."""
+
+    default_message = _l("That is not available right now. Please try again soon.")
 
 
 class UsernameTaken(Conflict):

@@ -43,9 +43,8 @@ _DECODE_ERRORS = (
 
 
 class ImageTooLarge(DomainError):
-    """The file is over the upload size limit."""
+    """The file is over the upload size limit (answered with 413, see app/errors.py)."""
 
-    status = 413
     default_message = _l("That picture is too large.")
 
 

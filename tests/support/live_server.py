@@ -43,6 +43,9 @@ class LiveServer:
                 "HOST": "127.0.0.1",
                 "ENCORE_ASYNC_MODE": async_mode or os.environ.get("ENCORE_ASYNC_MODE", "eventlet"),
                 "PYTHONWARNINGS": "ignore",
+                # Shedding on event-loop lag would refuse setup posts on a loaded test
+                # machine; tests/realtime/test_shed_on_lag.py turns it on.
+                "ENCORE_SHED_LAG_SECONDS": "0",
             }
         )
         env.pop("REDIS_URL", None)
@@ -64,7 +67,8 @@ class LiveServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        # Importing the app takes 30 s and more on a loaded two-core machine.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
@@ -74,6 +78,7 @@ class LiveServer:
             except requests.RequestException:
                 pass
             time.sleep(0.1)
+        self.stop()  # never leave a half-started server behind
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:

@@ -14,10 +14,12 @@ from requests import RequestException
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import NameForm
-from app.blueprints.auth.session import safe_next, sign_in
+from app.errors import form_error
+from app.responses import safe_next
 from app.services import oauth as accounts_oauth
-from app.services.errors import DomainError, InvalidInput
+from app.services.errors import DomainError, InvalidInput, Unavailable
 from app.services.oauth_providers import configured_providers, oauth_client, uses_oidc
+from app.sessions import sign_in
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +34,9 @@ class SignInFailed(InvalidInput):
     default_message = _l("Signing in with that provider did not work. Please try again.")
 
 
-class ProviderUnavailable(DomainError):
+class ProviderUnavailable(Unavailable):
     """The provider could not be reached to start signing in."""
 
-    status = 503
     default_message = _l("That provider is not answering right now. Please try again soon.")
 
 
@@ -180,8 +181,7 @@ def oauth_choose_username():
                     identity, form.username.data, form.display_name.data
                 )
             except DomainError as error:
-                getattr(form, error.field or "username").errors.append(error.message)
-                status = error.status
+                status = form_error(form, error, "username")
             else:
                 sign_in(user)
                 flash(_("Welcome to Encore, %(name)s!", name=user.display_name), "success")

@@ -8,10 +8,12 @@ from flask_login import current_user, login_required
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import LoginForm, SignupForm
-from app.blueprints.auth.session import safe_next, sign_in, sign_out
+from app.errors import form_error
 from app.extensions import limiter
+from app.responses import safe_next
 from app.services import accounts
 from app.services.errors import DomainError
+from app.sessions import sign_in, sign_out
 
 
 def _login_failed(response) -> bool:
@@ -38,8 +40,7 @@ def signup():
                     form.username.data, form.display_name.data, form.password.data
                 )
             except DomainError as error:
-                getattr(form, error.field or "username").errors.append(error.message)
-                status = error.status
+                status = form_error(form, error, "username")
             else:
                 sign_in(user)
                 flash(_("Welcome to Encore, %(name)s!", name=user.display_name), "success")

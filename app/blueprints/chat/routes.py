@@ -9,14 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.blueprints.auth.session import safe_next
 from app.blueprints.chat import bp
 from app.blueprints.chat.forms import DirectForm, GroupForm, MessageForm, ReadForm, RenameForm
-from app.blueprints.chat.sockets import evict_from_channel
+from app.errors import form_error
 from app.extensions import db
 from app.models import ChannelKind, User
 from app.request_input import arg_int
-from app.responses import is_htmx, page_or_fragment, see_other
+from app.responses import is_htmx, page_or_fragment, safe_next, see_other, varying
 from app.services import chat as chat_service
 from app.services.chat import PostResult
 from app.services.errors import DomainError, NotFound
@@ -53,24 +52,21 @@ def _history(channel_id: int) -> dict:
 
 def _lines_response(history: dict, **context):
     """Answer an htmx history request with just the lines (and the "earlier" link)."""
-    response = make_response(render_template("chat/_messages.html", **history, **context))
-    response.vary.add("HX-Request")
+    response = varying(render_template("chat/_messages.html", **history, **context))
     response.headers["X-Chat-More"] = "1" if history["more"] else "0"
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _posted(result: PostResult, back: str):
-    """Answer a post: the line itself for htmx (the sender sees it at once), else 303 back."""
+    """Answer a post: the line itself for htmx (the sender sees it at once), else 303 back.
+
+    The line is the HTML every socket received, marked as the sender's own: it is rendered
+    once per post.
+    """
     if is_htmx():
-        response = make_response(
-            render_template(
-                "chat/_message.html", message=result.message, viewer_id=current_user.id
-            ),
-            201 if result.created else 200,
-        )
-        response.headers["X-Chat-Seq"] = str(result.message.seq)
-        response.vary.add("HX-Request")
+        response = varying(chat_service.mark_mine(result.html), 201 if result.created else 200)
+        response.headers["X-Chat-Seq"] = str(result.seq)
         return response
     return see_other(back)
 
@@ -101,7 +97,7 @@ def room_messages(room_id: int):
     from app.models import Room
 
     room = db.session.get(Room, room_id)
-    response = make_response(
+    return varying(
         render_template(
             "chat/room.html",
             room=room,
@@ -111,8 +107,6 @@ def room_messages(room_id: int):
             client_id=chat_service.new_client_id(),
         )
     )
-    response.vary.add("HX-Request")
-    return response
 
 
 @bp.post("/rooms/<int:room_id>/messages", endpoint="post_room_message")
@@ -164,10 +158,7 @@ def new_group():
                 current_user.id, form.title.data, [p.id for p in people]
             )
         except DomainError as error:
-            db.session.rollback()
-            bad = getattr(form, error.field or "members", form.members)
-            bad.errors = [*bad.errors, error.message]
-            status = error.status
+            status = form_error(form, error, "members")
         else:
             return see_other(url_for("chat.conversation", channel_id=channel.id))
     return render_template("chat/new.html", form=form), status
@@ -223,8 +214,7 @@ def conversation(channel_id: int):
     history = _history(channel_id)
     if history["before"] is None:
         chat_service.mark_read(current_user.id, channel_id)
-    response = make_response(render_template("chat/conversation.html", **context, **history))
-    response.vary.add("HX-Request")
+    response = varying(render_template("chat/conversation.html", **context, **history))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -237,17 +227,16 @@ def conversation_messages(channel_id: int):
     history = _history(channel_id)
     if is_htmx():
         return _lines_response(history, **context)
-    return render_template("chat/conversation.html", **context, **history)
+    return varying(render_template("chat/conversation.html", **context, **history))
 
 
 @bp.post("/chats/<int:channel_id>/messages", endpoint="post_conversation_message")
 @login_required
 def post_conversation_message(channel_id: int):
-    """Post a line to a conversation."""
-    chat_service.conversation(current_user.id, channel_id)
+    """Post a line to a conversation (the post itself checks the seat)."""
     form = MessageForm()
     result = chat_service.post_message(
-        current_user.id, channel_id, form.body.data, form.client_id.data
+        current_user.id, channel_id, form.body.data, form.client_id.data, conversations_only=True
     )
     return _posted(result, url_for("chat.conversation", channel_id=channel_id) + "#composer")
 
@@ -280,6 +269,5 @@ def rename(channel_id: int):
 def leave(channel_id: int):
     """Leave a conversation; the others see a system line."""
     chat_service.leave(current_user.id, channel_id)
-    evict_from_channel(current_user.id, channel_id)
     flash(_("You left the conversation."), "success")
     return see_other(url_for("chat.index"))

@@ -1,29 +1,21 @@
-"""What chat gives every template: the room chat panel, the unread badge and line rendering."""
+"""What chat gives every template: the room chat panel, the unread badge and the time filter."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import render_template
 from flask_babel import format_time
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.blueprints.chat import bp
 from app.extensions import db
-from app.models import Message
 from app.services import chat as chat_service
-
-
-def render_line(message: Message) -> str:
-    """Render one line the same way for every viewer (the `chat:message` html payload)."""
-    return render_template("chat/_message.html", message=message, viewer_id=None)
 
 
 @bp.record_once
 def _register(state) -> None:
-    """Give the chat service its line renderer, and watch the Redis publisher."""
-    state.app.extensions["chat_render_line"] = render_line
+    """Watch the Redis publisher, so the post gate sheds while publishes are being lost."""
     chat_service.watch_publisher()
 
 

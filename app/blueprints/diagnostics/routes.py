@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from flask import abort, jsonify, request
 from sqlalchemy import text
@@ -26,3 +27,20 @@ def sleep():
     db.session.execute(text("SELECT pg_sleep(:s)"), {"s": seconds})
     db.session.rollback()
     return jsonify({"slept": seconds})
+
+
+@bp.get("/busy")
+def busy():
+    """Hold this process's event loop with pure CPU for `seconds` (at most 5 s).
+
+    No green thread runs meanwhile, as when one request renders something huge; the
+    load-shedding test and bench/overload.py use it.
+    """
+    try:
+        seconds = min(max(float(request.args.get("seconds", "1")), 0.0), 5.0)
+    except ValueError:
+        abort(400)
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+    return jsonify({"busy": seconds})

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import render_template, request
-from flask_login import current_user
 
 from app.blueprints.leaderboard import bp
 from app.request_input import page_arg
-from app.responses import page_or_fragment
+from app.responses import page_or_fragment, viewer_id
 from app.services import leaderboard
 
 
@@ -20,16 +19,11 @@ def _query_args() -> tuple[str, str | None, int]:
     return period, category, page_arg()
 
 
-def _viewer_id() -> int | None:
-    """Return the signed-in viewer's id, if any."""
-    return current_user.id if current_user.is_authenticated else None
-
-
 @bp.get("/leaderboard")
 def index():
     """Show a page of a board, the viewer's own rank and when it was last updated."""
     period, category, number = _query_args()
-    board_page = leaderboard.page(period, category, number, _viewer_id())
+    board_page = leaderboard.page(period, category, number, viewer_id())
     return page_or_fragment(
         "leaderboard/page.html", "leaderboard/_board.html", board_page=board_page
     )

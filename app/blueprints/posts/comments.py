@@ -9,6 +9,7 @@ from app.blueprints.posts import bp
 from app.blueprints.posts.forms import CommentForm
 from app.blueprints.posts.routes import post_context
 from app.blueprints.posts.views import wanted_like
+from app.errors import status_for
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
 from app.services.errors import DomainError
 from app.services.posts import comments, likes
@@ -40,7 +41,7 @@ def add_comment(post_id: int):
         context = post_context(post_id)
         form.body.errors = [error.message]
         context["comment_form"] = form
-        return render_template("posts/show.html", **context), error.status
+        return render_template("posts/show.html", **context), status_for(error)
     location = url_for("posts.show", post_id=post_id, _anchor=f"comment-{comment.id}")
     return fragment_or_redirect("posts/_comments.html", location, **post_context(post_id))
 
@@ -76,7 +77,7 @@ def edit_comment(comment_id: int):
             form.body.errors = [error.message]
             return render_template(
                 "posts/comment_edit.html", form=form, comment=comment
-            ), error.status
+            ), status_for(error)
         return see_other(
             url_for("posts.show", post_id=comment.post_id, _anchor=f"comment-{comment_id}")
         )

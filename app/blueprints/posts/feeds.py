@@ -10,8 +10,8 @@ from flask import request
 from flask_login import current_user, login_required
 
 from app.blueprints.posts import bp
-from app.blueprints.posts.views import cursor_arg, page_size, viewer_id
-from app.responses import page_or_fragment
+from app.blueprints.posts.views import cursor_arg, page_size
+from app.responses import page_or_fragment, viewer_id
 from app.services.accounts import get_user_by_username
 from app.services.errors import NotFound
 from app.services.posts import feeds

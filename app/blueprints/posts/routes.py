@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 
 from app.blueprints.posts import bp
 from app.blueprints.posts.forms import CommentForm, EditPostForm, PostForm
-from app.blueprints.posts.views import viewer_id, wanted_like
+from app.blueprints.posts.views import wanted_like
+from app.errors import status_for
 from app.extensions import limiter
-from app.responses import fragment_or_redirect, see_other
+from app.responses import fragment_or_redirect, see_other, viewer_id
 from app.services.errors import DomainError
 from app.services.posts import comments, likes, writing
 from app.upload_limits import upload_rate_limit, uploader_key
@@ -55,7 +56,7 @@ def create():
         )
     except DomainError as error:
         getattr(form, error.field or "body", form.body).errors.append(error.message)
-        return _new_page(form, status=error.status)
+        return _new_page(form, status=status_for(error))
     flash(_("Your highlight is up."), "success")
     return see_other(url_for("posts.show", post_id=post.id))
 
@@ -95,7 +96,7 @@ def edit(post_id: int):
             writing.edit_post(post_id, current_user.id, form.body.data or "")
         except DomainError as error:
             form.body.errors.append(error.message)
-            return render_template("posts/edit.html", form=form, post=post), error.status
+            return render_template("posts/edit.html", form=form, post=post), status_for(error)
         flash(_("Your highlight is updated."), "success")
         return see_other(url_for("posts.show", post_id=post_id))
     return render_template("posts/edit.html", form=form, post=post)

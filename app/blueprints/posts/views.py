@@ -1,14 +1,8 @@
-"""Small pieces every highlights view shares: the viewer, page size and like intent."""
+"""Small pieces every highlights view shares: page size, cursors and like intent."""
 
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_login import current_user
-
-
-def viewer_id() -> int | None:
-    """Return the signed-in viewer's id, or None for visitors."""
-    return current_user.id if current_user.is_authenticated else None
 
 
 def page_size() -> int:

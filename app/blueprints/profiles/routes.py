@@ -8,16 +8,24 @@ from flask import abort, current_app, flash, render_template, request, send_from
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.blueprints.auth.session import safe_next, sign_in
 from app.blueprints.profiles import bp
 from app.blueprints.profiles.charts import score_line, week_bars
 from app.blueprints.profiles.forms import AvatarForm, BioForm, PasswordForm, ProfileForm
+from app.errors import form_error, status_for
 from app.extensions import limiter
 from app.request_input import page_arg
-from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
+from app.responses import (
+    fragment_or_redirect,
+    is_htmx,
+    page_or_fragment,
+    safe_next,
+    see_other,
+    viewer_id,
+)
 from app.services import avatars, profiles, social, stats
 from app.services.accounts import get_user_by_username
 from app.services.errors import DomainError, NotFound
+from app.sessions import sign_in
 from app.upload_limits import upload_rate_limit, uploader_key
 
 
@@ -27,11 +35,6 @@ def get_user_or_404(username: str):
     if user is None:
         raise NotFound(_("Nobody here goes by that name."))
     return user
-
-
-def _viewer_id() -> int | None:
-    """Return the signed-in viewer's id, or None for visitors."""
-    return current_user.id if current_user.is_authenticated else None
 
 
 def _page_arg() -> int:
@@ -44,7 +47,7 @@ def _follow_context(user) -> dict:
     followers, following = social.follow_counts(user.id)
     return {
         "user": user,
-        "is_following": social.is_following(_viewer_id(), user.id),
+        "is_following": social.is_following(viewer_id(), user.id),
         "followers_count": followers,
         "following_count": following,
     }
@@ -52,7 +55,7 @@ def _follow_context(user) -> dict:
 
 def _followed_set(people: list) -> set[int]:
     """Return which of `people` the viewer follows, for their buttons in a list."""
-    return social.following_among(_viewer_id(), [person.id for person in people])
+    return social.following_among(viewer_id(), [person.id for person in people])
 
 
 def _follow_answer(user):
@@ -84,7 +87,7 @@ def show(username: str):
         line_chart=score_line(user_stats.score_history),
         bar_chart=week_bars(user_stats.last_7_days, today),
         recent=stats.recent_performances(user.id),
-        is_self=_viewer_id() == user.id,
+        is_self=viewer_id() == user.id,
         bio_form=BioForm(bio=user.bio),
         **_follow_context(user),
     )
@@ -190,7 +193,7 @@ def update_bio(username: str):
     try:
         profiles.update_bio(current_user.id, user.id, form.bio.data or "")
     except DomainError as error:
-        if error.status == 403:
+        if status_for(error) == 403:
             raise
         return _bio_form_error(user, form, error.message)
     return fragment_or_redirect(
@@ -227,8 +230,7 @@ def settings():
                     timezone=form.timezone.data or current_user.timezone,
                 )
             except DomainError as error:
-                getattr(form, error.field or "display_name").errors.append(error.message)
-                status = error.status
+                status = form_error(form, error, "display_name")
             else:
                 flash(_("Your profile is saved."), "success")
                 return see_other(url_for("profiles.settings"))
@@ -275,8 +277,7 @@ def change_password():
             current_user.id, form.current_password.data or "", form.new_password.data
         )
     except DomainError as error:
-        getattr(form, error.field or "new_password").errors.append(error.message)
-        return _settings_page(password_form=form, status=error.status)
+        return _settings_page(password_form=form, status=form_error(form, error, "new_password"))
     sign_in(user)
     flash(_("Your password is changed. Other devices have been signed out."), "success")
     return see_other(url_for("profiles.settings"))
@@ -304,8 +305,7 @@ def upload_avatar():
             max_bytes=max_bytes,
         )
     except avatars.NotAnImage as error:
-        form.avatar.errors.append(error.message)
-        return _settings_page(avatar_form=form, status=400)
+        return _settings_page(avatar_form=form, status=form_error(form, error, "avatar"))
     flash(_("Your new picture is up."), "success")
     return see_other(url_for("profiles.settings"))
 

@@ -1,16 +1,13 @@
-"""Small helpers for the room views: who is looking, and id fields from forms."""
+"""Id fields from the room forms (and `viewer_id`, which lives in app/responses.py)."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from app.request_input import form_int as strict_form_int
+from app.responses import viewer_id
 
-
-def viewer_id() -> int | None:
-    """Return the signed-in user's id, or None for visitors."""
-    return current_user.id if current_user.is_authenticated else None
+__all__ = ["form_int", "viewer_id"]
 
 
 def form_int(name: str) -> int | None:

@@ -12,16 +12,15 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required
 
-from app.blueprints.chat.sockets import evict_from_room_chat
 from app.blueprints.rooms import bp
 from app.blueprints.rooms.forms import RoomForm
 from app.blueprints.rooms.guards import form_int, viewer_id
-from app.errors import render_error
+from app.errors import form_error, render_error
 from app.extensions import limiter
 from app.models import RoomStatus
-from app.realtime.subscriptions import unsubscribe_user
 from app.request_input import page_arg
-from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
+from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other, varying
+from app.services import chat as chat_service
 from app.services import rooms as rooms_service
 from app.services import show as show_service
 from app.services.errors import DomainError
@@ -104,8 +103,7 @@ def create():
                 form.capacity.data,
             )
         except DomainError as error:
-            getattr(form, error.field or "title").errors.append(error.message)
-            status = error.status
+            status = form_error(form, error, "title")
         else:
             flash(_("Your room is open. Share it and start when people have joined."), "success")
             return see_other(url_for("rooms.show", room_id=room.id))
@@ -138,9 +136,7 @@ def join(room_id: int):
 def leave(room_id: int):
     """Give up a seat before the show starts."""
     room = rooms_service.leave_room(room_id, current_user.id)
-    # A leaver's open sockets stop hearing the stage and the room chat at once.
-    unsubscribe_user(current_user.id, f"room:{room_id}")
-    evict_from_room_chat(current_user.id, room_id)
+    chat_service.stop_hearing_room(current_user.id, room_id)
     if room.status == RoomStatus.CANCELLED:
         flash(_("You left, and the room closed because nobody else was in it."), "info")
         return see_other(url_for("rooms.index"))
@@ -221,11 +217,7 @@ def react(room_id: int):
     if not is_htmx():
         return see_other(url)
     context = _stage_context(room_id)
-    response = make_response(
-        render_template("rooms/_reactions.html", **context, counts=counts), 200
-    )
-    response.vary.add("HX-Request")
-    return response
+    return varying(render_template("rooms/_reactions.html", **context, counts=counts))
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -1,4 +1,4 @@
-"""Who is signed in: loading users from the session, safe redirects, login and logout."""
+"""Who is signed in: loading users from the session, login and logout (for every blueprint)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from flask_login import login_user, logout_user
 
 from app.extensions import db
 from app.models import User
-from app.realtime.broadcast import emit_now
-from app.realtime.events import NOTICE
+from app.realtime import socket_actions
 from app.request_input import parse_int
-from app.responses import is_htmx
+from app.responses import is_htmx, safe_next
 
 
 def load_user(user_key: str) -> User | None:
@@ -43,20 +42,6 @@ def unauthorized():
     return redirect(login_url)
 
 
-def safe_next(target: str | None) -> str:
-    """Return `target` if it is a path on this site, else "/".
-
-    Browsers read `//host`, `/\\host` and `https:host` as other sites, and `javascript:` as
-    code, so only a plain absolute path with no scheme or host survives.
-    """
-    if not target or any(ord(ch) < 32 or ch == "\\" for ch in target):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
-
-
 def sign_in(user: User, *, remember: bool = False) -> None:
     """Start a fresh session for `user`; the old session's contents and id are dropped."""
     session.clear()
@@ -81,7 +66,7 @@ def sign_out() -> None:
         # stays signed in.
         def notify() -> None:
             with app.app_context():
-                emit_now(NOTICE, {"kind": "signed_out", "message": ""}, f"session:{sid}")
+                socket_actions.send(socket_actions.sign_out(sid))
 
         response.call_on_close(notify)
         return response

@@ -1,0 +1,143 @@
+"""The post pipeline: clean → gate → flood → persist → publish, in one write transaction.
+
+A room post to a present member costs, besides loading the signed-in user: one
+`UPDATE … RETURNING` (seat check, channel and number), one INSERT and the commit. A
+conversation post adds the sender's read mark and one grouped query for the members'
+unread counts. tests/web/test_post_statements.py counts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Message
+from app.services.chat.access import is_room_member, room_channel_id
+from app.services.chat.clean import clean_body, validate_client_id, validate_length
+from app.services.chat.errors import (
+    ChannelNotFound,
+    ClientIdReused,
+    Flooding,
+    RepeatedLine,
+    RoomChatNotFound,
+)
+from app.services.chat.flood import check_flood
+from app.services.chat.gate import post_gate
+from app.services.chat.persist import Numbered, begin_post, number_line, store_line
+from app.services.chat.publish import publish
+from app.services.chat.render import render_line
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """The stored line as plain values, and whether this request stored it.
+
+    `html` is the line as every socket received it; a retried post renders the stored line.
+    """
+
+    id: int
+    channel_id: int
+    seq: int
+    html: str
+    created: bool
+
+
+def find_retry(sender_id: int, channel_id: int, client_id: str) -> Message | None:
+    """Return the stored line of a retried post, or raise when the id belongs elsewhere."""
+    message = db.session.scalar(
+        select(Message).where(Message.sender_id == sender_id, Message.client_id == client_id)
+    )
+    if message is not None and message.channel_id != channel_id:
+        raise ClientIdReused()
+    return message
+
+
+def _retried(user_id: int, channel_id: int, client_id: str) -> PostResult | None:
+    """Return the earlier result of a retried post, if `client_id` was stored already."""
+    message = find_retry(user_id, channel_id, client_id)
+    if message is None:
+        return None
+    return PostResult(message.id, message.channel_id, message.seq, render_line(message), False)
+
+
+def _store(user_id: int, numbered: Numbered, text: str, client_id: str) -> PostResult:
+    """Insert, queue the publish and commit; a duplicate client id returns the first result."""
+    try:
+        message = store_line(numbered, user_id, text, client_id=client_id)
+    except IntegrityError:
+        # A retry of a stored post (or the same post twice at once): the unique
+        # (sender, client id) refused it, and the rollback returns the number unused.
+        db.session.rollback()
+        retried = _retried(user_id, numbered.channel_id, client_id)
+        if retried is None:
+            raise
+        return retried
+    html = publish(message, numbered.kind)
+    result = PostResult(message.id, numbered.channel_id, numbered.seq, html, True)
+    db.session.commit()
+    return result
+
+
+def _flood_or_retry(user_id: int, scope: str, text: str, client_id: str) -> None:
+    """Run the flood step; a retry of a stored line is never refused as flooding."""
+    try:
+        check_flood(user_id, scope, text, client_id)
+    except (Flooding, RepeatedLine):
+        if db.session.scalar(
+            select(Message.id).where(Message.sender_id == user_id, Message.client_id == client_id)
+        ):
+            return
+        raise
+
+
+def post_message(
+    user_id: int,
+    channel_id: int,
+    body: str | None,
+    client_id: str | None,
+    *,
+    conversations_only: bool = False,
+) -> PostResult:
+    """Post a line to a channel `user_id` may write to; a retried client id returns the stored line.
+
+    `conversations_only` refuses a room's channel (the /chats/ routes answer 404 for one).
+    """
+    text = validate_length(clean_body(body))
+    client_id = validate_client_id(client_id)
+    with post_gate().admit():
+        _flood_or_retry(user_id, f"c{channel_id}", text, client_id)
+        begin_post()
+        numbered = number_line(
+            user_id, channel_id=channel_id, conversations_only=conversations_only
+        )
+        if numbered is None:
+            db.session.rollback()
+            raise ChannelNotFound()
+        return _store(user_id, numbered, text, client_id)
+
+
+def post_room_message(
+    user_id: int, room_id: int, body: str | None, client_id: str | None
+) -> PostResult:
+    """Post a line to a room's chat; only present members of the room may."""
+    text = validate_length(clean_body(body))
+    client_id = validate_client_id(client_id)
+    with post_gate().admit():
+        _flood_or_retry(user_id, f"r{room_id}", text, client_id)
+        begin_post()
+        numbered = number_line(user_id, room_id=room_id)
+        if numbered is None:
+            # Not a member, or the room's first line: its channel does not exist yet.
+            db.session.rollback()
+            if not is_room_member(user_id, room_id):
+                raise RoomChatNotFound()
+            channel_id = room_channel_id(room_id)
+            begin_post()
+            numbered = number_line(user_id, channel_id=channel_id)
+            if numbered is None:
+                db.session.rollback()
+                raise RoomChatNotFound()
+        return _store(user_id, numbered, text, client_id)
