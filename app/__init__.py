@@ -38,11 +38,13 @@ def create_app(config: object | None = None) -> Flask:
 
     from app.cli import register_cli
     from app.errors import register_error_handlers
+    from app.i18n import register_i18n
     from app.security import register_security_headers
     from app.services.oauth_providers import register_providers
 
     register_error_handlers(app)
     register_security_headers(app)
+    register_i18n(app)
     register_cli(app)
     register_providers(app)
     return app
@@ -126,4 +128,5 @@ def _register_template_helpers(app: Flask) -> None:
             "room_categories": dict(app.config["ROOM_CATEGORIES"]),
             "config_view_functions": app.view_functions,
             "get_locale": get_locale,
+            "languages": app.config["LANGUAGES"],
         }

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import redis
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -465,6 +466,21 @@ def render_line(message: Message) -> str:
     return renderer(message)
 
 
+def render_line_per_locale(message: Message) -> dict[str, str]:
+    """Render one line in every language, so each receiver reads it in their own."""
+    lines = {}
+    for locale in current_app.config["LANGUAGES"]:
+        with force_locale(locale):
+            lines[locale] = render_line(message)
+    return lines
+
+
+def _line_payload(message: Message) -> dict:
+    """Return the `html` (default language) and `html_by_locale` fields of a pushed line."""
+    lines = render_line_per_locale(message)
+    return {"html": lines[current_app.config["BABEL_DEFAULT_LOCALE"]], "html_by_locale": lines}
+
+
 def publish(message: Message) -> None:
     """Queue the line for its channel and the unread counts for its members (sent on commit)."""
     broadcast(
@@ -473,7 +489,7 @@ def publish(message: Message) -> None:
             "channel_id": message.channel_id,
             "id": message.id,
             "seq": message.seq,
-            "html": render_line(message),
+            **_line_payload(message),
         },
         f"channel:{message.channel_id}",
     )

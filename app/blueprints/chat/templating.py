@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import render_template
-from flask_babel import format_time
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,12 +22,6 @@ def _register(state) -> None:
     """Give the chat service its line renderer, and watch the Redis publisher."""
     state.app.extensions["chat_render_line"] = render_line
     chat_service.watch_publisher()
-
-
-@bp.app_template_filter("chat_time")
-def chat_time(value: datetime) -> str:
-    """Show a line's time as hours and minutes in the viewer's time zone."""
-    return format_time(value, "HH:mm")
 
 
 def room_panel(room) -> dict:
