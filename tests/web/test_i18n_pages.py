@@ -21,6 +21,8 @@ ROW = re.compile(r"^\| ([A-Z,]+) \| `([^`]+)` \| `([^`]+)` \|", re.M)
 KO = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 HTMX = {"HX-Request": "true"}
+# What the HTML checker accepts and every <time> here writes: UTC, whole seconds.
+ISO = re.compile(r"^\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\dZ)?$")
 
 # GET routes that answer with no words to translate (JSON, images) or only redirect.
 NOT_PAGES = {
@@ -118,6 +120,10 @@ def read_everything(app, client, paths: list[str], seen: set[str]) -> list[tuple
                     failures.append((where, f'<html lang="{declared}">'))
                 if "Accept-Language" not in response.vary:
                     failures.append((where, "no Vary: Accept-Language"))
+                for value in re.findall(r'<time[^>]*\sdatetime="([^"]*)"', html):
+                    seen.add("<time>")
+                    if not ISO.match(value):
+                        failures.append((where, f"<time datetime={value!r}>"))
                 texts = visible_text(html, lang)
                 leaks = english_leaks(texts) if lang == "ko" else korean_leaks(texts)
                 failures.extend((where, leak) for leak in leaks)
@@ -148,5 +154,6 @@ def test_every_page_speaks_one_language_through_a_whole_show(app, client, world)
     failures += read_everything(app, junho.client, ["/", "/users/mina", "/leaderboard"], seen)
 
     assert not failures, "\n".join(f"{where}: {what!r}" for where, what in sorted(set(failures)))
+    assert "<time>" in seen, "no page showed a <time>; the date check read nothing"
     missing = documented_pages() - seen - set(NOT_PAGES)
     assert not missing, f"pages in docs/urls.md this test does not read yet: {sorted(missing)}"

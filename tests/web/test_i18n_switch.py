@@ -173,3 +173,22 @@ def test_stage_refreshes_and_toasts_arrive_in_each_viewers_language(app, show_ro
     ).get_data(as_text=True)
     assert "Scoring opens when the turn ends." in toast_en
     assert "내 공연에는 점수를 줄 수 없어요." in toast_ko  # though her browser asks for English
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/signup"])
+def test_social_buttons_follow_each_brand_on_login_and_signup(path):
+    from tests.conftest import make_app
+
+    application = make_app(KAKAO_CLIENT_ID="kakao-id", GOOGLE_CLIENT_ID="google-id")
+    client = application.test_client()
+    ko = client.get(path, headers=KO).get_data(as_text=True)
+    en = client.get(path, headers=EN).get_data(as_text=True)
+    google_ko = "Google 계정으로 가입하기" if path.endswith("signup") else "Google 계정으로 로그인"
+    google_en = "Sign up with Google" if path.endswith("signup") else "Sign in with Google"
+    assert "카카오 로그인" in ko and google_ko in ko
+    assert "Login with Kakao" in en and google_en in en
+    for html in (ko, en):
+        # The marks are drawn inline: Kakao's black bubble, Google's four colours; no CDN.
+        assert 'class="btn btn-provider btn-kakao' in html and 'fill="#000"' in html
+        assert all(colour in html for colour in ("#EA4335", "#4285F4", "#FBBC05", "#34A853"))
+        assert "https://" not in html.split("provider-list", 1)[1].split("</ul>", 1)[0]
