@@ -83,6 +83,11 @@ def number(value: float | int | None) -> str:
     return format_decimal(value) if value is not None else ""
 
 
+def score(value: float | None) -> str:
+    """An average score, always with two decimals ("7.67"), as the show rules round it."""
+    return format_decimal(value, "0.00") if value is not None else ""
+
+
 def register_i18n(app: Flask) -> None:
     """Install the date filters and mark every response as varying by language."""
     from flask_babel import format_timedelta
@@ -101,6 +106,7 @@ def register_i18n(app: Flask) -> None:
     app.add_template_filter(time_short, "time_short")
     app.add_template_filter(ago, "ago")
     app.add_template_filter(number, "number")
+    app.add_template_filter(score, "score")
 
     @app.after_request
     def _vary_on_language(response: Response) -> Response:
