@@ -36,7 +36,7 @@ PUBLIC_GET = {
     "leaderboard.notice",  # the "new rankings" hint on the public board
 }
 # POSTs anyone may send (with a CSRF token).
-PUBLIC_POST = {"auth.signup", "auth.login", "auth.oauth_choose_username"}
+PUBLIC_POST = {"auth.signup", "auth.login", "auth.oauth_choose_username", "main.switch_language"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
