@@ -83,6 +83,14 @@ bench: install
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache instance
 
-# Extract translatable text into app/translations/messages.pot (then `pybabel update`).
+# Extract every translatable string into the template, merge it into the Korean and English
+# catalogues and compile them. The compiled .mo files are committed, so a fresh clone (and
+# the Docker image) serves Korean without this step; tests/unit/test_catalogue.py checks that
+# the .pot, the .po files and the .mo files agree.
+TRANSLATIONS := app/translations
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		--no-location --sort-output --project=Encore -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--ignore-obsolete --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d $(TRANSLATIONS) --statistics

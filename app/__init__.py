@@ -45,6 +45,7 @@ def create_app(config: object | None = None) -> Flask:
 
     from app.cli import register_cli
     from app.errors import register_error_handlers
+    from app.i18n import register_i18n
     from app.security import register_security_headers
     from app.services.oauth_providers import register_providers
 
@@ -57,6 +58,7 @@ def create_app(config: object | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_error_handlers(app)
     register_security_headers(app)
+    register_i18n(app)
     register_cli(app)
     register_providers(app)
     return app
@@ -140,4 +142,5 @@ def _register_template_helpers(app: Flask) -> None:
             "room_categories": dict(app.config["ROOM_CATEGORIES"]),
             "config_view_functions": app.view_functions,
             "get_locale": get_locale,
+            "languages": app.config["LANGUAGES"],
         }

@@ -1,14 +1,45 @@
-"""Locale and time zone choice for Flask-Babel."""
+"""Which language and time zone a request is served in, and how dates are written.
+
+Korean first: a signed-in user's saved choice wins, then a visitor's cookie, then the
+browser's Accept-Language, then Korean. Every date goes through the filters here, so each
+kind of date looks the same on every page.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from datetime import UTC, datetime
+
+from flask import Flask, Response, current_app, request
+from flask_babel import format_date, format_datetime, format_decimal, format_time
+from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
+LOCALE_COOKIE = "encore_lang"
+LOCALE_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
 
-def select_locale() -> str | None:
-    """Pick the best supported language from the browser's Accept-Language."""
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+
+def supported_locales() -> tuple[str, ...]:
+    """Return the languages Encore is translated into, the default first."""
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def normalise_locale(value: str | None) -> str | None:
+    """Return `value` if it names a supported language, else None."""
+    value = (value or "").strip().lower()
+    return value if value in supported_locales() else None
+
+
+def select_locale() -> str:
+    """Pick the language: saved preference, then cookie, then Accept-Language, then Korean."""
+    if current_user and current_user.is_authenticated:
+        saved = normalise_locale(getattr(current_user, "locale", None))
+        if saved:
+            return saved
+    cookie = normalise_locale(request.cookies.get(LOCALE_COOKIE))
+    if cookie:
+        return cookie
+    best = request.accept_languages.best_match(supported_locales())
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
@@ -16,3 +47,73 @@ def select_timezone() -> str:
     if current_user and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["DEFAULT_USER_TIMEZONE"]
+
+
+def current_locale() -> str:
+    """Return the language this response is served in, as a plain code ("ko", "en")."""
+    return str(babel_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def iso_datetime(value: datetime | None) -> str:
+    """Write `value` for `<time datetime>`: UTC, whole seconds, as the HTML checker wants."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def date_long(value: datetime | None) -> str:
+    """A calendar day, written out ("2026년 11월 30일", "November 30, 2026")."""
+    return format_date(value, "long") if value is not None else ""
+
+
+def datetime_short(value: datetime | None) -> str:
+    """A moment with its day ("2026. 11. 30. 오후 3:07", "11/30/26, 3:07 PM")."""
+    return format_datetime(value, "short") if value is not None else ""
+
+
+def time_short(value: datetime | None) -> str:
+    """A time of day for chat lines ("15:07"), the same in both languages."""
+    return format_time(value, "HH:mm") if value is not None else ""
+
+
+def number(value: float | int | None) -> str:
+    """A count or score in the viewer's number format."""
+    return format_decimal(value) if value is not None else ""
+
+
+def score(value: float | None) -> str:
+    """An average score, always with two decimals ("7.67"), as the show rules round it."""
+    return format_decimal(value, "0.00") if value is not None else ""
+
+
+def register_i18n(app: Flask) -> None:
+    """Install the date filters and mark every response as varying by language."""
+    from flask_babel import format_timedelta
+
+    def ago(value: datetime | None) -> str:
+        """How long ago `value` was ("3분 전", "3 minutes ago")."""
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return format_timedelta(value - datetime.now(UTC), add_direction=True)
+
+    app.add_template_filter(iso_datetime, "iso")
+    app.add_template_filter(date_long, "date_long")
+    app.add_template_filter(datetime_short, "datetime_short")
+    app.add_template_filter(time_short, "time_short")
+    app.add_template_filter(ago, "ago")
+    app.add_template_filter(number, "number")
+    app.add_template_filter(score, "score")
+
+    @app.after_request
+    def _vary_on_language(response: Response) -> Response:
+        # The same URL is served in Korean or English depending on the cookie (or the
+        # session, for users) and Accept-Language; no shared cache may mix them.
+        if response.mimetype in ("text/html", "application/json"):
+            response.vary.add("Cookie")
+            response.vary.add("Accept-Language")
+            response.headers.setdefault("Content-Language", current_locale())
+        return response

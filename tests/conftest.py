@@ -10,6 +10,7 @@ import os
 import tempfile
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.support.services import RUN_ID, RedisServer, ThrowawayDatabase, missing_service
@@ -64,11 +65,26 @@ def redis_url() -> str:
 
 
 def make_app(**overrides):
-    """Build a test app; `overrides` set config values."""
+    """Build a test app; `overrides` set config values.
+
+    Its test clients ask for English (Accept-Language: en) unless a request says otherwise,
+    so assertions can quote the English source text; Korean, the default for a browser that
+    asks for nothing, is covered by tests/web/test_i18n_*.py.
+    """
     from app import create_app
     from app.config import TestConfig
 
-    return create_app(TestConfig(**overrides))
+    application = create_app(TestConfig(**overrides))
+    application.test_client_class = EnglishClient
+    return application
+
+
+class EnglishClient(FlaskClient):
+    """A Flask test client whose requests carry Accept-Language: en by default."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ DIRECTS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("junho", "민아야 오늘 밤 노래방 쇼 올 거야?"),
             ("mina", "당연하지! 발라드 세 곡 준비했어 🎤"),
-            ("junho", "I'll beatbox the intro for you"),
-            ("mina", "deal. don't go too fast this time 😂"),
-            ("junho", "no promises"),
+            ("junho", "인트로는 내가 비트박스로 깔아줄게"),
+            ("mina", "콜. 이번엔 너무 빠르게 하지 마 😂"),
+            ("junho", "약속은 못 해"),
             ("junho", "방 열리면 링크 보내줄게"),
         ),
     ),
@@ -38,33 +38,33 @@ DIRECTS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
 
 GROUPS: tuple[tuple[str, str, tuple[str, ...], tuple[tuple[str, str], ...]], ...] = (
     (
-        "Friday karaoke crew 🎤",
+        "금요일 노래방 크루 🎤",
         "mina",
         ("junho", "seoyeon", "alex", "yuna"),
         (
             ("mina", "금요일 9시 어때요?"),
             ("seoyeon", "좋아요! 댄스 곡도 넣어도 돼요?"),
-            ("yuna", "I'm in. Judge me gently 🙏"),
+            ("yuna", "저도 갈게요. 점수는 살살 🙏"),
             ("alex", "Can I bring a friend?"),
-            ("mina", "Sure, the room takes ten"),
+            ("mina", "Sure, the room takes ten 🙂"),
             ("junho", "랭크 모드로 가자"),
             ("seoyeon", "casual이 더 재밌지 않아?"),
-            ("yuna", "ranked! I want to climb the board"),
+            ("yuna", "랭킹 모드요! 랭킹 올리고 싶어요"),
         ),
     ),
     (
-        "Open mic regulars",
+        "오픈 마이크 단골들",
         "sora",
         ("dohyun", "taeyang", "mina"),
         (
-            ("sora", "New ukulele song tonight, be nice"),
-            ("dohyun", "I'll warm them up with two minutes of stand-up"),
-            ("taeyang", "and I'll make the mic disappear 🎩"),
+            ("sora", "오늘 우쿨렐레 신곡 해요. 살살 봐줘요"),
+            ("dohyun", "제가 2분 스탠드업으로 분위기 띄울게요"),
+            ("taeyang", "그리고 저는 마이크를 사라지게 할게요 🎩"),
         ),
     ),
 )
 
-ROOM_LINES = ("안녕하세요! 🎶", "Good luck everyone!", "첫 무대 누가 해요?", "👏👏👏")
+ROOM_LINES = ("안녕하세요! 🎶", "다들 화이팅!", "첫 무대 누가 해요?", "👏👏👏")
 
 
 def _write(channel_id: int, lines: tuple[tuple[str, str], ...], start_minutes: int) -> None:

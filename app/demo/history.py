@@ -23,7 +23,7 @@ from app.services import leaderboard
 CROWD_SIZE = 96
 WEEKS = 6
 SHOWS_PER_WEEK = 14
-MARKER_TITLE = "Encore league night"  # every history room carries it; its presence means done
+MARKER_TITLE = "Encore 리그 나이트"  # every history room carries it; its presence means done
 
 SURNAMES = ("김", "이", "박", "최", "정", "강", "조", "윤", "장", "임", "한", "오", "서", "신")
 GIVEN = ("민준", "서연", "지호", "하윤", "도윤", "서준", "지우", "예은", "시우", "수아", "하준")

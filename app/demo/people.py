@@ -1,4 +1,4 @@
-"""Demo people: a mix of Korean and English display names, all with password `encore-demo`."""
+"""Demo people: Korean students and an English speaker, all with password `encore-demo`."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ from app.models import User
 DEMO_PASSWORD = "encore-demo"  # noqa: S105  (public demo accounts)
 
 DEMO_PEOPLE: tuple[tuple[str, str, str], ...] = (
-    ("mina", "김민아", "Karaoke queen of Sinchon. Ballads only after midnight."),
-    ("junho", "박준호", "Beatboxer, occasional guitarist."),
-    ("seoyeon", "이서연", "Dance club captain at 연세대."),
-    ("dohyun", "정도현", "Stand-up in two languages."),
-    ("jiwoo", "최지우", "Piano, and too much coffee."),
-    ("hana", "한하나", "I clap the loudest."),
+    ("mina", "김민아", "신촌 노래방 여왕. 자정 넘으면 발라드만 불러요."),
+    ("junho", "박준호", "비트박스 하고 가끔 기타 쳐요."),
+    ("seoyeon", "이서연", "연세대 댄스 동아리 회장이에요."),
+    ("dohyun", "정도현", "한국어랑 영어로 스탠드업 해요."),
+    ("jiwoo", "최지우", "피아노, 그리고 커피 과다 섭취."),
+    ("hana", "한하나", "박수는 제가 제일 크게 쳐요 👏"),
     ("alex", "Alex Kim", "Exchange student, karaoke rookie."),
-    ("yuna", "윤유나", "Vocal major. Judge me gently."),
-    ("taeyang", "강태양", "Magic tricks and bad puns."),
-    ("sora", "송소라", "Ukulele and open mics."),
-    ("minjun", "오민준", "Rapper in training."),
-    ("chaeeun", "임채은", "Musical theatre nerd."),
+    ("yuna", "윤유나", "실용음악과 보컬 전공. 점수는 살살 부탁해요."),
+    ("taeyang", "강태양", "마술이랑 아재개그 담당."),
+    ("sora", "송소라", "우쿨렐레 들고 오픈 마이크 다녀요."),
+    ("minjun", "오민준", "래퍼 지망생이에요."),
+    ("chaeeun", "임채은", "뮤지컬 덕후예요."),
 )
 
 

@@ -11,9 +11,9 @@ from app.extensions import db
 from app.models import Room
 from app.services import rooms, show
 
-LOBBY = ("Friday night karaoke 🎤", "mina", ("junho", "hana", "alex"))
+LOBBY = ("불금 노래방 🎤", "mina", ("junho", "hana", "alex"))
 LIVE = ("Dance battle: 신촌 vs 홍대", "seoyeon", ("dohyun", "jiwoo", "alex", "yuna"))
-FINISHED = ("Sunday open mic", "sora", ("taeyang", "minjun", "chaeeun"))
+FINISHED = ("일요일 오픈 마이크", "sora", ("taeyang", "minjun", "chaeeun"))
 
 
 def _exists(title: str, host_id: int) -> bool:
@@ -48,13 +48,13 @@ def seed() -> str:
     db.session.commit()  # the people part flushed; the show service opens its own transactions
     made = []
 
-    lobby = _open(LOBBY, description="Ballads, trot and K-pop. Everyone sings once!", capacity=8)
+    lobby = _open(LOBBY, description="발라드, 트로트, K-pop 다 좋아요. 한 명씩 한 곡!", capacity=8)
     if lobby:
         made.append("lobby")
 
     live = _open(
         LIVE,
-        description="Freestyle rounds, one minute each. Score the moves, not the outfit.",
+        description="1분 프리스타일 라운드. 옷 말고 춤에 점수 주세요.",
         category="dance",
     )
     if live:
@@ -77,7 +77,7 @@ def seed() -> str:
 
     finished = _open(
         FINISHED,
-        description="Acoustic sets and stand-up. Ranked, so bring your best.",
+        description="어쿠스틱 공연이랑 스탠드업. 랭킹 방이니까 실력 발휘해요.",
         category="instrument",
         capacity=6,
     )

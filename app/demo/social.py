@@ -22,7 +22,7 @@ from app.models import (
     Score,
 )
 
-HISTORY_TITLE = "Encore weekly challenge"
+HISTORY_TITLE = "Encore 주간 챌린지"
 
 FOLLOWS: dict[str, tuple[str, ...]] = {
     "mina": ("junho", "seoyeon", "yuna", "alex", "hana"),
@@ -94,7 +94,7 @@ def seed_history() -> int:
         started = (now - timedelta(days=days_ago, hours=1)).replace(microsecond=0)
         room = Room(
             title=f"{HISTORY_TITLE} #{number}",
-            description="A finished demo show.",
+            description="지난주에 끝난 쇼예요.",
             category=category,
             mode=RoomMode.RANKED,
             capacity=8,

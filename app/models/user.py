@@ -29,6 +29,8 @@ class User(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(String(160), default="")
     avatar_filename: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
+    # The language they chose with the switch; empty means "follow the browser".
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # Rotated on logout and password change: every session holding the old value ends.
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

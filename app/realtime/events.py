@@ -50,8 +50,9 @@ PRESENCE = EventSpec(
 CHAT_MESSAGE = EventSpec(
     "chat:message",
     "channel:<id>",
-    {"channel_id": int, "id": int, "seq": int, "html": str},
-    "A new chat line, rendered once on the server; `seq` has no gaps within a channel.",
+    {"channel_id": int, "id": int, "seq": int, "html": str, "html_by_locale": dict},
+    "A new chat line, rendered on the server in every language (`html` in the default one);"
+    " `seq` has no gaps within a channel.",
 )
 INBOX = EventSpec(
     "inbox",

@@ -7,6 +7,7 @@ import re
 import secrets
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -106,3 +107,11 @@ def get_user_by_username(username: str) -> User | None:
 def _dummy_hash() -> str:
     """Return a hash to check unknown usernames against, made once per process."""
     return generate_password_hash(secrets.token_hex(16))
+
+
+def set_locale(user: User, locale: str, supported: tuple[str, ...]) -> None:
+    """Save the language `user` chose, so every device they sign in on shows it."""
+    if locale not in supported:
+        raise InvalidInput(_l("Choose Korean or English."), field="lang")
+    user.locale = locale
+    db.session.commit()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 
 REGISTRY_KEY = "encore_oauth"
 
@@ -27,10 +28,11 @@ def configured_providers() -> list[Provider]:
     """Return the providers whose client id is set, in display order."""
     config = current_app.config
     providers = []
+    # Labels are brand names written the way each language writes them (카카오, Google).
     if config.get("KAKAO_CLIENT_ID"):
-        providers.append(Provider("kakao", "Kakao"))
+        providers.append(Provider("kakao", str(_l("Kakao"))))
     if config.get("GOOGLE_CLIENT_ID"):
-        providers.append(Provider("google", "Google"))
+        providers.append(Provider("google", str(_l("Google"))))
     return providers
 
 

@@ -104,6 +104,9 @@ class WebUser:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.http = requests.Session()
+        # Like the Flask test clients (tests/conftest.py), ask for English so assertions can
+        # quote the source text; Korean is covered by tests/web/test_i18n_*.py and the e2e.
+        self.http.headers["Accept-Language"] = "en"
 
     def csrf(self, path: str = "/") -> str:
         """Return the CSRF token from a page."""

@@ -21,7 +21,7 @@ def points(values: list[str]) -> list[ScorePoint]:
 
 
 def render(app, chart, template):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         return render_template(template, chart=chart)
 
 

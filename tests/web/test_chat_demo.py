@@ -29,5 +29,5 @@ def test_seed_demo_adds_conversations_with_history_once(app, runner):
     client = app.test_client()
     AuthActions(client).login("mina", "encore-demo")
     listing = client.get("/chats/").get_data(as_text=True)
-    assert "Friday karaoke crew 🎤" in listing and "박준호" in listing
+    assert "금요일 노래방 크루 🎤" in listing and "박준호" in listing
     assert 'class="chat-unread"' in listing

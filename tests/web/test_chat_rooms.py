@@ -195,7 +195,7 @@ def test_room_panel_for_members_visitors_and_strangers(app):
     say(mina, f"/rooms/{room_id}/messages", "panel line")
 
     def panel(username: str | None) -> str:
-        with app.test_request_context("/"):
+        with app.test_request_context("/", headers={"Accept-Language": "en"}):
             from flask_login import login_user
 
             from app.models import User

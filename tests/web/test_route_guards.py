@@ -46,7 +46,7 @@ PUBLIC_GET = {
     "posts.media",
 }
 # POSTs anyone may send (with a CSRF token).
-PUBLIC_POST = {"auth.signup", "auth.login", "auth.oauth_choose_username"}
+PUBLIC_POST = {"auth.signup", "auth.login", "auth.oauth_choose_username", "main.switch_language"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 

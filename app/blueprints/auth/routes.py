@@ -47,7 +47,9 @@ def signup():
                 return redirect(safe_next(form.next.data), code=303)
         else:
             status = 400
-    return render_template("auth/signup.html", form=form), status
+    from app.services.oauth_providers import configured_providers
+
+    return render_template("auth/signup.html", form=form, providers=configured_providers()), status
 
 
 @bp.route("/login", methods=["GET", "POST"])

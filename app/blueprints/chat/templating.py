@@ -1,10 +1,7 @@
-"""What chat gives every template: the room chat panel, the unread badge and the time filter."""
+"""What chat gives every template: the room chat panel and the unread badge."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask_babel import format_time
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,12 +14,6 @@ from app.services import chat as chat_service
 def _register(state) -> None:
     """Watch the Redis publisher, so the post gate sheds while publishes are being lost."""
     chat_service.watch_publisher()
-
-
-@bp.app_template_filter("chat_time")
-def chat_time(value: datetime) -> str:
-    """Show a line's time as hours and minutes in the viewer's time zone."""
-    return format_time(value, "HH:mm")
 
 
 def room_panel(room) -> dict:

@@ -1,7 +1,7 @@
-"""Home page and health check."""
+"""Home page, health check and the language switch."""
 
 from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from app.blueprints.main import routes  # noqa: E402, F401
+from app.blueprints.main import language, routes  # noqa: E402, F401

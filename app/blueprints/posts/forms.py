@@ -16,7 +16,7 @@ class PostForm(FlaskForm):
     body = TextAreaField(
         _l("What happened?"),
         validators=[Optional(), Length(max=1000)],
-        description=_l("Up to 1,000 characters. Add tags with #, like #노래방."),
+        description=_l("Up to 1,000 characters. Add tags with #, like #karaoke."),
         render_kw={"maxlength": 1000, "rows": 4},
     )
     photos = MultipleFileField(

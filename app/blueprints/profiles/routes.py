@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_location
 from flask import abort, current_app, flash, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,6 +16,7 @@ from app.blueprints.profiles.charts import score_line, week_bars
 from app.blueprints.profiles.forms import AvatarForm, BioForm, PasswordForm, ProfileForm
 from app.errors import form_error, status_for
 from app.extensions import limiter
+from app.i18n import current_locale
 from app.request_input import page_arg
 from app.responses import (
     fragment_or_redirect,
@@ -242,8 +246,32 @@ def settings():
 def _profile_form() -> ProfileForm:
     """The profile form, filled from the signed-in user, with every time zone to pick."""
     form = ProfileForm(obj=current_user)
-    form.timezone.choices = [(zone, zone.replace("_", " ")) for zone in profiles.timezone_choices()]
+    form.timezone.choices = _timezone_choices(current_locale())
     return form
+
+
+@functools.cache
+def _timezone_choices(locale: str) -> dict[str, list[tuple]]:
+    """The common zones by their name in `locale` ("대한민국 시간"), then every IANA zone id.
+
+    Babel's names are slow to look up, so only the common ones are named, once per language;
+    the ids are identifiers, marked translate="no" so no one mistakes them for copy.
+    """
+    common = []
+    for zone in profiles.COMMON_TIMEZONES:
+        try:
+            label = get_timezone_location(ZoneInfo(zone), locale=locale)
+        except LookupError:
+            label = zone
+        if zone == "UTC":
+            label = "UTC"
+        common.append((zone, label))
+    rest = [
+        (zone, zone, {"translate": "no"})
+        for zone in profiles.timezone_choices()
+        if zone not in profiles.COMMON_TIMEZONES
+    ]
+    return {str(_("Common time zones")): common, str(_("Every time zone")): rest}
 
 
 def _settings_page(*, status: int = 200, **forms):

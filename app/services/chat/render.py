@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
+from flask_babel import force_locale, get_locale
 
 from app.models import Message
 
@@ -12,6 +13,20 @@ _LINE_CLASS = 'class="chat-line"'
 def render_line(message: Message) -> str:
     """Render one line the same way for every viewer (the `chat:message` html payload)."""
     return render_template("chat/_message.html", message=message, viewer_id=None)
+
+
+def render_line_per_locale(message: Message) -> dict[str, str]:
+    """Render one line once per language, so each receiver reads it in their own."""
+    lines = {}
+    for locale in current_app.config["LANGUAGES"]:
+        with force_locale(locale):
+            lines[locale] = render_line(message)
+    return lines
+
+
+def in_current_locale(lines: dict[str, str]) -> str:
+    """Pick the rendering for the language this request is served in."""
+    return lines.get(str(get_locale()), lines[current_app.config["BABEL_DEFAULT_LOCALE"]])
 
 
 def mark_mine(html: str) -> str:

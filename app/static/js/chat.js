@@ -199,7 +199,10 @@
   document.addEventListener("encore:chat:message", function (e) {
     var p = e.detail || {};
     var chat = chats[String(p.channel_id)];
-    if (chat && typeof p.seq === "number" && typeof p.html === "string") chat.accept(p.seq, p.html);
+    // Each line comes in every language; show the one this page is in.
+    var lang = document.documentElement.getAttribute("lang");
+    var html = (p.html_by_locale && p.html_by_locale[lang]) || p.html;
+    if (chat && typeof p.seq === "number" && typeof html === "string") chat.accept(p.seq, html);
   });
   // Older lines are inserted above what the reader sees: keep the view where it was, so
   // the next "earlier" link does not scroll into sight (and load) by itself.
