@@ -21,16 +21,18 @@ from app.extensions import limiter
 from app.models import RoomStatus
 from app.realtime.subscriptions import unsubscribe_user
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
+from app.services import deadlines, show_members
 from app.services import rooms as rooms_service
 from app.services import show as show_service
 from app.services.errors import DomainError
+from app.services.show_view import stage_for
 
 STAGE_FRAGMENT = "rooms/_stage.html"
 
 
 def _stage_context(room_id: int) -> dict:
     """Return what the room page and the stage fragment render, for this viewer."""
-    stage = show_service.stage_for(room_id, viewer_id())
+    stage = stage_for(room_id, viewer_id())
     return {"room": stage.room, "stage": stage}
 
 
@@ -102,6 +104,9 @@ def create():
                 form.category.data,
                 form.mode.data,
                 form.capacity.data,
+                # Left empty, they keep the defaults (3 minutes, 60 seconds).
+                form.turn_minutes.data or rooms_service.TURN_MINUTES[2],
+                form.scoring_seconds.data or rooms_service.SCORING_SECONDS[2],
             )
         except DomainError as error:
             getattr(form, error.field or "title").errors.append(error.message)
@@ -136,16 +141,63 @@ def join(room_id: int):
 @bp.post("/<int:room_id>/leave")
 @login_required
 def leave(room_id: int):
-    """Give up a seat before the show starts."""
-    room = rooms_service.leave_room(room_id, current_user.id)
-    # A leaver's open sockets stop hearing the stage and the room chat at once.
-    unsubscribe_user(current_user.id, f"room:{room_id}")
+    """Give up a seat, in the lobby or during the show (the turn is forfeited)."""
+    room = show_members.leave(room_id, current_user.id)
+    # A leaver stops hearing the room chat at once; the stage they may still watch.
     evict_from_room_chat(current_user.id, room_id)
     if room.status == RoomStatus.CANCELLED:
+        unsubscribe_user(current_user.id, f"room:{room_id}")
         flash(_("You left, and the room closed because nobody else was in it."), "info")
         return see_other(url_for("rooms.index"))
     flash(_("You left the room."), "info")
     return see_other(url_for("rooms.show", room_id=room_id))
+
+
+@bp.post("/<int:room_id>/remove")
+@login_required
+def remove(room_id: int):
+    """The host takes a member's seat away (lobby or live)."""
+    user_id = form_int("user_id")
+    if user_id is None:
+        raise show_members.NotSeated()
+    show_members.remove_member(room_id, current_user.id, user_id)
+    evict_from_room_chat(user_id, room_id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/host")
+@login_required
+def hand_over(room_id: int):
+    """The host hands hosting to another member."""
+    user_id = form_int("user_id")
+    if user_id is None:
+        raise show_members.NotSeated()
+    show_members.hand_over(room_id, current_user.id, user_id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/pause")
+@login_required
+def pause(room_id: int):
+    """The host stops the show's clock."""
+    deadlines.pause(room_id, current_user.id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/resume")
+@login_required
+def resume(room_id: int):
+    """The host restarts the show's clock."""
+    deadlines.resume(room_id, current_user.id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/extend")
+@login_required
+def extend(room_id: int):
+    """The host gives the current phase another minute."""
+    deadlines.extend(room_id, current_user.id)
+    return _after_action(room_id)
 
 
 @bp.post("/<int:room_id>/start")
