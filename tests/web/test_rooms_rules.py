@@ -428,7 +428,7 @@ def test_reactions_are_counted_without_a_stage_change(live_room, app, room_state
 
 
 def test_reactions_are_rate_limited_quietly_per_person(live_room, app):
-    room_id, (mina, junho, seoyeon, _) = live_room
+    room_id, (_, junho, seoyeon, _) = live_room
     app.config["REACTION_RATE_LIMIT"] = "3 per minute"
     for _ in range(3):
         assert junho.act(room_id, "react", {"kind": "clap"}, htmx=True).status_code == 200
