@@ -33,6 +33,7 @@ from app.realtime.broadcast import broadcast
 from app.realtime.events import CHAT_MESSAGE, INBOX
 from app.redis_store import redis_client, redis_key
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound, TooMany
+from app.services.room_chat_access import may_use_room_chat
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def can_read(user_id: int, channel_id: int) -> bool:
     if channel is None:
         return False
     if channel.kind == ChannelKind.ROOM:
-        return channel.room_id is not None and is_room_member(user_id, channel.room_id)
+        return channel.room_id is not None and may_use_room_chat(user_id, channel.room_id)
     return _is_conversation_member(user_id, channel_id)
 
 
@@ -213,8 +214,8 @@ def room_channel_id(room_id: int) -> int:
 
 
 def room_channel_for(user_id: int, room_id: int) -> int:
-    """Return the room's channel id for a present member, else raise NotFound."""
-    if not is_room_member(user_id, room_id):
+    """Return the room's channel id for someone who may use it, else raise NotFound."""
+    if not may_use_room_chat(user_id, room_id):
         raise NotFound(_l("We could not find that room's chat."))
     return room_channel_id(room_id)
 

@@ -222,3 +222,14 @@ def test_start_is_disabled_with_the_reason_under_two_members(show_people):
     html = mina.client.get(f"/rooms/{room_id}").get_data(as_text=True)
     assert 'id="stage-start"\n            disabled' in html or "disabled aria-describedby" in html
     assert "A show needs at least 2 members" in html
+
+
+def test_the_host_makes_the_chat_members_only_and_opens_it_again(show_room, show_people, app):
+    room_id, (mina, junho) = show_room("mina", "junho")
+    (fan,) = show_people("fan")
+    assert junho.act(room_id, "chat-access", {"members_only": "1"}).status_code == 403
+    assert mina.act(room_id, "chat-access", {"members_only": "1"}).status_code == 303
+    assert fan.client.get(f"/rooms/{room_id}/messages").status_code == 404
+    assert junho.client.get(f"/rooms/{room_id}/messages").status_code == 200
+    assert mina.act(room_id, "chat-access", {"members_only": "0"}).status_code == 303
+    assert fan.client.get(f"/rooms/{room_id}/messages").status_code == 200

@@ -25,6 +25,7 @@ from app.services import deadlines, show_members
 from app.services import rooms as rooms_service
 from app.services import show as show_service
 from app.services.errors import DomainError
+from app.services.room_chat_access import set_members_only
 from app.services.show_view import stage_for
 
 STAGE_FRAGMENT = "rooms/_stage.html"
@@ -143,8 +144,9 @@ def join(room_id: int):
 def leave(room_id: int):
     """Give up a seat, in the lobby or during the show (the turn is forfeited)."""
     room = show_members.leave(room_id, current_user.id)
-    # A leaver stops hearing the room chat at once; the stage they may still watch.
-    evict_from_room_chat(current_user.id, room_id)
+    # A leaver may stay to watch; they stop hearing a members-only chat at once.
+    if room.chat_members_only or room.status == RoomStatus.CANCELLED:
+        evict_from_room_chat(current_user.id, room_id)
     if room.status == RoomStatus.CANCELLED:
         unsubscribe_user(current_user.id, f"room:{room_id}")
         flash(_("You left, and the room closed because nobody else was in it."), "info")
@@ -173,6 +175,14 @@ def hand_over(room_id: int):
     if user_id is None:
         raise show_members.NotSeated()
     show_members.hand_over(room_id, current_user.id, user_id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/chat-access")
+@login_required
+def chat_access(room_id: int):
+    """The host makes the room chat members-only (`members_only=1`) or open to spectators."""
+    set_members_only(room_id, current_user.id, request.form.get("members_only") == "1")
     return _after_action(room_id)
 
 
