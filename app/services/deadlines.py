@@ -46,10 +46,10 @@ def is_due(room: Room, now: datetime) -> bool:
     last = room.last_activity_at or room.started_at
     if last is not None and last <= now - timedelta(seconds=show.idle_seconds()):
         return True
-    phase = db.session.scalar(
-        select(Performance.phase).where(Performance.id == room.current_performance_id)
-    )
-    return phase == Phase.SCORING  # presence may have changed who we are waiting for
+    # Presence may have changed who scoring waits for; checked without the lock, so a
+    # read during scoring only takes the room lock when there is something to close.
+    performance = db.session.get(Performance, room.current_performance_id)
+    return performance is not None and show.everyone_present_scored(room.id, performance)
 
 
 def apply_due(room_id: int, now: datetime | None = None) -> bool:

@@ -23,9 +23,23 @@ from app.models import Performance, Phase, Room, RoomMember, RoomStatus, Score
 from app.realtime.broadcast import broadcast
 from app.realtime.events import REACTION
 from app.services import attendance
-from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.rooms import NotHost, NotMember, membership, present_members
 from app.services.scoring import average_of
+from app.services.show_errors import (
+    AlreadyScored,
+    AlreadyStarted,
+    CannotReactToYourself,
+    CannotScoreYourself,
+    InvalidNominee,
+    InvalidReaction,
+    InvalidScore,
+    NobodyOnAir,
+    NomineeNotEligible,
+    NotEnoughMembers,
+    NotPerformerOrHost,
+    ShowNotLive,
+    WrongPhase,
+)
 from app.services.stage import RoomNotFound, commit_stage, lock_room
 
 SCORE_MIN, SCORE_MAX = 1, 10
@@ -36,84 +50,6 @@ REACTION_COLUMNS: dict[str, str] = {"clap": "claps", "mirror_ball": "mirror_ball
 # waited longest goes on air.
 NOMINATION_SECONDS = 30
 DEFAULT_IDLE_SECONDS = 3600
-
-
-class ShowNotLive(Conflict):
-    """The room is not live (still in the lobby, or already over)."""
-
-    default_message = _l("The show is not live.")
-
-
-class AlreadyStarted(Conflict):
-    """The host tried to start a show that has started."""
-
-    default_message = _l("The show has already started.")
-
-
-class NotEnoughMembers(Conflict):
-    """A show needs at least two people."""
-
-    default_message = _l("A show needs at least 2 members.")
-
-
-class NotPerformerOrHost(Forbidden):
-    """Only the performer on stage or the host may do this."""
-
-    default_message = _l("Only the performer or the host can do that.")
-
-
-class WrongPhase(Conflict):
-    """The performance is not in the phase this action needs."""
-
-    default_message = _l("You can't do that right now.")
-
-
-class CannotScoreYourself(Forbidden):
-    """Performers never score their own performance."""
-
-    default_message = _l("You cannot score your own performance.")
-
-
-class CannotReactToYourself(Forbidden):
-    """Performers never clap for their own performance."""
-
-    default_message = _l("You can't react to your own performance.")
-
-
-class AlreadyScored(Conflict):
-    """The member has scored this performance already."""
-
-    default_message = _l("You have already scored this performance.")
-
-
-class InvalidScore(InvalidInput):
-    """A score is a whole number from 1 to 10."""
-
-    default_message = _l("Scores are whole numbers from 1 to 10.")
-
-
-class InvalidNominee(InvalidInput):
-    """The nominee is not a member of this room."""
-
-    default_message = _l("Pick someone from this room.")
-
-
-class NomineeNotEligible(Conflict):
-    """The nominee has performed already, or has left."""
-
-    default_message = _l("That person cannot go on stage next.")
-
-
-class NobodyOnAir(Conflict):
-    """Reactions need someone on air."""
-
-    default_message = _l("Nobody is on air right now.")
-
-
-class InvalidReaction(InvalidInput):
-    """Only claps and mirror balls exist."""
-
-    default_message = _l("That reaction does not exist.")
 
 
 def parse_score(raw: object) -> int:
@@ -258,18 +194,23 @@ def _open_scoring(room: Room, performance: Performance) -> None:
     close_when_present_scored(room, performance)
 
 
-def close_when_present_scored(room: Room, performance: Performance) -> bool:
-    """Close scoring (and move on) once every *present* scorer has scored; say if it did.
+def everyone_present_scored(room_id: int, performance: Performance) -> bool:
+    """Tell (reading only) whether every present scorer has scored a performance.
 
-    With nobody present to score, the scoring window's deadline decides instead.
+    With nobody present to score it is False: the scoring window's deadline decides then.
     """
     if performance.phase != Phase.SCORING:
         return False
-    eligible = attendance.present_member_ids(room.id) - {performance.performer_id}
+    eligible = attendance.present_member_ids(room_id) - {performance.performer_id}
     scored = set(
         db.session.scalars(select(Score.scorer_id).where(Score.performance_id == performance.id))
     )
-    if eligible and eligible <= scored:
+    return bool(eligible) and eligible <= scored
+
+
+def close_when_present_scored(room: Room, performance: Performance) -> bool:
+    """Close scoring (and move on) once every *present* scorer has scored; say if it did."""
+    if everyone_present_scored(room.id, performance):
         _close(room, performance)
         advance(room, performance)
         return True
