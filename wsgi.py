@@ -34,6 +34,11 @@ from app.extensions import socketio  # noqa: E402
 
 app = create_app()
 
+# Without Redis there is no Celery worker, so this process applies show deadlines itself.
+from app.services.deadlines import start_sweeper  # noqa: E402
+
+start_sweeper(app)
+
 # Everything built at start-up lives for the whole process: freezing it keeps full garbage
 # collections from re-scanning it, and a larger young generation makes them rarer. Both
 # were measured in bench/gc_variants.py (docs/benchmarks.md).

@@ -206,6 +206,12 @@ def celery_settings(redis_url: str | None, prefix: str) -> dict:
                 "task": "app.tasks.discover.rank_discover",
                 "schedule": crontab(minute="*/10"),
             },
+            # Show deadlines live on the room rows; this sweep applies the overdue ones.
+            "sweep-show-deadlines": {
+                "task": "app.tasks.deadlines.sweep_deadlines",
+                "schedule": 5.0,
+                "options": {"expires": 10},
+            },
         },
     }
 

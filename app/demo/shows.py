@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.demo.people import demo_user
 from app.extensions import db
 from app.models import Room
-from app.services import rooms, show
+from app.services import deadlines, rooms, show
 
 LOBBY = ("불금 노래방 🎤", "mina", ("junho", "hana", "alex"))
 LIVE = ("Dance battle: 신촌 vs 홍대", "seoyeon", ("dohyun", "jiwoo", "alex", "yuna"))
@@ -73,7 +73,10 @@ def seed() -> str:
         show.end_turn(room_id, ids["jiwoo"])
         show.score(room_id, ids["seoyeon"], "10")
         show.score(room_id, ids["dohyun"], "8")
-        made.append("live (scoring)")
+        # The host holds the clock, so visitors find the show mid-scoring; like any show,
+        # it still finishes by itself after an idle hour.
+        deadlines.pause(room_id, ids["seoyeon"])
+        made.append("live (scoring, clock paused)")
 
     finished = _open(
         FINISHED,

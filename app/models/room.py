@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,7 +56,10 @@ class Room(db.Model):
     __table_args__ = (
         CheckConstraint("capacity BETWEEN 2 AND 50", name="capacity_range"),
         CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within"),
+        CheckConstraint("turn_minutes BETWEEN 1 AND 10", name="turn_minutes_range"),
+        CheckConstraint("scoring_seconds BETWEEN 10 AND 300", name="scoring_seconds_range"),
         Index("ix_rooms_status_created", "status", "created_at"),
+        Index("ix_rooms_status_deadline", "status", "deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +82,17 @@ class Room(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Show rules, second edition: every phase of a live show has a deadline on this row
+    # (turn, scoring window, or the nomination window after scoring closed). Any process
+    # may apply an overdue one; see app.services.deadlines.
+    turn_minutes: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    scoring_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the host has paused the clock: the seconds that were left.
+    paused_seconds_left: Mapped[int | None] = mapped_column(Integer)
+    # The last stage change; a live show idle for an hour finishes by itself.
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    chat_members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     current_performance: Mapped[Performance | None] = relationship(
@@ -94,7 +109,7 @@ class Room(db.Model):
 
 
 class RoomMember(db.Model):
-    """A seat in a room. `left_at` is set when the member leaves the lobby."""
+    """A seat in a room. `left_at` is set when the member leaves (or is removed)."""
 
     __tablename__ = "room_members"
     __table_args__ = (UniqueConstraint("room_id", "user_id"),)
@@ -105,6 +120,9 @@ class RoomMember(db.Model):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     has_performed: Mapped[bool] = mapped_column(default=False)
+    # The last time this member loaded the room over HTTP: presence for people without a
+    # socket (no JavaScript), next to the sockets app.services.presence knows about.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     room: Mapped[Room] = relationship(back_populates="members")
     user: Mapped[User] = relationship()

@@ -1,8 +1,9 @@
-"""Rooms: creation, the rooms list, seats and membership, and host hand-over."""
+"""Rooms: creation, the rooms list, and taking a seat (leaving lives in show_members)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -13,28 +14,25 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.database import begin_write, utcnow
 from app.extensions import db
 from app.models import Performance, Room, RoomMember, RoomMode, RoomStatus
-from app.realtime.broadcast import broadcast
-from app.realtime.events import STAGE
 from app.services import notifications
-from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.services.errors import Conflict, Forbidden, InvalidInput
+from app.services.stage import RoomNotFound, bump_version, lock_room
+
+__all__ = ["RoomNotFound", "bump_version", "lock_room"]
 
 TITLE_MAX = 80
 DESCRIPTION_MAX = 1000
 CAPACITY_MIN = 2
 CAPACITY_MAX = 50
+TURN_MINUTES = (1, 10, 3)  # min, max, default
+SCORING_SECONDS = (10, 300, 60)
 LIST_STATUSES = ("open", "live")
-
-
-class RoomNotFound(NotFound):
-    """No such room, or one the viewer may not see."""
-
-    default_message = _l("We could not find that room.")
 
 
 class RoomFull(Conflict):
     """Every seat is taken."""
 
-    default_message = _l("This room is full.")
+    default_message = _l("This room is full. You can still watch.")
 
 
 class RoomNotOpen(Conflict):
@@ -82,6 +80,8 @@ def create_room(
     category: str,
     mode: str,
     capacity: int,
+    turn_minutes: int = TURN_MINUTES[2],
+    scoring_seconds: int = SCORING_SECONDS[2],
 ) -> Room:
     """Open a room in the lobby with `host_id` as host and first member."""
     title = (title or "").strip()
@@ -98,6 +98,10 @@ def create_room(
         raise InvalidInput(_l("Capacity is a whole number."), field="capacity")
     if not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
         raise InvalidInput(_l("Capacity is between 2 and 50 seats."), field="capacity")
+    if not _whole_in(turn_minutes, TURN_MINUTES):
+        raise InvalidInput(_l("A turn lasts 1 to 10 minutes."), field="turn_minutes")
+    if not _whole_in(scoring_seconds, SCORING_SECONDS):
+        raise InvalidInput(_l("Scoring lasts 10 to 300 seconds."), field="scoring_seconds")
     now = utcnow()
     room = Room(
         title=title,
@@ -110,13 +114,22 @@ def create_room(
         seats_taken=1,
         version=1,
         created_at=now,
+        turn_minutes=turn_minutes,
+        scoring_seconds=scoring_seconds,
     )
     db.session.add(room)
     db.session.flush()
-    db.session.add(RoomMember(room_id=room.id, user_id=host_id, joined_at=now))
+    db.session.add(RoomMember(room_id=room.id, user_id=host_id, joined_at=now, last_seen_at=now))
     notifications.room_opened(room)
     db.session.commit()
     return room
+
+
+def _whole_in(value: object, bounds: tuple[int, int, int]) -> bool:
+    """Tell whether `value` is a whole number within `bounds` (min, max, default)."""
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+    )
 
 
 def get_room(room_id: int) -> Room:
@@ -145,17 +158,10 @@ def membership(room_id: int, user_id: int) -> RoomMember | None:
 
 
 def can_watch(user_id: int, room_id: int) -> bool:
-    """Tell whether `user_id` holds (or held, once the show started) a seat in the room."""
-    return (
-        db.session.scalar(
-            select(RoomMember.id).where(
-                RoomMember.room_id == room_id,
-                RoomMember.user_id == user_id,
-                RoomMember.left_at.is_(None),
-            )
-        )
-        is not None
-    )
+    """Tell whether `user_id` may watch the room live: anyone logged in, seat or not
+    (show rule 10: spectators take no seat), except in a cancelled room."""
+    status = db.session.scalar(select(Room.status).where(Room.id == room_id))
+    return status is not None and status != RoomStatus.CANCELLED
 
 
 def present_members(room_id: int) -> list[RoomMember]:
@@ -168,19 +174,6 @@ def present_members(room_id: int) -> list[RoomMember]:
             .order_by(RoomMember.joined_at, RoomMember.id)
         )
     )
-
-
-def bump_version(room_id: int) -> int:
-    """Bump the room's version in this transaction, queue one stage event; return the version."""
-    version = db.session.execute(
-        update(Room)
-        .where(Room.id == room_id)
-        .values(version=Room.version + 1)
-        .returning(Room.version)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    broadcast(STAGE, {"room_id": room_id, "version": int(version)}, f"room:{room_id}")
-    return int(version)
 
 
 def join_room(room_id: int, user_id: int) -> Room:
@@ -198,8 +191,8 @@ def join_room(room_id: int, user_id: int) -> Room:
             Room.status == RoomStatus.LOBBY,
             Room.seats_taken < Room.capacity,
         )
-        .values(seats_taken=Room.seats_taken + 1, version=Room.version + 1)
-        .returning(Room.version)
+        .values(seats_taken=Room.seats_taken + 1)
+        .returning(Room.id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if taken is None:
@@ -213,7 +206,9 @@ def join_room(room_id: int, user_id: int) -> Room:
     now = utcnow()
     try:
         if member is None:
-            db.session.add(RoomMember(room_id=room_id, user_id=user_id, joined_at=now))
+            db.session.add(
+                RoomMember(room_id=room_id, user_id=user_id, joined_at=now, last_seen_at=now)
+            )
             db.session.flush()
         else:
             # Coming back after leaving the lobby: reactivate only if still away, so two
@@ -221,7 +216,7 @@ def join_room(room_id: int, user_id: int) -> Room:
             back = db.session.execute(
                 update(RoomMember)
                 .where(RoomMember.id == member.id, RoomMember.left_at.is_not(None))
-                .values(left_at=None, joined_at=now)
+                .values(left_at=None, joined_at=now, last_seen_at=now)
                 .execution_options(synchronize_session=False)
             )
             if back.rowcount != 1:
@@ -232,55 +227,19 @@ def join_room(room_id: int, user_id: int) -> Room:
     except AlreadyMember:
         db.session.rollback()
         raise
-    broadcast(STAGE, {"room_id": room_id, "version": int(taken)}, f"room:{room_id}")
-    db.session.commit()
-    return get_room(room_id)
-
-
-def leave_room(room_id: int, user_id: int) -> Room:
-    """Give up a seat in the lobby; a leaving host hands over, or cancels when alone."""
-    begin_write()
-    room = db.session.scalar(
-        select(Room)
-        .where(Room.id == room_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if room is None or room.status == RoomStatus.CANCELLED:
-        raise RoomNotFound()
-    member = membership(room_id, user_id)
-    if member is None or member.left_at is not None:
-        raise NotMember()
-    if room.status != RoomStatus.LOBBY:
-        raise RoomNotOpen(_l("The show has started, so members stay until it ends."))
-    now = utcnow()
-    member.left_at = now
-    db.session.execute(
-        update(Room)
-        .where(Room.id == room_id)
-        .values(seats_taken=Room.seats_taken - 1)
-        .execution_options(synchronize_session=False)
-    )
-    if room.host_id == user_id:
-        successor = db.session.scalar(
-            select(RoomMember)
-            .where(
-                RoomMember.room_id == room_id,
-                RoomMember.left_at.is_(None),
-                RoomMember.user_id != user_id,
-            )
-            .order_by(RoomMember.joined_at, RoomMember.id)
-            .limit(1)
-        )
-        if successor is None:
-            room.status = RoomStatus.CANCELLED
-            room.finished_at = now
-        else:
-            room.host_id = successor.user_id
-    db.session.flush()
     bump_version(room_id)
     db.session.commit()
     return get_room(room_id)
+
+
+def _not_idle():
+    """Leave out live shows idle past the limit: they are about to finish by themselves."""
+    cutoff = utcnow() - timedelta(seconds=int(current_app.config.get("SHOW_IDLE_SECONDS", 3600)))
+    return or_(
+        Room.status != RoomStatus.LIVE,
+        Room.last_activity_at.is_(None),
+        Room.last_activity_at > cutoff,
+    )
 
 
 def _filtered(
@@ -298,6 +257,7 @@ def _filtered(
         query = query.where(Room.status == RoomStatus.LIVE)
     else:
         query = query.where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
+    query = query.where(_not_idle())
     if category and category in categories():
         query = query.where(Room.category == category)
     if mode in {m.value for m in RoomMode}:
@@ -351,6 +311,6 @@ def live_and_open_rooms(viewer_id: int | None, limit: int) -> list[Room]:
     """Return up to `limit` live shows then open lobbies, newest first (for the home page)."""
     live_first = case((Room.status == RoomStatus.LIVE, 0), else_=1)
     query = _with_list_loads(
-        select(Room).where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
+        select(Room).where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)), _not_idle())
     ).order_by(live_first, Room.created_at.desc(), Room.id.desc())
     return list(db.session.scalars(query.limit(max(0, limit))).unique())

@@ -44,15 +44,18 @@ def events(sio, *names: str) -> list[tuple[str, dict]]:
     return [(m["name"], m["args"][0]) for m in sio.get_received() if m["name"] in names]
 
 
-def test_outsiders_cannot_subscribe_to_a_room(app, show_room, show_people):
-    room_id, _ = show_room("mina", "junho")
+def test_spectators_subscribe_but_not_to_a_cancelled_room(app, show_room, show_people):
+    # Second edition (rule 10): anyone logged in may watch a room live, without a seat.
+    room_id, (mina,) = show_room("mina")
     (outsider,) = show_people("outsider")
     sio = socketio.test_client(app, flask_test_client=outsider.client)
+    assert sio.emit("subscribe", {"room_id": room_id}, callback=True)["ok"] is True
+    assert sio.emit("subscribe", {"room_id": str(room_id)}, callback=True)["ok"] is False
+    assert mina.act(room_id, "leave").status_code == 303  # alone: the room is cancelled
     assert sio.emit("subscribe", {"room_id": room_id}, callback=True) == {
         "ok": False,
         "error": "not_found",
     }
-    assert sio.emit("subscribe", {"room_id": str(room_id)}, callback=True)["ok"] is False
     sio.disconnect()
 
 

@@ -7,12 +7,12 @@ profiles, statistics) build finished performances here, straight into the tables
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from app.database import utcnow
 from app.extensions import db
 from app.models import Performance, Phase, Room, RoomMember, RoomMode, RoomStatus, Score
 from app.services import accounts
+from app.services.scoring import average_of
 
 
 def user(username: str, display_name: str | None = None, password: str = "correct horse") -> int:
@@ -72,11 +72,7 @@ def finished_performance(
     closed = closed_at or utcnow()
     if turn is None:
         turn = 1 + db.session.query(Performance).filter_by(room_id=room_id).count()
-    average = None
-    if scores:
-        average = (Decimal(sum(scores.values())) / len(scores)).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
+    average = average_of(list(scores.values()))  # the show's one average
     performance = Performance(
         room_id=room_id,
         performer_id=performer_id,

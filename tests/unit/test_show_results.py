@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.models import Room, RoomStatus
-from app.services.show import results, stage_for
+from app.services.show_view import results, stage_for
 from tests.support import factories
 
 

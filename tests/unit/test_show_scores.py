@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.services.show import InvalidScore, average_of, parse_score
+from app.services.scoring import average_of
+from app.services.show import InvalidScore, parse_score
 
 
 @pytest.mark.parametrize(("raw", "value"), [("1", 1), ("10", 10), (" 7 ", 7), (5, 5)])
@@ -52,8 +53,9 @@ def test_everything_else_is_refused(raw):
         ([10, 9], Decimal("9.50")),
         ([1, 2, 2], Decimal("1.67")),
         ([1, 1, 2], Decimal("1.33")),
-        # 0.125 exactly, where banker's rounding would give 0.12
-        ([1] * 7 + [2], Decimal("1.13")),
+        # Second edition: 10 scores drop one 1 and the 10, leaving 9 / 8 = 1.125 exactly,
+        # where banker's rounding would give 1.12.
+        ([1] * 8 + [2, 10], Decimal("1.13")),
         ([10], Decimal("10.00")),
     ],
 )

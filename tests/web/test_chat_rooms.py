@@ -108,10 +108,34 @@ def _channel_with_lines(app, room_id: int, sender_id: int, count: int) -> int:
     return channel_id
 
 
+def _members_only(app, room_id: int) -> None:
+    """The host made the chat members-only (show rule 10, second edition)."""
+    from app.models import Room
+
+    with app.app_context():
+        db.session.get(Room, room_id).chat_members_only = True
+        db.session.commit()
+
+
+def test_spectators_read_and_post_unless_the_chat_is_members_only(app):
+    mina, mina_id = person(app, "mina")
+    fan, _ = person(app, "fan")
+    room_id = room_with(app, mina_id, status="live")
+    say(mina, f"/rooms/{room_id}/messages", "welcome")
+    assert say(fan, f"/rooms/{room_id}/messages", "hello from the crowd").status_code == 201
+    assert history(fan, f"/rooms/{room_id}/messages") == [1, 2]
+    _members_only(app, room_id)
+    assert fan.get(f"/rooms/{room_id}/messages").status_code == 404
+    assert say(fan, f"/rooms/{room_id}/messages", "still here?").status_code == 404
+    assert message_count(app) == 2
+
+
 def test_non_members_get_404_and_nothing_is_written(app):
+    # Second edition: only when the host made the chat members-only.
     mina, mina_id = person(app, "mina")
     stranger, _ = person(app, "stranger")
     room_id = room_with(app, mina_id)
+    _members_only(app, room_id)
     say(mina, f"/rooms/{room_id}/messages", "members only")
 
     assert stranger.get(f"/rooms/{room_id}/messages").status_code == 404
@@ -125,6 +149,7 @@ def test_a_member_who_left_the_lobby_cannot_read_or_post(app):
     _mina, mina_id = person(app, "mina")
     junho, junho_id = person(app, "junho")
     room_id = room_with(app, mina_id, junho_id)
+    _members_only(app, room_id)  # second edition: otherwise a leaver chats as a spectator
     with app.app_context():
         seat = db.session.scalar(select(RoomMember).where(RoomMember.user_id == junho_id))
         seat.left_at = utcnow()
@@ -210,6 +235,9 @@ def test_room_panel_for_members_visitors_and_strangers(app):
         and f'data-subscribe="channel:{room_channel(app, room_id)}"' in member
     )
     assert f'action="/rooms/{room_id}/messages"' in member and "js/chat.js" in member
+    # Second edition: a logged-in spectator reads the chat unless it is members-only.
+    assert "panel line" in panel("stranger")
+    _members_only(app, room_id)
     stranger = panel("stranger")
     assert "panel line" not in stranger and "Join the room" in stranger
     assert panel(None).strip() == ""

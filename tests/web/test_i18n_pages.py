@@ -23,8 +23,9 @@ ROW = re.compile(r"^\| ([A-Z,]+) \| `([^`]+)` \| `([^`]+)` \|", re.M)
 KO = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 HTMX = {"HX-Request": "true"}
-# What the HTML checker accepts and every <time> here writes: UTC, whole seconds.
-ISO = re.compile(r"^\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\dZ)?$")
+# What the HTML checker accepts and every <time> here writes: UTC, whole seconds; or a
+# duration in whole seconds (the show's countdowns).
+ISO = re.compile(r"^(\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\dZ)?|PT\d+S)$")
 
 # GET routes that answer with no words to translate (JSON, images) or only redirect.
 NOT_PAGES = {

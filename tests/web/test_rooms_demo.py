@@ -12,7 +12,7 @@ from app.models import Performance, Room
 def test_seed_demo_adds_three_shows_once(app, runner, client):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "shows: lobby, live (scoring), finished (ranked)" in first.output
+    assert "shows: lobby, live (scoring, clock paused), finished (ranked)" in first.output
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and "shows: nothing new" in second.output
 

@@ -107,7 +107,8 @@ def test_unknown_room_pages_are_404(client):
 
 @pytest.mark.parametrize(
     ("action", "data"),
-    [a for a in ACTIONS if a[0] not in ("join",)],
+    # Second edition (rule 10): spectators may react, so `react` is no longer refused.
+    [a for a in ACTIONS if a[0] not in ("join", "react")],
 )
 def test_outsiders_cannot_act_in_a_live_room(show_people, live_room, room_state, action, data):
     room_id, _ = live_room
@@ -127,13 +128,15 @@ def test_outsider_htmx_error_is_a_toast(show_people, live_room):
     assert "Only members" in response.get_data(as_text=True)
 
 
-def test_outsiders_see_the_stage_without_controls_or_subscription(show_people, scoring_room):
+def test_outsiders_see_the_stage_without_controls(show_people, scoring_room):
     room_id, _ = scoring_room
     (outsider,) = show_people("outsider")
     html = outsider.client.get(f"/rooms/{room_id}/stage", headers=HTMX).get_data(as_text=True)
     assert 'id="stage"' in html
-    assert "data-subscribe" not in html
     assert "/score" not in html and "/nominate" not in html and "/finish" not in html
+    # Second edition (rule 10): a logged-in spectator subscribes to the live stage.
+    page = outsider.client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert f'data-subscribe="room:{room_id}"' in page
 
 
 # --- joining and leaving -------------------------------------------------------------------
@@ -178,12 +181,15 @@ def test_leaving_and_coming_back_keeps_the_seat_count(show_room, room_state):
     assert [m[1] for m in state["members"]] == [True, True, True]
 
 
-def test_members_cannot_leave_after_the_start(live_room, room_state):
+def test_members_may_leave_a_live_show(live_room, room_state):
+    # Second edition (rule 9): leaving a live show is allowed; a leaving host hands over.
     room_id, (mina, junho, *_) = live_room
-    before = room_state(room_id)
-    assert junho.act(room_id, "leave").status_code == 409
-    assert mina.act(room_id, "leave").status_code == 409
-    assert room_state(room_id) == before
+    assert junho.act(room_id, "leave").status_code == 303
+    assert mina.act(room_id, "leave").status_code == 303
+    state = room_state(room_id)
+    assert state["status"] == RoomStatus.LIVE
+    assert state["seats_taken"] == 2
+    assert state["host_id"] not in (mina.id, junho.id)
 
 
 def test_a_leaving_host_hands_the_room_to_the_longest_waiting_member(show_room, room_state):
@@ -406,13 +412,15 @@ def test_unknown_reactions_are_400(live_room, app, kind):
 
 
 def test_reactions_are_counted_without_a_stage_change(live_room, app, room_state):
-    room_id, (mina, junho, seoyeon, _) = live_room
+    room_id, (mina, junho, seoyeon, dohyun) = live_room
     version = room_state(room_id)["version"]
     response = junho.act(room_id, "react", {"kind": "clap"}, htmx=True)
     assert response.status_code == 200
     assert 'id="reactions"' in response.get_data(as_text=True)
     assert seoyeon.act(room_id, "react", {"kind": "mirror_ball"}).status_code == 303
-    assert mina.act(room_id, "react", {"kind": "clap"}).status_code == 303
+    assert dohyun.act(room_id, "react", {"kind": "clap"}).status_code == 303
+    # Second edition (rule 11): mina is on air and cannot react to herself.
+    assert mina.act(room_id, "react", {"kind": "clap"}).status_code == 403
     with app.app_context():
         performance = db.session.scalars(select(Performance)).one()
         assert (performance.claps, performance.mirror_balls) == (2, 1)
@@ -420,7 +428,7 @@ def test_reactions_are_counted_without_a_stage_change(live_room, app, room_state
 
 
 def test_reactions_are_rate_limited_quietly_per_person(live_room, app):
-    room_id, (mina, junho, *_) = live_room
+    room_id, (_, junho, seoyeon, _) = live_room
     app.config["REACTION_RATE_LIMIT"] = "3 per minute"
     for _ in range(3):
         assert junho.act(room_id, "react", {"kind": "clap"}, htmx=True).status_code == 200
@@ -429,8 +437,8 @@ def test_reactions_are_rate_limited_quietly_per_person(live_room, app):
     assert response.headers["HX-Reswap"] == "none"
     assert response.get_data(as_text=True) == ""
     assert junho.act(room_id, "react", {"kind": "clap"}).status_code == 429
-    # Someone else still can.
-    assert mina.act(room_id, "react", {"kind": "clap"}, htmx=True).status_code == 200
+    # Someone else still can (not mina: she is on air, and never reacts to herself).
+    assert seoyeon.act(room_id, "react", {"kind": "clap"}, htmx=True).status_code == 200
     with app.app_context():
         assert db.session.scalars(select(Performance)).one().claps == 4
 

@@ -15,7 +15,9 @@ def test_a_whole_ranked_show_plays_to_the_podium(app, show_room, room_state):
     assert state["status"] == RoomStatus.LIVE
     assert state["performances"] == [(mina.id, 1, Phase.ON_AIR, None, False, None)]
 
-    assert mina.act(room_id, "react", {"kind": "clap"}).status_code == 303
+    # Second edition (rule 11): mina is on air and may not react to herself.
+    assert mina.act(room_id, "react", {"kind": "clap"}).status_code == 403
+    assert seoyeon.act(room_id, "react", {"kind": "clap"}).status_code == 303
     assert junho.act(room_id, "react", {"kind": "mirror_ball"}).status_code == 303
     assert mina.act(room_id, "nominate", {"user_id": junho.id}).status_code == 303
     assert mina.act(room_id, "end-turn").status_code == 303

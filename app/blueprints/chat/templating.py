@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.blueprints.chat import bp
 from app.extensions import db
 from app.services import chat as chat_service
+from app.services.room_chat_access import may_use_room_chat
 
 
 @bp.record_once
@@ -20,7 +21,7 @@ def room_panel(room) -> dict:
     """Return what `chat/_room_panel.html` needs for `room` and the current viewer."""
     if room is None or not current_user.is_authenticated:
         return {"member": False}
-    if not chat_service.is_room_member(current_user.id, room.id):
+    if not may_use_room_chat(current_user.id, room.id):
         return {"member": False}
     channel_id = chat_service.room_channel_id(room.id)
     lines = chat_service.latest(channel_id)

@@ -15,7 +15,14 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.services.rooms import CAPACITY_MAX, CAPACITY_MIN, DESCRIPTION_MAX, TITLE_MAX
+from app.services.rooms import (
+    CAPACITY_MAX,
+    CAPACITY_MIN,
+    DESCRIPTION_MAX,
+    SCORING_SECONDS,
+    TITLE_MAX,
+    TURN_MINUTES,
+)
 
 
 class RoomForm(FlaskForm):
@@ -52,6 +59,21 @@ class RoomForm(FlaskForm):
         ],
         description=_l("From 2 to 50 people, host included."),
         render_kw={"min": CAPACITY_MIN, "max": CAPACITY_MAX, "inputmode": "numeric"},
+    )
+
+    turn_minutes = IntegerField(
+        _l("Turn length (minutes)"),
+        default=TURN_MINUTES[2],
+        validators=[Optional(), NumberRange(min=TURN_MINUTES[0], max=TURN_MINUTES[1])],
+        description=_l("1 to 10 minutes. The turn ends by itself when time is up."),
+        render_kw={"min": TURN_MINUTES[0], "max": TURN_MINUTES[1], "inputmode": "numeric"},
+    )
+    scoring_seconds = IntegerField(
+        _l("Scoring time (seconds)"),
+        default=SCORING_SECONDS[2],
+        validators=[Optional(), NumberRange(min=SCORING_SECONDS[0], max=SCORING_SECONDS[1])],
+        description=_l("10 to 300 seconds. Scoring closes with the scores that are in."),
+        render_kw={"min": SCORING_SECONDS[0], "max": SCORING_SECONDS[1], "inputmode": "numeric"},
     )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -21,16 +21,19 @@ from app.models import RoomStatus
 from app.request_input import page_arg
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other, varying
 from app.services import chat as chat_service
+from app.services import deadlines, show_members
 from app.services import rooms as rooms_service
 from app.services import show as show_service
 from app.services.errors import DomainError
+from app.services.room_chat_access import set_members_only
+from app.services.show_view import stage_for
 
 STAGE_FRAGMENT = "rooms/_stage.html"
 
 
 def _stage_context(room_id: int) -> dict:
     """Return what the room page and the stage fragment render, for this viewer."""
-    stage = show_service.stage_for(room_id, viewer_id())
+    stage = stage_for(room_id, viewer_id())
     return {"room": stage.room, "stage": stage}
 
 
@@ -101,6 +104,9 @@ def create():
                 form.category.data,
                 form.mode.data,
                 form.capacity.data,
+                # Left empty, they keep the defaults (3 minutes, 60 seconds).
+                form.turn_minutes.data or rooms_service.TURN_MINUTES[2],
+                form.scoring_seconds.data or rooms_service.SCORING_SECONDS[2],
             )
         except DomainError as error:
             status = form_error(form, error, "title")
@@ -134,14 +140,73 @@ def join(room_id: int):
 @bp.post("/<int:room_id>/leave")
 @login_required
 def leave(room_id: int):
-    """Give up a seat before the show starts."""
-    room = rooms_service.leave_room(room_id, current_user.id)
-    chat_service.stop_hearing_room(current_user.id, room_id)
+    """Give up a seat, in the lobby or during the show (the turn is forfeited)."""
+    room = show_members.leave(room_id, current_user.id)
+    if room.status == RoomStatus.CANCELLED:
+        chat_service.stop_hearing_room(current_user.id, room_id)
+    elif room.chat_members_only:
+        # A leaver may stay to watch, but no longer hears a members-only chat.
+        chat_service.stop_hearing_room_chat(current_user.id, room_id)
     if room.status == RoomStatus.CANCELLED:
         flash(_("You left, and the room closed because nobody else was in it."), "info")
         return see_other(url_for("rooms.index"))
     flash(_("You left the room."), "info")
     return see_other(url_for("rooms.show", room_id=room_id))
+
+
+@bp.post("/<int:room_id>/remove")
+@login_required
+def remove(room_id: int):
+    """The host takes a member's seat away (lobby or live)."""
+    user_id = form_int("user_id")
+    if user_id is None:
+        raise show_members.NotSeated()
+    show_members.remove_member(room_id, current_user.id, user_id)
+    chat_service.stop_hearing_room_chat(user_id, room_id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/host")
+@login_required
+def hand_over(room_id: int):
+    """The host hands hosting to another member."""
+    user_id = form_int("user_id")
+    if user_id is None:
+        raise show_members.NotSeated()
+    show_members.hand_over(room_id, current_user.id, user_id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/chat-access")
+@login_required
+def chat_access(room_id: int):
+    """The host makes the room chat members-only (`members_only=1`) or open to spectators."""
+    set_members_only(room_id, current_user.id, request.form.get("members_only") == "1")
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/pause")
+@login_required
+def pause(room_id: int):
+    """The host stops the show's clock."""
+    deadlines.pause(room_id, current_user.id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/resume")
+@login_required
+def resume(room_id: int):
+    """The host restarts the show's clock."""
+    deadlines.resume(room_id, current_user.id)
+    return _after_action(room_id)
+
+
+@bp.post("/<int:room_id>/extend")
+@login_required
+def extend(room_id: int):
+    """The host gives the current phase another minute."""
+    deadlines.extend(room_id, current_user.id)
+    return _after_action(room_id)
 
 
 @bp.post("/<int:room_id>/start")

@@ -18,6 +18,7 @@ from app.services.chat.access import (
     room_channel_for,
     room_channel_id,
     stop_hearing_room,
+    stop_hearing_room_chat,
 )
 from app.services.chat.clean import (
     CLIENT_ID_RE,
@@ -132,6 +133,7 @@ __all__ = [
     "start_direct",
     "start_group",
     "stop_hearing_room",
+    "stop_hearing_room_chat",
     "unread_in",
     "unread_total",
     "users_by_username",

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, RoomMember
 from app.realtime import socket_actions
 from app.services.chat.errors import ChannelNotFound, RoomChatNotFound
+from app.services.room_chat_access import may_use_room_chat, room_chat_clause
 
 
 def room_seat(user_id: int, room_id: int):
@@ -44,23 +45,15 @@ def is_room_member(user_id: int, room_id: int) -> bool:
 
 
 def can_read(user_id: int, channel_id: int) -> bool:
-    """Tell whether `user_id` may read the channel: a present room member or conversation member.
+    """Tell whether `user_id` may read the channel: a room's chat by show rule 10 (members and
+    watchers unless members-only), a conversation by its members.
 
     One statement: the channel's kind picks which membership counts.
     """
     seat = db.session.scalar(
         select(Channel.id).where(
             Channel.id == channel_id,
-            (
-                (Channel.kind == ChannelKind.ROOM)
-                & select(RoomMember.id)
-                .where(
-                    RoomMember.room_id == Channel.room_id,
-                    RoomMember.user_id == user_id,
-                    RoomMember.left_at.is_(None),
-                )
-                .exists()
-            )
+            ((Channel.kind == ChannelKind.ROOM) & room_chat_clause(user_id, Channel.room_id))
             | ((Channel.kind != ChannelKind.ROOM) & conversation_seat(user_id, Channel.id)),
         )
     )
@@ -126,8 +119,16 @@ def stop_hearing_room(user_id: int, room_id: int) -> None:
         socket_actions.send(socket_actions.leave_room(user_id, f"channel:{channel_id}"))
 
 
+def stop_hearing_room_chat(user_id: int, room_id: int) -> None:
+    """Take someone's sockets, on every web process, out of a room's chat only (a leaver who
+    stays to watch a members-only chat)."""
+    channel_id = db.session.scalar(select(Channel.id).where(Channel.room_id == room_id))
+    if channel_id is not None:
+        socket_actions.send(socket_actions.leave_room(user_id, f"channel:{channel_id}"))
+
+
 def room_channel_for(user_id: int, room_id: int) -> int:
-    """Return the room's channel id for a present member, else raise RoomChatNotFound."""
-    if not is_room_member(user_id, room_id):
+    """Return the room's channel id for someone who may use it, else raise RoomChatNotFound."""
+    if not may_use_room_chat(user_id, room_id):
         raise RoomChatNotFound()
     return room_channel_id(room_id)

@@ -14,8 +14,9 @@ from sqlalchemy import update
 
 from app.database import begin_write, is_sqlite, utcnow
 from app.extensions import db
-from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, RoomMember
+from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind
 from app.services.chat.access import conversation_seat
+from app.services.room_chat_access import room_chat_clause
 
 
 @dataclass(frozen=True)
@@ -41,16 +42,7 @@ def begin_post() -> None:
 
 def _seat_clause(user_id: int):
     """WHERE clause: `user_id` may write to the channel row being updated."""
-    room_seat = (
-        db.select(RoomMember.id)
-        .where(
-            RoomMember.room_id == Channel.room_id,
-            RoomMember.user_id == user_id,
-            RoomMember.left_at.is_(None),
-        )
-        .exists()
-    )
-    return ((Channel.kind == ChannelKind.ROOM) & room_seat) | (
+    return ((Channel.kind == ChannelKind.ROOM) & room_chat_clause(user_id, Channel.room_id)) | (
         (Channel.kind != ChannelKind.ROOM) & conversation_seat(user_id, Channel.id)
     )
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Message
-from app.services.chat.access import is_room_member, room_channel_id
+from app.services.chat.access import room_channel_id
 from app.services.chat.clean import clean_body, validate_client_id, validate_length
 from app.services.chat.errors import (
     ChannelNotFound,
@@ -29,6 +29,7 @@ from app.services.chat.gate import post_gate
 from app.services.chat.persist import Numbered, begin_post, number_line, store_line
 from app.services.chat.publish import publish
 from app.services.chat.render import render_line
+from app.services.room_chat_access import may_use_room_chat
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def post_message(
 def post_room_message(
     user_id: int, room_id: int, body: str | None, client_id: str | None
 ) -> PostResult:
-    """Post a line to a room's chat; only present members of the room may."""
+    """Post a line to a room's chat: its members, and watchers unless it is members-only."""
     text = validate_length(clean_body(body))
     client_id = validate_client_id(client_id)
     with post_gate().admit():
@@ -132,7 +133,7 @@ def post_room_message(
         if numbered is None:
             # Not a member, or the room's first line: its channel does not exist yet.
             db.session.rollback()
-            if not is_room_member(user_id, room_id):
+            if not may_use_room_chat(user_id, room_id):
                 raise RoomChatNotFound()
             channel_id = room_channel_id(room_id)
             begin_post()

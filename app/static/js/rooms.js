@@ -1,13 +1,22 @@
-/* Rooms: animate reactions for everyone in the room.
+/* Rooms: the stage clock, a stage refresh only when it is needed, and the celebration.
  *
- * The reaction event carries the new totals. This updates the numbers on the stage and
- * lets a clap or a mirror ball float up. Everything else on the room page is htmx.
- * The animation is CSS, which turns it off for prefers-reduced-motion.
+ * - The clock: the server renders the seconds left (data-clock); this ticks them down and,
+ *   at zero, re-fetches the stage (the read applies the deadline on the server).
+ * - A `stage` event whose version the page already shows does not re-fetch the stage.
+ * - Reactions burst across the whole stage: claps rise, a mirror ball drops in, spins and
+ *   throws light specks. Bursts are batched once per frame and capped, so a crowd
+ *   clapping at once never janks the page; the surplus shows as one "×N" sprite.
+ * - The podium reveals third → first (CSS) and the winner gets confetti.
+ * Everything that moves is CSS transform/opacity, and none of it runs under
+ * prefers-reduced-motion (the numbers still update).
  */
 (function () {
   "use strict";
 
   var SYMBOLS = { clap: "\uD83D\uDC4F", mirror_ball: "\uD83E\uDEA9" };
+  var MAX_SPRITES = 24; // alive at once
+  var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
+  function stillMotion() { return !(reduced && reduced.matches); }
   // The highest totals seen per performance. Counts only grow, so a stage refresh rendered
   // just before a reaction must not wind them back.
   var latest = {};
@@ -21,10 +30,109 @@
     });
   }
 
+  /* --- the stage version: skip a refetch the page does not need ------------------------ */
+  function shownVersion() {
+    var stage = document.getElementById("stage");
+    return stage ? parseInt(stage.getAttribute("data-version"), 10) || 0 : 0;
+  }
+  document.addEventListener("htmx:confirm", function (e) {
+    var trigger = e.detail && e.detail.triggeringEvent;
+    if (!trigger || trigger.type !== "encore-stage" || !trigger.detail) return;
+    var version = parseInt(trigger.detail.version, 10);
+    if (version && version <= shownVersion()) e.preventDefault();
+  });
+
+  /* --- the clock ---------------------------------------------------------------------- */
+  function format(seconds) {
+    var s = Math.max(0, seconds);
+    return Math.floor(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + (s % 60);
+  }
+  window.setInterval(function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-clock]"), function (clock) {
+      if (clock.hasAttribute("data-paused")) return;
+      var left = parseInt(clock.getAttribute("data-clock"), 10);
+      if (isNaN(left)) return;
+      left -= 1;
+      clock.setAttribute("data-clock", String(Math.max(0, left)));
+      var time = clock.querySelector("[data-clock-time]");
+      if (time) time.textContent = format(left);
+      if (left <= 10) clock.classList.add("is-urgent");
+      // A moment after zero, ask for the stage: reading it applies the deadline.
+      if (left === -1 && window.htmx) {
+        var region = document.getElementById("stage-region");
+        if (region) window.htmx.trigger(region, "encore-connect");
+      }
+    });
+  }, 1000);
+
+  /* --- reactions across the stage ----------------------------------------------------- */
+  var queue = [];
+  var scheduled = false;
+  var alive = 0;
+
+  function layer() { return document.getElementById("stage-burst"); }
+
+  function sprite(kind, extra) {
+    var el = document.createElement("span");
+    el.className = "burst-sprite is-" + kind;
+    el.textContent = extra ? SYMBOLS[kind] + "\u00D7" + extra : SYMBOLS[kind];
+    el.style.setProperty("--x", (8 + Math.random() * 84).toFixed(1) + "%");
+    el.style.setProperty("--drift", (Math.random() * 40 - 20).toFixed(0) + "px");
+    if (kind === "mirror_ball") {
+      for (var i = 0; i < 8; i += 1) {
+        var speck = document.createElement("i");
+        speck.className = "burst-speck";
+        speck.style.setProperty("--angle", (i * 45) + "deg");
+        el.appendChild(speck);
+      }
+    }
+    alive += 1;
+    var done = function () {
+      if (!el.parentNode) return;
+      el.remove();
+      alive -= 1;
+    };
+    el.addEventListener("animationend", function (e) { if (e.target === el) done(); });
+    window.setTimeout(done, 2600); // a safety net if animationend never fires
+    return el;
+  }
+
+  function flush() {
+    scheduled = false;
+    var target = layer();
+    var batch = queue;
+    queue = [];
+    if (!target || !stillMotion()) return;
+    var room = Math.max(0, MAX_SPRITES - alive);
+    var counts = {};
+    batch.forEach(function (kind) { counts[kind] = (counts[kind] || 0) + 1; });
+    Object.keys(counts).forEach(function (kind) {
+      var n = counts[kind];
+      var single = Math.min(n, Math.max(0, Math.min(room, 6)));
+      for (var i = 0; i < single; i += 1) target.appendChild(sprite(kind));
+      room -= single;
+      // Grouped: the rest of this frame's reactions of a kind become one "×N" sprite.
+      if (n > single && room > 0) {
+        target.appendChild(sprite(kind, n - single));
+        room -= 1;
+      }
+    });
+  }
+
+  function burst(kind) {
+    if (!SYMBOLS[kind]) return;
+    queue.push(kind);
+    if (!scheduled) {
+      scheduled = true;
+      window.requestAnimationFrame(flush);
+    }
+  }
+
   document.addEventListener("htmx:afterSettle", function () {
     var bar = document.getElementById("reactions");
     var seen = bar && latest[bar.getAttribute("data-performance-id")];
     if (seen) applyCounts(bar, seen);
+    celebrate();
   });
 
   document.addEventListener("encore:reaction", function (e) {
@@ -35,26 +143,38 @@
     Object.keys(counts).forEach(function (kind) {
       seen[kind] = Math.max(seen[kind] || 0, parseInt(counts[kind], 10) || 0);
     });
+    var stage = document.getElementById("stage");
+    if (!stage || String(payload.room_id) !== stage.getAttribute("data-room-id")) return;
     var bar = document.getElementById("reactions");
-    if (!bar || String(payload.room_id) !== bar.getAttribute("data-room-id")) return;
-    if (key !== bar.getAttribute("data-performance-id")) return;
-    applyCounts(bar, counts);
-    if (!SYMBOLS[payload.kind]) return;
-    var burst = bar.querySelector(".reaction-burst");
-    if (burst) {
-      var pop = document.createElement("span");
-      pop.className = "reaction-pop is-" + payload.kind;
-      pop.textContent = SYMBOLS[payload.kind];
-      pop.addEventListener("animationend", function () { pop.remove(); });
-      burst.appendChild(pop);
-      // Without animation (reduced motion) animationend never fires.
-      window.setTimeout(function () { pop.remove(); }, 1500);
-    }
-    var button = bar.querySelector('[data-kind="' + payload.kind + '"]');
-    if (button) {
-      button.classList.remove("reaction-bump");
-      void button.offsetWidth;
-      button.classList.add("reaction-bump");
-    }
+    if (bar && key === bar.getAttribute("data-performance-id")) applyCounts(bar, counts);
+    burst(payload.kind);
   });
+
+  /* --- the podium: confetti for the winner --------------------------------------------- */
+  var COLOURS = ["#ffd166", "#ff3b5c", "#52d6a0", "#7aa2ff", "#ffffff"];
+
+  function celebrate() {
+    var podium = document.querySelector("[data-podium]");
+    if (!podium || podium.hasAttribute("data-celebrated")) return;
+    podium.setAttribute("data-celebrated", "true");
+    if (!stillMotion()) return;
+    var winner = podium.querySelector(".podium-1");
+    if (!winner) return;
+    var shower = document.createElement("span");
+    shower.className = "confetti";
+    shower.setAttribute("aria-hidden", "true");
+    for (var i = 0; i < 36; i += 1) {
+      var piece = document.createElement("i");
+      piece.style.setProperty("--x", (Math.random() * 100).toFixed(1) + "%");
+      piece.style.setProperty("--delay", (1.6 + Math.random() * 0.8).toFixed(2) + "s");
+      piece.style.setProperty("--spin", (Math.random() * 720 - 360).toFixed(0) + "deg");
+      piece.style.background = COLOURS[i % COLOURS.length];
+      shower.appendChild(piece);
+    }
+    winner.appendChild(shower);
+    window.setTimeout(function () { shower.remove(); }, 6000);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", celebrate);
+  else celebrate();
 })();

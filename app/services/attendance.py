@@ -1,0 +1,72 @@
+"""Who is present in a room: a live socket (app.services.presence) or a recent page load.
+
+People without JavaScript have no socket; their page reloads itself, and each load of the
+room marks them seen. Either sign counts, so nobody is called absent for lacking a script.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.database import begin_write, utcnow
+from app.extensions import db
+from app.models import RoomMember
+from app.services import presence
+
+# A page load is written at most this often per member, so reading the room stays cheap.
+TOUCH_EVERY_SECONDS = 10
+
+
+def grace_seconds() -> int:
+    """Return how long a page load keeps a member present without a socket."""
+    return int(current_app.config.get("PRESENCE_GRACE_SECONDS", 30))
+
+
+def touch(room_id: int, user_id: int) -> None:
+    """Mark a seated member as seen now (at most every few seconds); commits on its own."""
+    now = utcnow()
+    seen = db.session.execute(
+        select(RoomMember.last_seen_at).where(
+            RoomMember.room_id == room_id,
+            RoomMember.user_id == user_id,
+            RoomMember.left_at.is_(None),
+        )
+    ).one_or_none()
+    if seen is None or (
+        seen[0] is not None and seen[0] >= now - timedelta(seconds=TOUCH_EVERY_SECONDS)
+    ):
+        return
+    begin_write()
+    result = db.session.execute(
+        update(RoomMember)
+        .where(
+            RoomMember.room_id == room_id,
+            RoomMember.user_id == user_id,
+            RoomMember.left_at.is_(None),
+            (RoomMember.last_seen_at.is_(None))
+            | (RoomMember.last_seen_at < now - timedelta(seconds=TOUCH_EVERY_SECONDS)),
+        )
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount:
+        db.session.commit()
+
+
+def present_member_ids(room_id: int) -> set[int]:
+    """Return the seated members who are here now: a socket, or a recent page load."""
+    since = utcnow() - timedelta(seconds=grace_seconds())
+    seated = db.session.execute(
+        select(RoomMember.user_id, RoomMember.last_seen_at).where(
+            RoomMember.room_id == room_id, RoomMember.left_at.is_(None)
+        )
+    ).all()
+    online = set(presence.online_user_ids(room_id))
+    return {
+        user_id
+        for user_id, seen in seated
+        if user_id in online or (seen is not None and seen >= since)
+    }

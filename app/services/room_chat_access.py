@@ -1,0 +1,75 @@
+"""Who may use a show room's chat (show rule 10): its members, and anyone logged in
+watching it, unless the host made the chat members-only.
+
+A small module of its own so the chat service only asks one question here.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Room, RoomMember, RoomStatus
+from app.services.rooms import NotHost
+from app.services.stage import commit_stage, lock_room
+
+
+def _is_seated(user_id: int, room_id: int) -> bool:
+    """Tell whether `user_id` holds a seat in the room now."""
+    return (
+        db.session.scalar(
+            select(RoomMember.id).where(
+                RoomMember.room_id == room_id,
+                RoomMember.user_id == user_id,
+                RoomMember.left_at.is_(None),
+            )
+        )
+        is not None
+    )
+
+
+def room_chat_clause(user_id: int, room_id_column):
+    """SQL condition: `user_id` may use the chat of the room in `room_id_column`.
+
+    The same rule as `may_use_room_chat`, for statements that check it in the database
+    (the chat post's single UPDATE, the channel read check).
+    """
+    seated = (
+        select(RoomMember.id)
+        .where(
+            RoomMember.room_id == room_id_column,
+            RoomMember.user_id == user_id,
+            RoomMember.left_at.is_(None),
+        )
+        .exists()
+    )
+    watching = (
+        select(Room.id)
+        .where(
+            Room.id == room_id_column,
+            Room.status != RoomStatus.CANCELLED,
+            Room.chat_members_only.is_(False),
+        )
+        .exists()
+    )
+    return seated | watching
+
+
+def may_use_room_chat(user_id: int, room_id: int) -> bool:
+    """Tell whether `user_id` may read and post in the room's chat."""
+    if _is_seated(user_id, room_id):
+        return True
+    row = db.session.execute(
+        select(Room.status, Room.chat_members_only).where(Room.id == room_id)
+    ).one_or_none()
+    return row is not None and row.status != RoomStatus.CANCELLED and not row.chat_members_only
+
+
+def set_members_only(room_id: int, actor_id: int, members_only: bool) -> Room:
+    """The host opens the room chat to spectators, or keeps it for members."""
+    room = lock_room(room_id)
+    if room.host_id != actor_id or not _is_seated(actor_id, room_id):
+        raise NotHost(_l("Only the host can change who may chat."))
+    room.chat_members_only = members_only
+    return commit_stage(room)

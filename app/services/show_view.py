@@ -1,0 +1,238 @@
+"""The stage as one viewer sees it, and the results of a finished show.
+
+Reading the stage first applies any overdue deadline (app.services.deadlines), so a show
+never looks stuck even when no worker is running. Scores stay blind: nothing here exposes
+a score value, a count of a value or a running average before scoring closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import Performance, Phase, Room, RoomStatus, Score, User
+from app.services import attendance, deadlines, presence
+from app.services.rooms import present_members, visible_room
+from app.services.scoring import Calibration, calibration, is_trimmed
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member as the stage shows them."""
+
+    user: User
+    is_host: bool
+    on_air: bool
+    has_performed: bool
+    average: Decimal | None
+    online: bool
+    has_scored: bool
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One line of the results table."""
+
+    rank: int | None
+    performer: User
+    performance: Performance
+    score_count: int
+
+    @property
+    def trimmed(self) -> bool:
+        """Tell whether this average dropped the highest and the lowest score."""
+        return is_trimmed(self.score_count)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Everything the stage fragment shows to one viewer, with what they may do."""
+
+    room: Room
+    viewer_id: int | None
+    is_member: bool
+    is_host: bool
+    members: list[MemberRow]
+    watching: int  # logged-in people following the room live without a seat
+    performance: Performance | None
+    scored_count: int
+    eligible_count: int
+    has_scored: bool
+    nominees: list[User]
+    results: list[ResultRow]
+    calibration: list[Calibration]  # the host's view after the show; empty for others
+    last_closed: Performance | None  # the most recent turn whose scoring closed
+    seconds_left: int | None  # of the phase's clock, running or paused
+    paused: bool
+    can_join: bool
+    can_leave: bool
+    can_start: bool
+    can_end_turn: bool
+    can_nominate: bool
+    can_score: bool
+    can_close_scoring: bool
+    can_finish: bool
+    can_react: bool
+    can_manage: bool  # the host may pause/extend, remove members and hand over
+
+    @property
+    def podium(self) -> list[ResultRow]:
+        """Return the top three ranked results."""
+        return [row for row in self.results if row.rank is not None][:3]
+
+    @property
+    def is_spectator(self) -> bool:
+        """Tell whether the viewer is logged in and watching without a seat."""
+        return self.viewer_id is not None and not self.is_member
+
+
+def results(room_id: int) -> list[ResultRow]:
+    """Return the closed performances, best average first; ties share a rank."""
+    performances = list(
+        db.session.scalars(
+            select(Performance)
+            .options(joinedload(Performance.performer))
+            .where(Performance.room_id == room_id, Performance.phase == Phase.CLOSED)
+        )
+    )
+    counts = dict(
+        db.session.execute(
+            select(Score.performance_id, func.count(Score.id))
+            .join(Performance, Performance.id == Score.performance_id)
+            .where(Performance.room_id == room_id, Performance.phase == Phase.CLOSED)
+            .group_by(Score.performance_id)
+        ).all()
+    )
+    performances.sort(key=lambda p: (p.average is None, -(p.average or 0), p.turn))
+    rows: list[ResultRow] = []
+    rank = 0
+    previous: Decimal | None = None
+    for position, performance in enumerate(performances, start=1):
+        if performance.average is None:
+            this_rank = None
+        else:
+            if performance.average != previous:
+                rank = position
+                previous = performance.average
+            this_rank = rank
+        rows.append(
+            ResultRow(
+                rank=this_rank,
+                performer=performance.performer,
+                performance=performance,
+                score_count=int(counts.get(performance.id, 0)),
+            )
+        )
+    return rows
+
+
+def _seconds_left(room: Room, now: datetime) -> int | None:
+    """Return the whole seconds left on the room's clock, or None without a clock."""
+    if room.paused_seconds_left is not None:
+        return room.paused_seconds_left
+    if room.deadline_at is None or room.status != RoomStatus.LIVE:
+        return None
+    return max(0, int((room.deadline_at - now).total_seconds() + 0.999))
+
+
+def stage_for(room_id: int, viewer_id: int | None) -> Stage:
+    """Return the stage as `viewer_id` sees it, with the actions they may take now."""
+    room = visible_room(room_id, viewer_id)
+    if viewer_id is not None:
+        attendance.touch(room_id, viewer_id)
+    if deadlines.apply_due(room_id):
+        room = db.session.get(Room, room_id, populate_existing=True)
+    members = present_members(room.id)
+    member_ids = {m.user_id for m in members}
+    is_member = viewer_id is not None and viewer_id in member_ids
+    is_host = is_member and room.host_id == viewer_id
+    live = room.status == RoomStatus.LIVE
+    performance = None
+    if room.current_performance_id is not None:
+        performance = db.session.scalar(
+            select(Performance)
+            .options(joinedload(Performance.performer), joinedload(Performance.next_performer))
+            .where(Performance.id == room.current_performance_id)
+        )
+    closed = list(
+        db.session.scalars(
+            select(Performance)
+            .options(joinedload(Performance.performer))
+            .where(Performance.room_id == room.id, Performance.phase == Phase.CLOSED)
+            .order_by(Performance.turn)
+        )
+    )
+    averages: dict[int, Decimal | None] = {p.performer_id: p.average for p in closed}
+    scorer_ids: set[int] = set()
+    if performance is not None and performance.phase == Phase.SCORING:
+        scorer_ids = set(
+            db.session.scalars(
+                select(Score.scorer_id).where(Score.performance_id == performance.id)
+            )
+        )
+    # Sockets are watched for everyone still in the room, finished shows included.
+    online = set(presence.online_user_ids(room.id))
+    here = attendance.present_member_ids(room.id) if live else set()
+    on_air_id = (
+        performance.performer_id
+        if live and performance is not None and performance.phase == Phase.ON_AIR
+        else None
+    )
+    rows = [
+        MemberRow(
+            user=m.user,
+            is_host=m.user_id == room.host_id,
+            on_air=m.user_id == on_air_id,
+            has_performed=m.has_performed and m.user_id != on_air_id,
+            average=averages.get(m.user_id),
+            online=m.user_id in online,
+            has_scored=m.user_id in scorer_ids,
+        )
+        for m in members
+    ]
+    phase = performance.phase if (live and performance is not None) else None
+    is_performer = performance is not None and performance.performer_id == viewer_id
+    performer_or_host = is_member and (is_performer or is_host)
+    eligible = (here - {performance.performer_id}) if performance is not None else set()
+    has_scored = viewer_id in scorer_ids
+    nominees = [m.user for m in members if not m.has_performed] if live else []
+    finished = room.status == RoomStatus.FINISHED
+    return Stage(
+        room=room,
+        viewer_id=viewer_id,
+        is_member=is_member,
+        is_host=is_host,
+        members=rows,
+        watching=len(online - member_ids),
+        performance=performance,
+        scored_count=len(scorer_ids),
+        eligible_count=max(len(eligible | scorer_ids), len(scorer_ids)),
+        has_scored=has_scored,
+        nominees=nominees,
+        results=results(room.id) if finished else [],
+        calibration=calibration(room.id) if finished and room.host_id == viewer_id else [],
+        last_closed=closed[-1] if closed else None,
+        seconds_left=_seconds_left(room, utcnow()) if live else None,
+        paused=live and room.paused_seconds_left is not None,
+        can_join=(
+            viewer_id is not None
+            and not is_member
+            and room.status == RoomStatus.LOBBY
+            and room.seats_taken < room.capacity
+        ),
+        can_leave=is_member and room.status in (RoomStatus.LOBBY, RoomStatus.LIVE),
+        can_start=is_host and room.status == RoomStatus.LOBBY and len(members) >= 2,
+        can_end_turn=performer_or_host and phase == Phase.ON_AIR,
+        can_nominate=performer_or_host and phase is not None and bool(nominees),
+        can_score=(is_member and phase == Phase.SCORING and not is_performer and not has_scored),
+        can_close_scoring=is_host and phase == Phase.SCORING,
+        can_finish=is_host and live,
+        can_react=viewer_id is not None and phase == Phase.ON_AIR and not is_performer,
+        can_manage=is_host and room.status in (RoomStatus.LOBBY, RoomStatus.LIVE),
+    )
