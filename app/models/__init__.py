@@ -1,7 +1,16 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from app.models.chat import Channel, ChannelKind, ChannelMember, Message, MessageKind
-from app.models.room import Performance, Phase, Room, RoomMember, RoomMode, RoomStatus, Score
+from app.models.room import (
+    Performance,
+    Phase,
+    Room,
+    RoomMember,
+    RoomMode,
+    RoomStatus,
+    RoomVideo,
+    Score,
+)
 from app.models.social import Follow
 from app.models.user import OAuthAccount, User
 
@@ -19,6 +28,7 @@ __all__ = [
     "RoomMember",
     "RoomMode",
     "RoomStatus",
+    "RoomVideo",
     "Score",
     "User",
 ]

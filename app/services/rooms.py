@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.database import begin_write, utcnow
 from app.extensions import db
-from app.models import Performance, Room, RoomMember, RoomMode, RoomStatus
+from app.models import Performance, Room, RoomMember, RoomMode, RoomStatus, RoomVideo
 from app.realtime.broadcast import broadcast
 from app.realtime.events import STAGE
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -22,6 +22,7 @@ DESCRIPTION_MAX = 1000
 CAPACITY_MIN = 2
 CAPACITY_MAX = 50
 LIST_STATUSES = ("open", "live")
+EVERYONE_VIDEO_MAX = 6
 
 
 class RoomNotFound(NotFound):
@@ -81,6 +82,7 @@ def create_room(
     category: str,
     mode: str,
     capacity: int,
+    video: str = RoomVideo.STAGE.value,
 ) -> Room:
     """Open a room in the lobby with `host_id` as host and first member."""
     title = (title or "").strip()
@@ -97,6 +99,13 @@ def create_room(
         raise InvalidInput(_l("Capacity is a whole number."), field="capacity")
     if not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
         raise InvalidInput(_l("Capacity is between 2 and 50 seats."), field="capacity")
+    if video not in {v.value for v in RoomVideo}:
+        raise InvalidInput(_l("Pick off, stage or everyone for video."), field="video")
+    if video == RoomVideo.EVERYONE.value and capacity > EVERYONE_VIDEO_MAX:
+        # Everyone on camera is a mesh of phones, each uploading to all the others.
+        raise InvalidInput(
+            _l("Everyone on camera works for rooms of up to 6 seats."), field="video"
+        )
     now = utcnow()
     room = Room(
         title=title,
@@ -104,6 +113,7 @@ def create_room(
         category=category,
         mode=RoomMode(mode),
         capacity=capacity,
+        video=RoomVideo(video),
         host_id=host_id,
         status=RoomStatus.LOBBY,
         seats_taken=1,

@@ -102,6 +102,7 @@ def create():
                 form.category.data,
                 form.mode.data,
                 form.capacity.data,
+                form.video.data or "stage",
             )
         except DomainError as error:
             getattr(form, error.field or "title").errors.append(error.message)
