@@ -158,6 +158,9 @@
 
   function startSending(viewerId) {
     if (!local) return;
+    // An offer to this viewer is in flight: a second ask (state refresh and `rtc:ready`
+    // both ask) must not replace the connection the viewer is answering.
+    if (sends[viewerId] && sends[viewerId].pc.signalingState === "have-local-offer") return;
     if (!sends[viewerId] && Object.keys(sends).length >= (state.max_viewers || 8)) {
       send("rtc:stop", { to: viewerId, reason: "full" });
       return;
@@ -169,8 +172,20 @@
     offer(viewerId, entry, false);
   }
 
+  function fingerprint(sdp) {
+    var match = /a=fingerprint:(\S+ \S+)/.exec(sdp || "");
+    return match ? match[1] : "";
+  }
+
   function receive(senderId, sdp) {
     var entry = recvs[senderId];
+    // The same fingerprint is the same sending connection (an ICE restart); a new one is a
+    // new connection from the sender, which needs a fresh one here too.
+    var current = entry && entry.pc.remoteDescription && entry.pc.remoteDescription.sdp;
+    if (entry && current && fingerprint(current) !== fingerprint(sdp)) {
+      closePeer(recvs, senderId);
+      entry = null;
+    }
     if (!entry || entry.pc.signalingState === "closed") {
       closePeer(recvs, senderId);
       entry = newPeer(senderId, "recv");
@@ -198,7 +213,11 @@
   var hasManyCameras = false;
 
   function constraints() {
-    return { audio: true, video: { facingMode: facing, width: { ideal: 640 }, height: { ideal: 480 } } };
+    // Gallery tiles are small and every phone sends to all the others: send them small.
+    var video = state && state.mode === "everyone"
+      ? { facingMode: facing, width: { ideal: 320 }, height: { ideal: 240 }, frameRate: { max: 15 } }
+      : { facingMode: facing, width: { ideal: 640 }, height: { ideal: 480 } };
+    return { audio: true, video: video };
   }
 
   function cameraError(error) {
@@ -361,6 +380,7 @@
   root.addEventListener("encore-stage", refresh);
   // On every (re)connect: a new socket id, so renegotiate everything from scratch.
   document.addEventListener("encore:connect", function () {
+    if (statusLine.textContent === msg.msgReconnecting) say("");
     Object.keys(recvs).forEach(stopReceiving);
     wanted = {};
     if (local) {
@@ -380,6 +400,9 @@
     // app.js makes the socket; without it (no Socket.IO) the show goes on without video.
     if (!s) { if (++tries < 50) window.setTimeout(boot, 100); return; }
     listen(s);
+    s.on("disconnect", function () {
+      if (local || Object.keys(recvs).length) say(msg.msgReconnecting);
+    });
     if (s.connected) refresh();
   }
   boot();
