@@ -248,6 +248,31 @@ def test_leaving_the_page_stops_the_camera_for_everyone(browsers):
     )
 
 
+def test_a_dropped_connection_renegotiates_the_video(browsers):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    room = open_room(host, "다시 연결", capacity=2)
+    join(bora, room)
+    for someone in (host, bora):
+        on_room_page(someone, room)
+    host.stage.get_by_role("button", name="Start the show").click()
+    camera_on(host)
+    decodes_from(bora.page, host)
+    # The viewer's socket drops and reconnects: it asks again on a new connection.
+    # Then the performer's does: it announces again and the viewer is offered anew.
+    for dropped in (bora, host):
+        before = bora.page.evaluate("() => window.__pcs.length")
+        dropped.page.evaluate("() => window.encoreSocket.io.engine.close()")
+        eventually(
+            bora.page,
+            lambda b=before: bora.page.evaluate("() => window.__pcs.length") > b,
+            timeout=MEDIA_MS,
+            message=f"no new connection after {dropped.name}'s socket dropped",
+        )
+        decodes_from(bora.page, host)
+    assert host.page.evaluate(CAMERA_TRACKS_LIVE) > 0
+
+
 @pytest.mark.timeout(600)
 def test_everyone_mode_gallery_with_four_phones(browsers):
     names = [("hana", "김하나"), ("bora", "이보라"), ("chan", "박찬"), ("dami", "최다미")]
