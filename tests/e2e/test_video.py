@@ -273,7 +273,7 @@ def test_a_dropped_connection_renegotiates_the_video(browsers):
     assert host.page.evaluate(CAMERA_TRACKS_LIVE) > 0
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_everyone_mode_gallery_with_four_phones(browsers):
     names = [("hana", "김하나"), ("bora", "이보라"), ("chan", "박찬"), ("dami", "최다미")]
     people = [phone(browsers, prefix, name) for prefix, name in names]

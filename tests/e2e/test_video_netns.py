@@ -34,7 +34,7 @@ def _namespace_works() -> bool:
 
 
 # Four browser tests with up to four fake cameras each; the inner run has its own timeouts.
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2400)
 def test_video_in_a_loopback_only_namespace(chromium_path, axe_available):
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         missing_service("no unshare/ip (util-linux, iproute2) for the video namespace")
@@ -66,7 +66,7 @@ def test_video_in_a_loopback_only_namespace(chromium_path, axe_available):
         "-p",
         "no:cacheprovider",
     ]
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1400)
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=2300)
     output = run.stdout[-6000:] + run.stderr[-3000:]
     assert run.returncode == 0, output
     # Every inner test ran and passed: a skip in there would hide a missing feature.
