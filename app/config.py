@@ -161,6 +161,20 @@ class Config:
 
     SEED_DEMO_ON_RUN = True
 
+    # Video (docs/video.md). ICE_SERVERS is a JSON list of RTCIceServer objects; none by
+    # default, which connects peers on the same network (and loopback) only.
+    ICE_SERVERS = os.environ.get("ICE_SERVERS", "[]")
+    # With TURN_SECRET set, each user gets coturn REST credentials (use-auth-secret) for
+    # TURN_URLS that expire after TURN_TTL_SECONDS.
+    TURN_SECRET = os.environ.get("TURN_SECRET") or None
+    TURN_URLS = os.environ.get("TURN_URLS", "")
+    TURN_TTL_SECONDS = int(os.environ.get("TURN_TTL_SECONDS", "3600"))
+    # Peer-to-peer: how many viewers one performer's phone uploads to.
+    VIDEO_P2P_MAX_VIEWERS = int(os.environ.get("VIDEO_P2P_MAX_VIEWERS", "8"))
+    # Signalling limits, per socket: payload size in bytes and messages per 10 seconds.
+    RTC_MAX_PAYLOAD_BYTES = int(os.environ.get("RTC_MAX_PAYLOAD_BYTES", "12000"))
+    RTC_MESSAGES_PER_10S = int(os.environ.get("RTC_MESSAGES_PER_10S", "120"))
+
     def __init__(self) -> None:
         if self.SECRET_KEY is None:
             self.SECRET_KEY = _secret_key(self.PRODUCTION)

@@ -4,7 +4,16 @@ from app.models.chat import Channel, ChannelKind, ChannelMember, Message, Messag
 from app.models.invite import RoomInvite
 from app.models.notification import Notification, NotificationActor, NotificationMute
 from app.models.post import Comment, Like, Post, PostPhoto, PostTag, Tag
-from app.models.room import Performance, Phase, Room, RoomMember, RoomMode, RoomStatus, Score
+from app.models.room import (
+    Performance,
+    Phase,
+    Room,
+    RoomMember,
+    RoomMode,
+    RoomStatus,
+    RoomVideo,
+    Score,
+)
 from app.models.social import Follow
 from app.models.user import OAuthAccount, User
 
@@ -31,6 +40,7 @@ __all__ = [
     "RoomMember",
     "RoomMode",
     "RoomStatus",
+    "RoomVideo",
     "Score",
     "Tag",
     "User",

@@ -41,6 +41,14 @@ class RoomMode(enum.StrEnum):
     CASUAL = "casual"
 
 
+class RoomVideo(enum.StrEnum):
+    """Who is on camera: nobody, the performer on stage, or everyone in a small gallery."""
+
+    OFF = "off"
+    STAGE = "stage"
+    EVERYONE = "everyone"
+
+
 class Phase(enum.StrEnum):
     """A performance is on air, then being scored, then closed."""
 
@@ -68,6 +76,11 @@ class Room(db.Model):
     category: Mapped[str] = mapped_column(String(20), index=True)
     mode: Mapped[RoomMode] = mapped_column(value_enum(RoomMode, "room_mode"))
     capacity: Mapped[int] = mapped_column(Integer)
+    video: Mapped[RoomVideo] = mapped_column(
+        value_enum(RoomVideo, "room_video"),
+        default=RoomVideo.STAGE,
+        server_default=RoomVideo.STAGE.value,
+    )
     # Kept in step with active members by the same statement that admits a joiner, so a
     # single conditional UPDATE decides whether a seat is free.
     seats_taken: Mapped[int] = mapped_column(Integer, default=0)

@@ -51,7 +51,7 @@ def init_realtime(app: Flask) -> None:
 
     # Handlers must be declared before the first init_app, which copies them onto each
     # server it creates (tests build many apps in one process).
-    from app.realtime import handlers  # noqa: F401
+    from app.realtime import handlers, signalling  # noqa: F401
 
     socketio.init_app(
         app,

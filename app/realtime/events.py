@@ -92,6 +92,46 @@ POST_COMMENTS = EventSpec(
     "A comment or reply was added, edited or removed; re-fetch the (personalised) comments.",
 )
 
+# Video signalling (app/realtime/signalling.py): clients send these with `room_id` and,
+# except for the announcements, `to`; the server checks both ends, replaces `to` with the
+# sender's `from` and relays. docs/video.md tells the whole exchange.
+RTC_READY = EventSpec(
+    "rtc:ready",
+    "room:<id>",
+    {"room_id": int, "from": int},
+    "Sender `from` turned a camera on; viewers answer with `rtc:want`.",
+)
+RTC_WANT = EventSpec(
+    "rtc:want",
+    "user:<id> or room:<id>",
+    {"room_id": int, "from": int},
+    "Viewer `from` asks for a stream; a sender with its camera on answers with an offer.",
+)
+RTC_OFFER = EventSpec(
+    "rtc:offer",
+    "user:<id>",
+    {"room_id": int, "from": int, "sdp": str},
+    "Sender `from` offers its stream (SDP) to this viewer.",
+)
+RTC_ANSWER = EventSpec(
+    "rtc:answer",
+    "user:<id>",
+    {"room_id": int, "from": int, "sdp": str},
+    "Viewer `from` answers this sender's offer (SDP).",
+)
+RTC_ICE = EventSpec(
+    "rtc:ice",
+    "user:<id>",
+    {"room_id": int, "from": int, "role": str, "candidate": (dict, type(None))},
+    "One ICE candidate from `from`'s sending (`send`) or receiving (`recv`) side.",
+)
+RTC_STOP = EventSpec(
+    "rtc:stop",
+    "user:<id> or room:<id>",
+    {"room_id": int, "from": int, "reason": str},
+    "`from` stopped sending or watching: `ended`, `full`, `left` or `failed`.",
+)
+
 CATALOGUE: dict[str, EventSpec] = {
     spec.name: spec
     for spec in (
@@ -105,5 +145,11 @@ CATALOGUE: dict[str, EventSpec] = {
         POST_LIKES,
         POST_COMMENTS,
         NOTIFICATION,
+        RTC_READY,
+        RTC_WANT,
+        RTC_OFFER,
+        RTC_ANSWER,
+        RTC_ICE,
+        RTC_STOP,
     )
 }

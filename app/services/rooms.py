@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.database import begin_write, utcnow
 from app.extensions import db
-from app.models import Performance, Room, RoomMember, RoomMode, RoomStatus
+from app.models import Performance, Room, RoomMember, RoomMode, RoomStatus, RoomVideo
 from app.services import notifications
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.stage import RoomNotFound, bump_version, lock_room
@@ -27,6 +27,7 @@ CAPACITY_MAX = 50
 TURN_MINUTES = (1, 10, 3)  # min, max, default
 SCORING_SECONDS = (10, 300, 60)
 LIST_STATUSES = ("open", "live")
+EVERYONE_VIDEO_MAX = 6
 
 
 class RoomFull(Conflict):
@@ -82,6 +83,7 @@ def create_room(
     capacity: int,
     turn_minutes: int = TURN_MINUTES[2],
     scoring_seconds: int = SCORING_SECONDS[2],
+    video: str = RoomVideo.STAGE.value,
 ) -> Room:
     """Open a room in the lobby with `host_id` as host and first member."""
     title = (title or "").strip()
@@ -102,6 +104,13 @@ def create_room(
         raise InvalidInput(_l("A turn lasts 1 to 10 minutes."), field="turn_minutes")
     if not _whole_in(scoring_seconds, SCORING_SECONDS):
         raise InvalidInput(_l("Scoring lasts 10 to 300 seconds."), field="scoring_seconds")
+    if video not in {v.value for v in RoomVideo}:
+        raise InvalidInput(_l("Pick off, stage or everyone for video."), field="video")
+    if video == RoomVideo.EVERYONE.value and capacity > EVERYONE_VIDEO_MAX:
+        # Everyone on camera is a mesh of phones, each uploading to all the others.
+        raise InvalidInput(
+            _l("Everyone on camera works for rooms of up to 6 seats."), field="video"
+        )
     now = utcnow()
     room = Room(
         title=title,
@@ -109,6 +118,7 @@ def create_room(
         category=category,
         mode=RoomMode(mode),
         capacity=capacity,
+        video=RoomVideo(video),
         host_id=host_id,
         status=RoomStatus.LOBBY,
         seats_taken=1,

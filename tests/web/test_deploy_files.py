@@ -46,12 +46,21 @@ def test_compose_parses_and_runs_the_procfile_commands():
     )
     processes = procfile()
     for name, service in services.items():
-        if name in {"postgres", "redis", "nginx"}:
+        if name in {"postgres", "redis", "nginx", "coturn"}:
             continue
         role = "web" if name.startswith("web") else name
         assert shlex.split(service["command"]) == shlex.split(processes[role]), name
         assert service["environment"]["REDIS_URL"].startswith("redis://")
         assert service["environment"]["DATABASE_URL"].startswith("postgresql://")
+
+
+def test_compose_runs_coturn_with_the_secret_encore_mints_credentials_from():
+    services = compose()["services"]
+    command = services["coturn"]["command"]
+    assert "--use-auth-secret" in command
+    assert "--static-auth-secret=${TURN_SECRET" in command
+    # The web processes sign credentials with the same secret coturn checks them with.
+    assert services["web1"]["environment"]["TURN_SECRET"] == "${TURN_SECRET:-}"
 
 
 def test_compose_nginx_is_sticky_across_both_web_replicas():

@@ -35,6 +35,7 @@ NOT_PAGES = {
     "auth.oauth_callback": "a redirect back from the provider",
     "auth.oauth_choose_username": "needs a provider sign-in; tests/web/test_oauth.py renders it",
     "posts.media": "an image",
+    "rooms.video": "JSON for the camera script",
 }
 
 

@@ -50,6 +50,17 @@ class RoomForm(FlaskForm):
         default="ranked",
         validators=[InputRequired()],
     )
+    # Optional so clients that predate video still open rooms: the default is the stage.
+    video = RadioField(
+        _l("Video"),
+        choices=[
+            SelectChoice("stage", _l("Stage — the performer is on camera")),
+            SelectChoice("everyone", _l("Everyone — small camera tiles for up to 6 people")),
+            SelectChoice("off", _l("Off — no cameras")),
+        ],
+        default="stage",
+        validators=[Optional()],
+    )
     capacity = IntegerField(
         _l("Seats"),
         default=10,

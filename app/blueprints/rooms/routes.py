@@ -107,6 +107,7 @@ def create():
                 # Left empty, they keep the defaults (3 minutes, 60 seconds).
                 form.turn_minutes.data or rooms_service.TURN_MINUTES[2],
                 form.scoring_seconds.data or rooms_service.SCORING_SECONDS[2],
+                form.video.data or "stage",
             )
         except DomainError as error:
             status = form_error(form, error, "title")

@@ -1,0 +1,73 @@
+"""Run the live-video browser tests inside a network namespace that has only loopback.
+
+Media then cannot leave the machine whatever the browser tries, and the tests cannot lean
+on a network they would not have in production either. Shared PostgreSQL and Redis are
+not reachable in there, so the inner run uses the embedded defaults (SQLite, no Redis).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import missing_service
+
+ROOT = Path(__file__).resolve().parents[2]
+INNER = "tests/e2e/test_video.py"
+
+pytestmark = pytest.mark.e2e
+
+
+def _namespace_works() -> bool:
+    """Tell whether this process may create a network namespace (root or user namespaces)."""
+    probe = subprocess.run(
+        ["unshare", "-n", "ip", "link", "set", "lo", "up"],
+        capture_output=True,
+        timeout=30,
+    )
+    return probe.returncode == 0
+
+
+# Four browser tests with up to four fake cameras each; the inner run has its own timeouts.
+@pytest.mark.timeout(2400)
+def test_video_in_a_loopback_only_namespace(chromium_path, axe_available):
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        missing_service("no unshare/ip (util-linux, iproute2) for the video namespace")
+    if not _namespace_works():
+        missing_service("cannot create a network namespace here (needs root or userns)")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("TEST_DATABASE_URL", "TEST_REDIS_URL")
+        and not key.endswith("_RESOLVED")
+        and key not in ("TEST_REDIS_PREFIX", "ENCORE_INSTANCE_PATH")
+    }
+    env["ENCORE_VIDEO_NETNS"] = "1"
+    command = [
+        "unshare",
+        "-n",
+        "sh",
+        "-c",
+        'ip link set lo up && exec "$@"',
+        "sh",
+        sys.executable,
+        "-m",
+        "pytest",
+        INNER,
+        "-m",
+        "video",
+        "-q",
+        "-rA",
+        "-p",
+        "no:cacheprovider",
+    ]
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=2300)
+    output = run.stdout[-6000:] + run.stderr[-3000:]
+    assert run.returncode == 0, output
+    # Every inner test ran and passed: a skip in there would hide a missing feature.
+    assert " passed" in run.stdout and "skipped" not in run.stdout, output
