@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "app.blueprints.chat",
     "app.blueprints.profiles",
     "app.blueprints.leaderboard",
+    "app.blueprints.safety",
 )
 
 

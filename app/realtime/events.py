@@ -53,6 +53,12 @@ CHAT_MESSAGE = EventSpec(
     {"channel_id": int, "id": int, "seq": int, "html": str},
     "A new chat line, rendered once on the server; `seq` has no gaps within a channel.",
 )
+CHAT_REMOVED = EventSpec(
+    "chat:removed",
+    "channel:<id>",
+    {"channel_id": int, "id": int, "seq": int},
+    "A moderator removed a chat line; take it out of the log.",
+)
 INBOX = EventSpec(
     "inbox",
     "user:<id>",
@@ -69,10 +75,19 @@ NOTICE = EventSpec(
     "notice",
     "user:<id> or session:<id>",
     {"kind": str, "message": str},
-    "A personal notice. `kind` is `signed_out` when this session has ended.",
+    "A personal notice. `kind` is `signed_out` when this session has ended, `banned` on a ban.",
 )
 
 CATALOGUE: dict[str, EventSpec] = {
     spec.name: spec
-    for spec in (STAGE, REACTION, PRESENCE, CHAT_MESSAGE, INBOX, LEADERBOARD_REFRESHED, NOTICE)
+    for spec in (
+        STAGE,
+        REACTION,
+        PRESENCE,
+        CHAT_MESSAGE,
+        CHAT_REMOVED,
+        INBOX,
+        LEADERBOARD_REFRESHED,
+        NOTICE,
+    )
 }

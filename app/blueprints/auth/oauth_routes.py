@@ -16,6 +16,7 @@ from app.blueprints.auth import bp
 from app.blueprints.auth.forms import NameForm
 from app.blueprints.auth.session import safe_next, sign_in
 from app.services import oauth as accounts_oauth
+from app.services import sanctions
 from app.services.errors import DomainError, InvalidInput
 from app.services.oauth_providers import configured_providers, oauth_client, uses_oidc
 
@@ -137,6 +138,7 @@ def oauth_callback(provider: str):
 
     user = accounts_oauth.find_user(identity.provider, identity.subject)
     if user is not None:
+        sanctions.check_may_sign_in(user.id)
         sign_in(user)
         return redirect(safe_next(intent.get("next")), code=303)
 

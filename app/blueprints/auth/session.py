@@ -7,13 +7,15 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import after_this_request, current_app, redirect, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db
 from app.models import User
 from app.realtime.broadcast import emit_now
 from app.realtime.events import NOTICE
 from app.responses import is_htmx
+from app.services import login_throttle
+from app.services.accounts import end_all_sessions
 
 
 def load_user(user_key: str) -> User | None:
@@ -63,9 +65,29 @@ def sign_in(user: User, *, remember: bool = False) -> None:
     session.permanent = True
 
 
+def remember_device(response, user_id: int) -> None:
+    """Mark this browser as one that signed in to `user_id`, exempting it from name lockouts."""
+    config = current_app.config
+    response.set_cookie(
+        login_throttle.DEVICE_COOKIE,
+        login_throttle.device_cookie_value(user_id),
+        max_age=login_throttle.DEVICE_MAX_AGE,
+        httponly=True,
+        secure=bool(config.get("SESSION_COOKIE_SECURE")),
+        samesite="Lax",
+    )
+
+
 def sign_out() -> None:
-    """End this session and, once the browser has the response, tell its open sockets."""
+    """End every session of this user (token rotated) and tell this session's open sockets.
+
+    Rotating the token is what makes logout real: a copied session cookie or the
+    year-long remember cookie carries the old token and no longer loads anyone.
+    """
     sid = session.get("sid")
+    user = db.session.get(User, current_user.id) if current_user.is_authenticated else None
+    if user is not None:
+        end_all_sessions(user)
     logout_user()
     session.clear()
     if not sid:

@@ -14,7 +14,7 @@ from app.blueprints.profiles.charts import score_line, week_bars
 from app.blueprints.profiles.forms import AvatarForm, BioForm, PasswordForm, ProfileForm
 from app.extensions import limiter
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other
-from app.services import avatars, profiles, social, stats
+from app.services import avatars, blocks, profiles, social, stats
 from app.services.accounts import get_user_by_username
 from app.services.errors import DomainError, NotFound
 
@@ -84,6 +84,7 @@ def show(username: str):
         recent=stats.recent_performances(user.id),
         is_self=_viewer_id() == user.id,
         bio_form=BioForm(bio=user.bio),
+        has_blocked=blocks.has_blocked(_viewer_id(), user.id),
         **_follow_context(user),
     )
 
@@ -92,7 +93,7 @@ def show(username: str):
 def followers(username: str):
     """The people who follow this person, a page at a time."""
     user = get_user_or_404(username)
-    people = social.followers(user.id, _page_arg())
+    people = social.followers(user.id, _page_arg(), viewer_id=_viewer_id())
     return page_or_fragment(
         "profiles/people_list.html",
         "profiles/_people_page.html",
@@ -108,7 +109,7 @@ def followers(username: str):
 def following(username: str):
     """The people this person follows, a page at a time."""
     user = get_user_or_404(username)
-    people = social.following(user.id, _page_arg())
+    people = social.following(user.id, _page_arg(), viewer_id=_viewer_id())
     return page_or_fragment(
         "profiles/people_list.html",
         "profiles/_people_page.html",
@@ -325,7 +326,7 @@ def avatar(filename: str):
 def search():
     """Find people by username or display name."""
     query = request.args.get("q", "")
-    people = profiles.search_people(query, _page_arg())
+    people = profiles.search_people(query, _page_arg(), viewer_id=_viewer_id())
     return page_or_fragment(
         "profiles/search.html",
         "profiles/_search_results.html",
