@@ -196,7 +196,8 @@ def do_ban(
     db.session.add(ban)
     user.session_token = secrets.token_hex(16)
     modlog.record(moderator_id, "ban", "user", user_id, f"{days or '∞'}d {reason} {note}")
-    broadcast(NOTICE, {"kind": "banned", "message": str(Banned.default_message)}, f"user:{user_id}")
+    # The client shows its own text for the kind: a worker or CLI has no request locale.
+    broadcast(NOTICE, {"kind": "banned", "message": ""}, f"user:{user_id}")
     if commit:
         db.session.commit()
     return ban
