@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.blueprints.auth.session import safe_next
@@ -155,7 +156,7 @@ def resolve():
         scope=request.form.get("scope", "site"),
     )
     flash(
-        _("Resolved %(count)s report(s).", count=len(closed)),
+        ngettext("Resolved %(num)d report.", "Resolved %(num)d reports.", len(closed)),
         "success",
     )
     return see_other(url_for("safety.queue"))

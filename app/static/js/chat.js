@@ -201,6 +201,12 @@
     var chat = chats[String(p.channel_id)];
     if (chat && typeof p.seq === "number" && typeof p.html === "string") chat.accept(p.seq, p.html);
   });
+  // A moderator removed a line: take it out now; a later fetch shows the server's notice.
+  document.addEventListener("encore:chat:removed", function (e) {
+    var p = e.detail || {};
+    var line = document.getElementById("msg-" + p.channel_id + "-" + p.seq);
+    if (line) line.parentNode.removeChild(line);
+  });
   // Older lines are inserted above what the reader sees: keep the view where it was, so
   // the next "earlier" link does not scroll into sight (and load) by itself.
   document.addEventListener("htmx:beforeSwap", function (e) {
