@@ -50,6 +50,19 @@ def test_a_room_timeout_holds_only_in_that_room(ctx, app):
     assert sanctions.chat_restriction(person, None, now=later) is None
 
 
+def test_the_restriction_fragment_shows_the_time_left(ctx, app):
+    from flask import render_template
+
+    moderator, person = ctx
+    start = utcnow()
+    sanctions.do_timeout(moderator, person, "spam", 10, now=start)
+    restriction = sanctions.chat_restriction(person, now=start)
+    html = render_template("safety/_chat_restriction.html", restriction=restriction)
+    assert "timed out of chat for 10 minutes more" in html
+    assert f'data-until="{restriction.until.isoformat()}"' in html
+    assert render_template("safety/_chat_restriction.html", restriction=None).strip() == ""
+
+
 def test_check_can_chat_raises_with_the_time_left(ctx):
     from app.models import Channel, ChannelKind
 
