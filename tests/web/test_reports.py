@@ -260,3 +260,33 @@ def test_grant_moderator_command(app, runner, make_user):
         assert modlog.is_moderator(db.session.scalar(select(func.min(ModAction.target_id))))
     assert runner.invoke(args=["grant-moderator", "nobody"]).exit_code != 0
     assert "no longer" in runner.invoke(args=["grant-moderator", "mina", "--revoke"]).output
+
+
+def test_parallel_double_reports_store_one(app, make_user):
+    import threading
+
+    from tests.support.web import csrf_token
+
+    target = make_user("junho")
+    client, _ = person(app, "mina")
+    token = csrf_token(client)
+    # One person's double taps from several tabs: the same session in every browser.
+    browsers = [client] + [app.test_client() for _ in range(7)]
+    session_cookie = client.get_cookie("session").value
+    for browser in browsers[1:]:
+        browser.set_cookie("session", session_cookie)
+    data = {"target_type": "user", "target_id": target, "reason": "spam", "csrf_token": token}
+    start = threading.Barrier(len(browsers))
+    statuses: list[int] = []
+
+    def send(browser) -> None:
+        start.wait()
+        statuses.append(browser.post("/reports", data=data).status_code)
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [303] * len(browsers)
+    assert _report_count(app) == 1

@@ -16,13 +16,17 @@ from app.responses import fragment_or_redirect, is_htmx, see_other
 from app.services import accounts, blocks, moderation_actions, modlog, panic, reports, sanctions
 from app.services.errors import InvalidInput
 
+QUIET_ENDPOINTS = {None, "static", "profiles.avatar", "main.healthz"}
+
 
 @bp.before_app_request
 def _tell_report_outcomes() -> None:
     """Show reporters what became of their reports, once, on their next full page."""
     if request.method != "GET" or is_htmx() or not current_user.is_authenticated:
         return
-    if request.endpoint in (None, "static") or request.blueprint == "auth":
+    # Pictures, health checks and the auth pages never show notices; flashing there could
+    # race the page's own response for the session cookie and lose the message.
+    if request.endpoint in QUIET_ENDPOINTS or request.blueprint == "auth":
         return
     for message in reports.outcomes_to_tell(current_user.id):
         flash(message, "info")
