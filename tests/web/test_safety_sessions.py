@@ -117,3 +117,17 @@ def test_logout_rotates_the_stored_token(app, client, auth, make_user):
     auth.logout()
     with app.app_context():
         assert db.session.get(User, user_id).session_token != before
+
+
+def test_logout_tells_the_sockets_of_every_session(app, make_user):
+    make_user("mina")
+    phone, laptop = app.test_client(), app.test_client()
+    AuthActions(phone).login("mina")
+    AuthActions(laptop).login("mina")
+    laptop_socket = socketio.test_client(app, flask_test_client=laptop)
+    laptop_socket.get_received()
+    response = AuthActions(phone).logout()
+    response.close()  # what a WSGI server does once the response is sent
+    notices = [p["args"][0] for p in laptop_socket.get_received() if p["name"] == "notice"]
+    assert notices == [{"kind": "signed_out", "message": ""}]
+    assert not _home_says_logged_in(laptop)

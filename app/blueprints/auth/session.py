@@ -79,19 +79,20 @@ def remember_device(response, user_id: int) -> None:
 
 
 def sign_out() -> None:
-    """End every session of this user (token rotated) and tell this session's open sockets.
+    """End every session of this user (token rotated) and tell all their open sockets.
 
     Rotating the token is what makes logout real: a copied session cookie or the
     year-long remember cookie carries the old token and no longer loads anyone.
     """
-    sid = session.get("sid")
     user = db.session.get(User, current_user.id) if current_user.is_authenticated else None
     if user is not None:
         end_all_sessions(user)
     logout_user()
     session.clear()
-    if not sid:
+    if user is None:
         return
+    # Every session of the user ended, so every tab of theirs hears it, not only this one's.
+    room = f"user:{user.id}"
     app = current_app._get_current_object()
 
     @after_this_request
@@ -101,7 +102,7 @@ def sign_out() -> None:
         # stays signed in.
         def notify() -> None:
             with app.app_context():
-                emit_now(NOTICE, {"kind": "signed_out", "message": ""}, f"session:{sid}")
+                emit_now(NOTICE, {"kind": "signed_out", "message": ""}, room)
 
         response.call_on_close(notify)
         return response
