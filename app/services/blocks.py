@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, false, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
+from app.database import begin_write
 from app.extensions import db
 from app.models import Block, Room, User
 from app.services.errors import Forbidden, InvalidInput, NotFound
@@ -32,6 +33,7 @@ def block(blocker_id: int, blocked_id: int) -> bool:
     """Block `blocked_id`; return True when the block is new (again is fine). Commits."""
     if blocker_id == blocked_id:
         raise CannotBlockSelf()
+    begin_write()
     if db.session.get(User, blocked_id) is None:
         raise NotFound()
     if has_blocked(blocker_id, blocked_id):
@@ -50,6 +52,7 @@ def unblock(blocker_id: int, blocked_id: int) -> bool:
     """Remove the block; return True when one was removed. Commits."""
     if blocker_id == blocked_id:
         raise CannotBlockSelf()
+    begin_write()
     result = db.session.execute(
         delete(Block).where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
     )

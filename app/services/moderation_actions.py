@@ -11,7 +11,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.database import utcnow
+from app.database import begin_write, utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, Message, ReportTarget, Room
 from app.realtime.broadcast import broadcast
@@ -93,6 +93,8 @@ def delete_message(
     actor_id: int, message_id: int, *, commit: bool = True, now: datetime | None = None
 ) -> Message:
     """Mark a chat line deleted and, after commit, remove it from every open chat. Logged."""
+    if commit:
+        begin_write()
     modlog.require_moderator(actor_id)
     message = db.session.get(Message, message_id)
     if message is None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.database import utcnow
+from app.database import begin_write, utcnow
 from app.extensions import db
 from app.models import SiteSetting, User
 from app.services import modlog
@@ -30,6 +30,7 @@ def is_on() -> bool:
 
 def set_panic(moderator_id: int, on: bool, note: str = "") -> None:
     """Switch panic mode on or off and log who did it; commits."""
+    begin_write()
     modlog.require_moderator(moderator_id)
     setting = db.session.get(SiteSetting, KEY)
     if setting is None:

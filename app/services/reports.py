@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.database import utcnow
+from app.database import begin_write, utcnow
 from app.extensions import db
 from app.models import (
     Channel,
@@ -117,6 +117,7 @@ def file_report(
     reporter_id: int, target_type: str, target_id: object, reason: str, note: str = ""
 ) -> Report:
     """Store a report (or update the reporter's earlier one on the same target); commits."""
+    begin_write()  # SQLite: serialise before the read, so a double tap cannot deadlock
     kind, number = parse_target(target_type, target_id)
     check_reason(reason)
     note = (note or "").strip()
@@ -222,6 +223,7 @@ def resolve(
     The action runs in the same transaction (delete a chat line, time out or ban its
     author), then each reporter is told through `report_resolved`.
     """
+    begin_write()
     modlog.require_moderator(moderator_id)
     kind, number = parse_target(target_type, target_id)
     note = (note or "").strip()[:MAX_NOTE]

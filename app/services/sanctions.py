@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from app.database import utcnow
+from app.database import begin_write, utcnow
 from app.extensions import db
 from app.models import Ban, Channel, ChatTimeout, User
 from app.realtime.broadcast import broadcast
@@ -117,6 +117,8 @@ def do_timeout(
     commit: bool = True,
 ) -> ChatTimeout:
     """Time `user_id` out of chat in `scope` for `minutes`; logged. Moderators only."""
+    if commit:
+        begin_write()
     modlog.require_moderator(moderator_id)
     _user_or_404(user_id)
     check_reason(reason)
@@ -174,6 +176,8 @@ def do_ban(
     The session token rotates in the same transaction, so no cookie of theirs loads a user
     after the commit; a `notice` of kind `banned` then goes to their personal room.
     """
+    if commit:
+        begin_write()
     modlog.require_moderator(moderator_id)
     user = _user_or_404(user_id)
     check_reason(reason)
@@ -205,6 +209,7 @@ def do_ban(
 
 def lift_ban(moderator_id: int, user_id: int, note: str = "", now: datetime | None = None) -> int:
     """Lift every ban in force on `user_id`; return how many; logged. Moderators only."""
+    begin_write()
     modlog.require_moderator(moderator_id)
     now = now or utcnow()
     bans = db.session.scalars(select(Ban).where(Ban.user_id == user_id, _in_force(now))).all()
