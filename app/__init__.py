@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "app.blueprints.posts",
     "app.blueprints.invites",
     "app.blueprints.notifications",
+    "app.blueprints.safety",
 )
 
 

@@ -26,3 +26,18 @@ def register_cli(app: Flask) -> None:
 
         result = leaderboard.refresh()
         click.echo(f"leaderboard: {result.as_dict()['status']}")
+
+    @app.cli.command("grant-moderator")
+    @click.argument("username")
+    @click.option("--revoke", is_flag=True, help="Take the moderator role away instead.")
+    def grant_moderator(username: str, revoke: bool) -> None:
+        """Give USERNAME the moderator role (or take it away with --revoke)."""
+        from app.services import modlog
+        from app.services.errors import NotFound
+
+        try:
+            user = modlog.set_moderator(username, granted=not revoke)
+        except NotFound:
+            raise click.ClickException(f"no user named {username!r}") from None
+        state = "no longer a moderator" if revoke else "now a moderator"
+        click.echo(f"{user.username} is {state}")

@@ -123,6 +123,15 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_USERNAME = "5 per minute"
     LOGIN_LIMIT_PER_IP = "20 per minute"
+    # The word filter: starter lists by language, an optional site list (one entry a line),
+    # and whether a listed word is masked with ● ("mask") or the line refused ("refuse").
+    WORD_FILTER_LISTS = tuple(
+        filter(None, os.environ.get("ENCORE_WORD_FILTER_LISTS", "ko,en").split(","))
+    )
+    WORD_FILTER_FILE = os.environ.get("ENCORE_WORD_FILTER_FILE") or None
+    WORD_FILTER_MODE = os.environ.get("ENCORE_WORD_FILTER_MODE", "mask")
+    # A browser that signed in to the account before counts on its own budget.
+    LOGIN_LIMIT_PER_DEVICE = "10 per minute"
 
     # Korean first, English second; the order is the order of the language switch.
     BABEL_DEFAULT_LOCALE = "ko"

@@ -7,13 +7,15 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import after_this_request, current_app, redirect, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db
 from app.models import User
 from app.realtime import socket_actions
 from app.request_input import parse_int
 from app.responses import is_htmx, safe_next
+from app.services import login_throttle
+from app.services.accounts import end_all_sessions
 
 
 def load_user(user_key: str) -> User | None:
@@ -50,13 +52,35 @@ def sign_in(user: User, *, remember: bool = False) -> None:
     session.permanent = True
 
 
+def remember_device(response, user_id: int) -> None:
+    """Mark this browser as one that signed in to `user_id`, exempting it from name lockouts."""
+    config = current_app.config
+    response.set_cookie(
+        login_throttle.DEVICE_COOKIE,
+        login_throttle.device_cookie_value(user_id),
+        max_age=login_throttle.DEVICE_MAX_AGE,
+        httponly=True,
+        secure=bool(config.get("SESSION_COOKIE_SECURE")),
+        samesite="Lax",
+    )
+
+
 def sign_out() -> None:
-    """End this session and, once the browser has the response, tell its open sockets."""
-    sid = session.get("sid")
+    """End every session of this user (token rotated) and, once the browser has the
+    response, close all their sockets on every web process.
+
+    Rotating the token is what makes logout real: a copied session cookie or the
+    year-long remember cookie carries the old token and no longer loads anyone. The
+    sockets are closed by the server, not left to the page to obey a notice.
+    """
+    user = db.session.get(User, current_user.id) if current_user.is_authenticated else None
+    if user is not None:
+        end_all_sessions(user)
     logout_user()
     session.clear()
-    if not sid:
+    if user is None:
         return
+    user_id = user.id
     app = current_app._get_current_object()
 
     @after_this_request
@@ -66,7 +90,7 @@ def sign_out() -> None:
         # stays signed in.
         def notify() -> None:
             with app.app_context():
-                socket_actions.send(socket_actions.sign_out(sid))
+                socket_actions.send(socket_actions.disconnect_user(user_id, notice="signed_out"))
 
         response.call_on_close(notify)
         return response

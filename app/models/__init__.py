@@ -14,18 +14,32 @@ from app.models.room import (
     RoomVideo,
     Score,
 )
+from app.models.safety import (
+    Ban,
+    Block,
+    ChatTimeout,
+    ModAction,
+    Report,
+    ReportStatus,
+    ReportTarget,
+    SiteSetting,
+)
 from app.models.social import Follow
 from app.models.user import OAuthAccount, User
 
 __all__ = [
+    "Ban",
+    "Block",
     "Channel",
     "ChannelKind",
     "ChannelMember",
+    "ChatTimeout",
     "Comment",
     "Follow",
     "Like",
     "Message",
     "MessageKind",
+    "ModAction",
     "Notification",
     "NotificationActor",
     "NotificationMute",
@@ -35,6 +49,9 @@ __all__ = [
     "Post",
     "PostPhoto",
     "PostTag",
+    "Report",
+    "ReportStatus",
+    "ReportTarget",
     "Room",
     "RoomInvite",
     "RoomMember",
@@ -42,6 +59,7 @@ __all__ = [
     "RoomStatus",
     "RoomVideo",
     "Score",
+    "SiteSetting",
     "Tag",
     "User",
 ]

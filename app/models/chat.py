@@ -89,6 +89,8 @@ class Message(db.Model):
     body: Mapped[str] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when a moderator or host removes the line; it stays for the report's context.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     channel: Mapped[Channel] = relationship()
     sender: Mapped[User | None] = relationship()

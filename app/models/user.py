@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +34,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # Rotated on logout and password change: every session holding the old value ends.
     session_token: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    # Granted with `flask grant-moderator`; moderators see /mod/ and act on reports.
+    is_moderator: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     oauth_accounts: Mapped[list[OAuthAccount]] = relationship(

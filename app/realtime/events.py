@@ -54,6 +54,12 @@ CHAT_MESSAGE = EventSpec(
     "A new chat line, rendered on the server in every language (`html` in the default one);"
     " `seq` has no gaps within a channel.",
 )
+CHAT_REMOVED = EventSpec(
+    "chat:removed",
+    "channel:<id>",
+    {"channel_id": int, "id": int, "seq": int},
+    "A moderator removed a chat line; take it out of the log.",
+)
 INBOX = EventSpec(
     "inbox",
     "user:<id>",
@@ -70,7 +76,7 @@ NOTICE = EventSpec(
     "notice",
     "user:<id> or session:<id>",
     {"kind": str, "message": str},
-    "A personal notice. `kind` is `signed_out` when this session has ended.",
+    "A personal notice. `kind` is `signed_out` when this session has ended, `banned` on a ban.",
 )
 NOTIFICATION = EventSpec(
     "notification",
@@ -151,5 +157,6 @@ CATALOGUE: dict[str, EventSpec] = {
         RTC_ANSWER,
         RTC_ICE,
         RTC_STOP,
+        CHAT_REMOVED,
     )
 }

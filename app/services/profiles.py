@@ -11,6 +11,7 @@ from sqlalchemy import case, func, or_, select
 
 from app.extensions import db
 from app.models import User
+from app.services import blocks
 from app.services.accounts import clean_text, validate_display_name, validate_password
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.services.social import Page
@@ -130,8 +131,13 @@ def _like_pattern(query: str) -> str:
     return f"%{escaped}%"
 
 
-def search_people(query: str, page: int = 1, per_page: int = SEARCH_PER_PAGE) -> Page:
-    """Find people whose username or display name contains `query` (any case)."""
+def search_people(
+    query: str, page: int = 1, per_page: int = SEARCH_PER_PAGE, *, viewer_id: int | None = None
+) -> Page:
+    """Find people whose username or display name contains `query` (any case).
+
+    People in a block with the viewer, either way, are left out.
+    """
     query = " ".join(clean_text(query).split())[:40]
     page = max(1, int(page or 1))
     if not query:
@@ -141,6 +147,8 @@ def search_people(query: str, page: int = 1, per_page: int = SEARCH_PER_PAGE) ->
         User.username_key.like(pattern, escape="\\"),
         func.lower(User.display_name).like(pattern, escape="\\"),
     )
+    if viewer_id is not None:
+        condition &= User.id.not_in(blocks.hidden_from(viewer_id))
     total = db.session.scalar(select(func.count(User.id)).where(condition)) or 0
     exact_first = case((User.username_key == query.lower(), 0), else_=1)
     people = db.session.scalars(

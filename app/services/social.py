@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Follow, Performance, Phase, Room, RoomMember, RoomStatus, User
-from app.services import notifications
+from app.services import blocks, notifications
 from app.services.errors import InvalidInput, NotFound
 
 PER_PAGE = 20
@@ -84,6 +84,7 @@ def follow(follower_id: int, followed_id: int) -> bool:
     if follower_id == followed_id:
         raise CannotFollowSelf(field="user")
     _user_or_404(followed_id)
+    blocks.check_not_blocked(follower_id, followed_id)
     if is_following(follower_id, followed_id):
         return False
     db.session.add(Follow(follower_id=follower_id, followed_id=followed_id))
@@ -152,14 +153,30 @@ def _page_number(page: int | None) -> int:
     return max(1, int(page or 1))
 
 
-def followers(user_id: int, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """Return a page of the people who follow `user_id`, newest first."""
-    return _people_page(Follow.followed_id == user_id, Follow.follower_id, page, per_page)
+def followers(
+    user_id: int, page: int = 1, per_page: int = PER_PAGE, *, viewer_id: int | None = None
+) -> Page:
+    """Return a page of the people who follow `user_id`, newest first (blocks hidden)."""
+    condition = Follow.followed_id == user_id
+    condition &= _not_blocked(Follow.follower_id, user_id, viewer_id)
+    return _people_page(condition, Follow.follower_id, page, per_page)
 
 
-def following(user_id: int, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """Return a page of the people `user_id` follows, newest first."""
-    return _people_page(Follow.follower_id == user_id, Follow.followed_id, page, per_page)
+def following(
+    user_id: int, page: int = 1, per_page: int = PER_PAGE, *, viewer_id: int | None = None
+) -> Page:
+    """Return a page of the people `user_id` follows, newest first (blocks hidden)."""
+    condition = Follow.follower_id == user_id
+    condition &= _not_blocked(Follow.followed_id, user_id, viewer_id)
+    return _people_page(condition, Follow.followed_id, page, per_page)
+
+
+def _not_blocked(person_column, owner_id: int, viewer_id: int | None):
+    """SQL condition: the listed person is in no block with the list's owner or the viewer."""
+    condition = person_column.not_in(blocks.hidden_from(owner_id))
+    if viewer_id is not None and viewer_id != owner_id:
+        condition &= person_column.not_in(blocks.hidden_from(viewer_id))
+    return condition
 
 
 def _people_page(condition, person_column, page: int, per_page: int) -> Page:

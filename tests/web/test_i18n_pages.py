@@ -80,6 +80,11 @@ def world(app, show_people):
 
         notification = db.session.query(Notification).filter_by(recipient_id=mina.id).first()
         notification_id = notification.id
+        from app.services import modlog
+
+        modlog.set_moderator("mina")  # so the moderator pages show their queue and log
+    report = {"target_type": "user", "target_id": str(junho.id), "reason": "spam"}
+    assert post(seoyeon.client, "/reports", report).status_code == 303
     return {
         "people": (mina, junho, seoyeon),
         "room": room_id,
@@ -138,6 +143,9 @@ def pages(world) -> list[str]:
         "/notifications",
         "/notifications/badge",
         f"/notifications/{world['notification']}/toast",
+        f"/reports/new?target_type=user&target_id={world['people'][1].id}",
+        "/mod/",
+        "/mod/log",
     ]
 
 

@@ -17,6 +17,7 @@ from app.blueprints.auth.forms import NameForm
 from app.errors import form_error
 from app.responses import safe_next
 from app.services import oauth as accounts_oauth
+from app.services import sanctions
 from app.services.errors import DomainError, InvalidInput, Unavailable
 from app.services.oauth_providers import configured_providers, oauth_client, uses_oidc
 from app.sessions import sign_in
@@ -138,6 +139,7 @@ def oauth_callback(provider: str):
 
     user = accounts_oauth.find_user(identity.provider, identity.subject)
     if user is not None:
+        sanctions.check_may_sign_in(user.id)
         sign_in(user)
         return redirect(safe_next(intent.get("next")), code=303)
 

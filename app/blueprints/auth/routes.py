@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request
+from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import LoginForm, SignupForm
 from app.errors import form_error
-from app.extensions import limiter
 from app.responses import safe_next
-from app.services import accounts
+from app.services import accounts, login_throttle, sanctions
 from app.services.errors import DomainError
-from app.sessions import sign_in, sign_out
-
-
-def _login_failed(response) -> bool:
-    """Count a login attempt against the limits only when it did not sign anyone in."""
-    return response.status_code != 303
-
-
-def _username_key() -> str:
-    """Rate-limit key for the username being tried, whatever its case."""
-    return "login-user:" + (request.form.get("username") or "").strip().lower()
+from app.sessions import remember_device, sign_in, sign_out
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -53,15 +43,6 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_login_failed
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"],
-    methods=["POST"],
-    key_func=_username_key,
-    deduct_when=_login_failed,
-)
 def login():
     """Sign in with a username and password, then go to a safe `next`."""
     if current_user.is_authenticated and request.method == "GET":
@@ -69,6 +50,15 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if request.method == "POST":
+        device = login_throttle.read_device(request.cookies.get(login_throttle.DEVICE_COOKIE))
+        tried = accounts.get_user_by_username(request.form.get("username") or "")
+        # Counted before the password check, so parallel guesses cannot all slip through.
+        attempt = login_throttle.charge(
+            request.form.get("username") or "",
+            get_remote_address(),
+            device,
+            tried.id if tried else None,
+        )
         user = None
         if form.validate_on_submit():
             user = accounts.authenticate(form.username.data, form.password.data)
@@ -76,8 +66,13 @@ def login():
             form.password.errors.append(_("That username and password do not match."))
             status = 400 if form.errors.keys() - {"password"} else 401
         else:
+            login_throttle.succeeded(attempt)
+            sanctions.check_may_sign_in(user.id)
             sign_in(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data), code=303)
+            response = redirect(safe_next(form.next.data), code=303)
+            if device is None or device.user_id != user.id:
+                remember_device(response, user.id)
+            return response
     from app.services.oauth_providers import configured_providers
 
     return (

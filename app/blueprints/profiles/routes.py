@@ -26,7 +26,7 @@ from app.responses import (
     see_other,
     viewer_id,
 )
-from app.services import avatars, profiles, social, stats
+from app.services import avatars, blocks, profiles, social, stats
 from app.services.accounts import get_user_by_username
 from app.services.errors import DomainError, NotFound
 from app.sessions import sign_in
@@ -93,6 +93,7 @@ def show(username: str):
         recent=stats.recent_performances(user.id),
         is_self=viewer_id() == user.id,
         bio_form=BioForm(bio=user.bio),
+        has_blocked=blocks.has_blocked(viewer_id(), user.id),
         **_follow_context(user),
     )
 
@@ -101,7 +102,7 @@ def show(username: str):
 def followers(username: str):
     """The people who follow this person, a page at a time."""
     user = get_user_or_404(username)
-    people = social.followers(user.id, _page_arg())
+    people = social.followers(user.id, _page_arg(), viewer_id=viewer_id())
     return page_or_fragment(
         "profiles/people_list.html",
         "profiles/_people_page.html",
@@ -117,7 +118,7 @@ def followers(username: str):
 def following(username: str):
     """The people this person follows, a page at a time."""
     user = get_user_or_404(username)
-    people = social.following(user.id, _page_arg())
+    people = social.following(user.id, _page_arg(), viewer_id=viewer_id())
     return page_or_fragment(
         "profiles/people_list.html",
         "profiles/_people_page.html",
@@ -355,7 +356,7 @@ def avatar(filename: str):
 def search():
     """Find people by username or display name."""
     query = request.args.get("q", "")
-    people = profiles.search_people(query, _page_arg())
+    people = profiles.search_people(query, _page_arg(), viewer_id=viewer_id())
     return page_or_fragment(
         "profiles/search.html",
         "profiles/_search_results.html",

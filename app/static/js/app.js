@@ -16,7 +16,7 @@
   "use strict";
 
   var body = document.body;
-  var EVENTS = ["stage", "reaction", "presence", "chat:message", "inbox", "leaderboard:refreshed", "notice", "post:likes", "post:comments", "notification"];
+  var EVENTS = ["stage", "reaction", "presence", "chat:message", "chat:removed", "inbox", "leaderboard:refreshed", "notice", "post:likes", "post:comments", "notification"];
 
   function scopeOf(payload) {
     if (payload && payload.room_id != null) return "room:" + payload.room_id;
@@ -110,7 +110,8 @@
   });
 
   socket.on("notice", function (payload) {
-    if (payload && payload.kind === "signed_out") {
+    // A ban ends the account's sessions the same way a logout ends this one.
+    if (payload && (payload.kind === "signed_out" || payload.kind === "banned")) {
       socket.disconnect();
       // The tab that pressed "Log out" is already following the logout redirect and this
       // timer dies with it; other tabs of the same session go home a moment later.

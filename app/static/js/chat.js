@@ -204,6 +204,12 @@
     var html = (p.html_by_locale && p.html_by_locale[lang]) || p.html;
     if (chat && typeof p.seq === "number" && typeof html === "string") chat.accept(p.seq, html);
   });
+  // A moderator removed a line: take it out now; a later fetch shows the server's notice.
+  document.addEventListener("encore:chat:removed", function (e) {
+    var p = e.detail || {};
+    var line = document.getElementById("msg-" + p.channel_id + "-" + p.seq);
+    if (line) line.parentNode.removeChild(line);
+  });
   // Older lines are inserted above what the reader sees: keep the view where it was, so
   // the next "earlier" link does not scroll into sight (and load) by itself.
   document.addEventListener("htmx:beforeSwap", function (e) {

@@ -1,0 +1,134 @@
+"""Blocks between people: who blocked whom, and the checks other features ask.
+
+A block works both ways for visibility: neither person appears in the other's lists or
+searches, and the blocked person cannot follow, message or join the blocker's rooms.
+Follows are kept, only hidden, so unblocking restores everything as it was.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, false, or_, select, union
+from sqlalchemy.exc import IntegrityError
+
+from app.database import begin_write
+from app.extensions import db
+from app.models import Block, Room, User
+from app.services.errors import Forbidden, InvalidInput, NotFound
+
+
+class CannotBlockSelf(InvalidInput):
+    """Nobody blocks themselves."""
+
+    default_message = _l("You cannot block yourself.")
+
+
+class BlockedBetween(Forbidden):
+    """One of the two people blocked the other, so this is refused."""
+
+    default_message = _l("You cannot do that with this person.")
+
+
+def block(blocker_id: int, blocked_id: int) -> bool:
+    """Block `blocked_id`; return True when the block is new (again is fine). Commits."""
+    if blocker_id == blocked_id:
+        raise CannotBlockSelf()
+    begin_write()
+    if db.session.get(User, blocked_id) is None:
+        raise NotFound()
+    if has_blocked(blocker_id, blocked_id):
+        return False
+    db.session.add(Block(blocker_id=blocker_id, blocked_id=blocked_id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A double click raced us to the same row: the block exists, as asked.
+        db.session.rollback()
+        return False
+    return True
+
+
+def unblock(blocker_id: int, blocked_id: int) -> bool:
+    """Remove the block; return True when one was removed. Commits."""
+    if blocker_id == blocked_id:
+        raise CannotBlockSelf()
+    begin_write()
+    result = db.session.execute(
+        delete(Block).where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
+    )
+    db.session.commit()
+    return bool(result.rowcount)
+
+
+def has_blocked(blocker_id: int | None, blocked_id: int) -> bool:
+    """Tell whether `blocker_id` blocked `blocked_id` (False for visitors)."""
+    if blocker_id is None:
+        return False
+    return (
+        db.session.scalar(
+            select(Block.blocker_id).where(
+                Block.blocker_id == blocker_id, Block.blocked_id == blocked_id
+            )
+        )
+        is not None
+    )
+
+
+def is_blocked_between(a: int | None, b: int | None) -> bool:
+    """Tell whether either person blocked the other (False when either is a visitor)."""
+    if a is None or b is None or a == b:
+        return False
+    return (
+        db.session.scalar(
+            select(Block.blocker_id).where(
+                or_(
+                    (Block.blocker_id == a) & (Block.blocked_id == b),
+                    (Block.blocker_id == b) & (Block.blocked_id == a),
+                )
+            )
+        )
+        is not None
+    )
+
+
+def check_not_blocked(actor_id: int, other_id: int) -> None:
+    """Raise BlockedBetween when either person blocked the other (follow, DM)."""
+    if is_blocked_between(actor_id, other_id):
+        raise BlockedBetween()
+
+
+def check_can_join_room(user_id: int, room_id: int) -> None:
+    """Raise BlockedBetween when the room's host and `user_id` blocked one another."""
+    host_id = db.session.scalar(select(Room.host_id).where(Room.id == room_id))
+    if host_id is not None:
+        check_not_blocked(user_id, host_id)
+
+
+def hidden_from(user_id: int | None):
+    """Return a subquery of the ids `user_id` blocked or was blocked by (for NOT IN)."""
+    if user_id is None:
+        return select(Block.blocked_id).where(false())  # an empty set for visitors
+    both = union(
+        select(Block.blocked_id.label("id")).where(Block.blocker_id == user_id),
+        select(Block.blocker_id.label("id")).where(Block.blocked_id == user_id),
+    ).subquery()
+    return select(both.c.id)
+
+
+def blocked_ids(user_id: int | None) -> set[int]:
+    """Return every id in a block with `user_id`, either way (e.g. to hide their chat lines)."""
+    if user_id is None:
+        return set()
+    return set(db.session.scalars(hidden_from(user_id)))
+
+
+def blocked_by(user_id: int) -> list[User]:
+    """Return the people `user_id` blocked, newest first (for the settings page)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Block, Block.blocked_id == User.id)
+            .where(Block.blocker_id == user_id)
+            .order_by(Block.created_at.desc())
+        )
+    )

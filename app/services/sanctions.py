@@ -1,0 +1,272 @@
+"""Chat timeouts and bans, and the one question chat asks: may this person talk here now?
+
+In the manner of lila's ChatTimeout: a timeout has a scope (the whole site, or one
+room's chat), a reason from a fixed list and a stored expiry, so "is it over?" is a
+comparison with a clock the caller may pass in. A ban ends every session at once
+(the session token rotates) and refuses sign-in until it expires or is lifted.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from app.database import begin_write, utcnow
+from app.extensions import db
+from app.models import Ban, Channel, ChatTimeout, User
+from app.realtime import socket_actions
+from app.services import modlog, panic
+from app.services.errors import Forbidden, InvalidInput, NotFound
+
+# Shared by reports, timeouts and bans; the key is stored, the label is shown.
+REASONS: dict[str, object] = {
+    "spam": _l("Spam or flooding"),
+    "harassment": _l("Harassment or insults"),
+    "hate": _l("Hate speech"),
+    "sexual": _l("Sexual content"),
+    "violence": _l("Violence or threats"),
+    "impersonation": _l("Pretending to be someone else"),
+    "other": _l("Something else"),
+}
+TIMEOUT_MINUTES = (10, 60, 24 * 60)
+MAX_TIMEOUT = timedelta(days=7)
+MAX_NOTE = 500
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """Why someone may not chat now, and until when (None: until further notice)."""
+
+    kind: str  # "ban", "timeout" or "panic"
+    reason: str
+    until: datetime | None
+
+    def seconds_left(self, now: datetime | None = None) -> int | None:
+        """Return the whole seconds until it ends (at least 1), or None when open-ended."""
+        if self.until is None:
+            return None
+        return max(1, int((self.until - (now or utcnow())).total_seconds()))
+
+    def message(self, now: datetime | None = None) -> str:
+        """Return the sentence shown to the person, with the time left."""
+        left = self.seconds_left(now)
+        reason = str(REASONS.get(self.reason, self.reason)) if self.reason else ""
+        if self.kind == "panic":
+            return str(panic.PanicModeOn.default_message)
+        if self.kind == "ban":
+            return _("This account is suspended.")
+        if left is None:
+            return _("You cannot chat right now (%(reason)s).", reason=reason)
+        return _(
+            "You are timed out of chat for %(left)s more (%(reason)s).",
+            left=format_timedelta(timedelta(seconds=left), threshold=1.1),
+            reason=reason,
+        )
+
+
+class ChatRestricted(Forbidden):
+    """A timeout, ban or panic mode keeps this person from chatting here now."""
+
+    def __init__(self, restriction: Restriction, now: datetime | None = None) -> None:
+        super().__init__(restriction.message(now))
+        self.restriction = restriction
+
+
+class Banned(Forbidden):
+    """The account is banned and may not sign in."""
+
+    default_message = _l("This account is suspended and cannot log in.")
+
+
+def check_reason(reason: str) -> str:
+    """Return `reason` if it is on the list, else raise InvalidInput."""
+    if reason not in REASONS:
+        raise InvalidInput(_("Pick a reason from the list."), field="reason")
+    return reason
+
+
+def _user_or_404(user_id: int) -> User:
+    """Return the user or raise NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def room_scope(room_id: int) -> str:
+    """Return the timeout scope string for one room's chat."""
+    return f"room:{room_id}"
+
+
+def do_timeout(
+    moderator_id: int,
+    user_id: int,
+    reason: str,
+    minutes: int,
+    *,
+    scope: str = "site",
+    note: str = "",
+    now: datetime | None = None,
+    commit: bool = True,
+) -> ChatTimeout:
+    """Time `user_id` out of chat in `scope` for `minutes`; logged. Moderators only."""
+    if commit:
+        begin_write()
+    modlog.require_moderator(moderator_id)
+    _user_or_404(user_id)
+    check_reason(reason)
+    if not (scope == "site" or (scope.startswith("room:") and scope[5:].isdigit())):
+        raise InvalidInput(field="scope")
+    length = timedelta(minutes=int(minutes))
+    if not timedelta(minutes=1) <= length <= MAX_TIMEOUT:
+        raise InvalidInput(_("A timeout lasts from a minute to a week."), field="minutes")
+    now = now or utcnow()
+    timeout = ChatTimeout(
+        user_id=user_id,
+        scope=scope,
+        reason=reason,
+        note=note[:MAX_NOTE],
+        expires_at=now + length,
+        created_by_id=moderator_id,
+        created_at=now,
+    )
+    db.session.add(timeout)
+    modlog.record(moderator_id, "timeout", "user", user_id, f"{scope} {minutes}m {reason} {note}")
+    if commit:
+        db.session.commit()
+    return timeout
+
+
+def active_timeout(
+    user_id: int, room_id: int | None = None, now: datetime | None = None
+) -> ChatTimeout | None:
+    """Return the timeout that lasts longest among those in force for this chat, if any."""
+    scopes = ["site"] + ([room_scope(room_id)] if room_id else [])
+    return db.session.scalar(
+        select(ChatTimeout)
+        .where(
+            ChatTimeout.user_id == user_id,
+            ChatTimeout.scope.in_(scopes),
+            ChatTimeout.expires_at > (now or utcnow()),
+        )
+        .order_by(ChatTimeout.expires_at.desc())
+        .limit(1)
+    )
+
+
+def do_ban(
+    moderator_id: int,
+    user_id: int,
+    reason: str,
+    days: int | None = None,
+    *,
+    note: str = "",
+    now: datetime | None = None,
+    commit: bool = True,
+) -> Ban:
+    """Ban `user_id` (for `days`, or until lifted), end every session; logged. Moderators only.
+
+    The session token rotates in the same transaction, so no cookie of theirs loads a user
+    after the commit; a `notice` of kind `banned` then goes to their personal room.
+    """
+    if commit:
+        begin_write()
+    modlog.require_moderator(moderator_id)
+    user = _user_or_404(user_id)
+    check_reason(reason)
+    if user_id == moderator_id:
+        raise InvalidInput(_("You cannot ban yourself."))
+    now = now or utcnow()
+    expires = None
+    if days is not None:
+        if not 1 <= int(days) <= 3650:
+            raise InvalidInput(field="days")
+        expires = now + timedelta(days=int(days))
+    ban = Ban(
+        user_id=user_id,
+        reason=reason,
+        note=note[:MAX_NOTE],
+        expires_at=expires,
+        created_by_id=moderator_id,
+        created_at=now,
+    )
+    db.session.add(ban)
+    user.session_token = secrets.token_hex(16)
+    modlog.record(moderator_id, "ban", "user", user_id, f"{days or '∞'}d {reason} {note}")
+    # After commit, every web process tells and then closes every socket of the user; the
+    # client shows its own text for the kind (a worker or CLI has no request locale).
+    socket_actions.queue(socket_actions.disconnect_user(user_id, notice="banned"))
+    if commit:
+        db.session.commit()
+    return ban
+
+
+def lift_ban(moderator_id: int, user_id: int, note: str = "", now: datetime | None = None) -> int:
+    """Lift every ban in force on `user_id`; return how many; logged. Moderators only."""
+    begin_write()
+    modlog.require_moderator(moderator_id)
+    now = now or utcnow()
+    bans = db.session.scalars(select(Ban).where(Ban.user_id == user_id, _in_force(now))).all()
+    for ban in bans:
+        ban.lifted_at = now
+    modlog.record(moderator_id, "unban", "user", user_id, note)
+    db.session.commit()
+    return len(bans)
+
+
+def _in_force(now: datetime):
+    """SQL condition: a ban neither lifted nor expired at `now`."""
+    return (Ban.lifted_at.is_(None)) & or_(Ban.expires_at.is_(None), Ban.expires_at > now)
+
+
+def active_ban(user_id: int, now: datetime | None = None) -> Ban | None:
+    """Return a ban in force on `user_id` (the open-ended one first), if any."""
+    return db.session.scalar(
+        select(Ban)
+        .where(Ban.user_id == user_id, _in_force(now or utcnow()))
+        .order_by(Ban.expires_at.is_(None).desc(), Ban.expires_at.desc())
+        .limit(1)
+    )
+
+
+def check_may_sign_in(user_id: int, now: datetime | None = None) -> None:
+    """Raise Banned when a ban is in force on `user_id`."""
+    if active_ban(user_id, now) is not None:
+        raise Banned()
+
+
+def chat_restriction(
+    user_id: int, room_id: int | None = None, now: datetime | None = None
+) -> Restriction | None:
+    """Return why `user_id` may not chat now (in `room_id`'s chat, if given), or None."""
+    now = now or utcnow()
+    ban = active_ban(user_id, now)
+    if ban is not None:
+        return Restriction("ban", ban.reason, ban.expires_at)
+    timeout = active_timeout(user_id, room_id, now)
+    if timeout is not None:
+        return Restriction("timeout", timeout.reason, timeout.expires_at)
+    if panic.too_new(user_id, now):
+        return Restriction("panic", "", None)
+    return None
+
+
+def check_can_chat(user_id: int, channel_id: int, now: datetime | None = None) -> None:
+    """Raise ChatRestricted when `user_id` may not post in `channel_id` now (chat's one line)."""
+    room_id = db.session.scalar(select(Channel.room_id).where(Channel.id == channel_id))
+    restriction = chat_restriction(user_id, room_id, now)
+    if restriction is not None:
+        raise ChatRestricted(restriction, now)
+
+
+def check_can_post(user_id: int, now: datetime | None = None) -> None:
+    """Raise when a ban or panic mode keeps `user_id` from posting or commenting now."""
+    if active_ban(user_id, now) is not None:
+        raise Banned()
+    panic.check_account_age(user_id, now)
