@@ -12,6 +12,7 @@ import socketio as socketio_client
 from app.extensions import socketio
 from app.services import presence
 from tests.conftest import REDIS_PREFIX, make_app
+from tests.realtime.chat_live import wait_for
 from tests.support.live_server import LiveServer, WebUser
 from tests.support.private_redis import PrivateRedis
 
@@ -19,16 +20,6 @@ from tests.support.private_redis import PrivateRedis
 def presence_pushes(sio) -> list[list[int]]:
     """The online lists a test client received since the last call."""
     return [m["args"][0]["online"] for m in sio.get_received() if m["name"] == "presence"]
-
-
-def wait_for(check, seconds: float = 20.0) -> bool:
-    """Poll `check` until it holds or `seconds` pass; the answer, not the time, is tested."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return check()
 
 
 def test_a_subscribe_flood_does_not_flood_the_others(app, show_room):
@@ -102,11 +93,11 @@ def test_presence_survives_a_redis_restart_and_a_killed_process_vanishes(databas
         redis_server.stop()
         redis_server.start()
         assert online() == []
-        assert wait_for(lambda: len(online()) == 1), server.log()[-2000:]
+        assert wait_for(lambda: len(online()) == 1, 20.0), server.log()[-2000:]
         # The process dies without a goodbye: its heartbeat lapses within seconds.
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=10)
-        assert wait_for(lambda: online() == [], seconds=presence.SERVER_TTL_SECONDS * 3)
+        assert wait_for(lambda: online() == [], presence.SERVER_TTL_SECONDS * 3)
     finally:
         sock.disconnect()
         server.stop()

@@ -8,7 +8,6 @@ and watches presence and the rate limiter come back without a restart.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from app.extensions import socketio
 from app.redis_store import redis_key
 from app.services import presence
 from tests.conftest import make_app
+from tests.realtime.chat_live import wait_for
 from tests.support import factories
 from tests.support.private_redis import PrivateRedis
 from tests.support.web import AuthActions, post
@@ -42,16 +42,6 @@ def _documented_pages(ids: dict[str, str]) -> list[str]:
         if "GET" in methods.split(","):
             pages.append(re.sub(r"<(?:\w+:)?(\w+)>", lambda m: ids.get(m.group(1), "x"), path))
     return pages
-
-
-def _wait_for(check, seconds: float = 20.0) -> bool:
-    """Poll `check` until it holds or `seconds` pass; the answer, not the time, is tested."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return check()
 
 
 def test_every_page_answers_while_redis_is_away_and_presence_returns(app, private_redis):
@@ -104,7 +94,7 @@ def test_every_page_answers_while_redis_is_away_and_presence_returns(app, privat
         client = outage_app.extensions["encore_redis"]
         with outage_app.app_context():
             room_key = redis_key("presence", "room", room_id)
-        assert _wait_for(lambda: client.hlen(room_key) == 1)
+        assert wait_for(lambda: client.hlen(room_key) == 1, 20.0)
         with outage_app.app_context():
             assert presence.online_user_ids(room_id) == [mina]
         assert mina_client.get("/healthz").get_json()["redis"] == "ok"
