@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.database import begin_write, utcnow
 from app.extensions import db
 from app.models import Performance, Room, RoomMember, RoomMode, RoomStatus, RoomVideo
-from app.services import notifications
+from app.services import blocks, notifications
 from app.services.errors import Conflict, Forbidden, InvalidInput
 from app.services.stage import RoomNotFound, bump_version, lock_room
 
@@ -188,6 +188,7 @@ def present_members(room_id: int) -> list[RoomMember]:
 
 def join_room(room_id: int, user_id: int) -> Room:
     """Seat `user_id` in a lobby room that has a free seat; one conditional UPDATE decides."""
+    blocks.check_can_join_room(user_id, room_id)
     begin_write()
     member = membership(room_id, user_id)
     if member is not None and member.left_at is None:

@@ -89,3 +89,21 @@ def test_the_checks_other_features_call(app, people):
         assert blocks.blocked_ids(ids["mina"]) == {ids["junho"]}
         assert blocks.blocked_ids(ids["junho"]) == {ids["mina"]}
         assert [user.username for user in blocks.blocked_by(ids["mina"])] == ["junho"]
+
+
+def test_a_block_refuses_direct_conversations_groups_and_joining_rooms(app, people):
+    ids, clients = people
+    with app.test_request_context():
+        room_id = factories.room(ids["mina"])
+    assert post(clients["mina"], "/users/junho/block").status_code == 303
+    # Either way round: the blocked person cannot reach the blocker, nor the blocker them.
+    assert post(clients["junho"], "/chats/direct", {"username": "mina"}).status_code == 403
+    assert post(clients["mina"], "/chats/direct", {"username": "junho"}).status_code == 403
+    group = {"title": "band", "members": "mina, friend"}
+    assert post(clients["junho"], "/chats/new", group).status_code == 403
+    assert post(clients["junho"], f"/rooms/{room_id}/join").status_code == 403
+    assert post(clients["friend"], f"/rooms/{room_id}/join").status_code == 303
+    # Unblocking restores all of it.
+    assert post(clients["mina"], "/users/junho/unblock").status_code == 303
+    assert post(clients["junho"], "/chats/direct", {"username": "mina"}).status_code == 303
+    assert post(clients["junho"], f"/rooms/{room_id}/join").status_code == 303

@@ -12,6 +12,7 @@ from app.database import begin_write, utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, User
 from app.realtime import socket_actions
+from app.services import blocks
 from app.services.chat.access import conversation
 from app.services.chat.clean import clean_title
 from app.services.chat.errors import ChannelNotFound, NotAGroup
@@ -66,6 +67,7 @@ def start_direct(user_id: int, other_user_id: int) -> Channel:
     if user_id == other_user_id:
         raise InvalidInput(_l("You cannot start a conversation with yourself."))
     _user(other_user_id)
+    blocks.check_not_blocked(user_id, other_user_id)
     low, high = sorted((user_id, other_user_id))
     key = f"{low}:{high}"
     begin_write()
@@ -119,6 +121,7 @@ def start_group(user_id: int, title: str | None, member_ids: list[int]) -> Chann
         )
     for uid in others:
         _user(uid)
+        blocks.check_not_blocked(user_id, uid)
     begin_write()
     channel = Channel(kind=ChannelKind.GROUP, title=text, created_by_id=user_id)
     db.session.add(channel)
