@@ -30,7 +30,7 @@ from app.models import (
     RoomMember,
     User,
 )
-from app.services import moderation_actions, modlog
+from app.services import moderation_actions, modlog, notifications
 from app.services.errors import InvalidInput, NotFound
 from app.services.sanctions import MAX_NOTE, REASONS, check_reason
 
@@ -264,11 +264,9 @@ def resolve(
 
 
 def report_resolved(report: Report) -> None:
-    """Tell the reporter the outcome of their report.
-
-    For now the outcome waits on the row and `outcomes_to_tell` shows it as a notice on
-    their next page; the notifications feature adds its one call here.
-    """
+    """Tell the reporter the outcome of their report: a notification now (live, listed),
+    and the outcome itself as a notice on their next page (`outcomes_to_tell`)."""
+    notifications.report_resolved(report.reporter_id, report.id)
 
 
 def outcome_message(report: Report) -> str:

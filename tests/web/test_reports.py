@@ -175,8 +175,10 @@ def test_the_resolve_flow_end_to_end(app, chat_room, runner):
         actions = db.session.scalars(select(ModAction.action)).all()
         assert "delete_message" in actions and "resolve_delete" in actions
 
-    # The reporter hears the outcome once, on their next page.
-    first = mina_client.get("/rooms/").get_data(as_text=True)
+    # The reporter is notified (listed with the unread badge) and hears the outcome once,
+    # on their next page.
+    first = mina_client.get("/notifications").get_data(as_text=True)
+    assert "A moderator looked at your report" in first
     assert "We took action" in first
     assert "We took action" not in mina_client.get("/rooms/").get_data(as_text=True)
     history = mina_client.get(

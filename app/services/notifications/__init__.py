@@ -67,3 +67,8 @@ __all__ = [
     "turn_ended",
     "went_on_air",
 ]
+
+
+def report_resolved(reporter_id: int, report_id: int) -> None:
+    """Tell a reporter that a moderator decided on their report (the page says what)."""
+    record(reporter_id, Kind.REPORT, "report", report_id)

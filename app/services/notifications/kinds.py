@@ -17,6 +17,7 @@ class Kind(enum.StrEnum):
     ROOM_OPENED = "room_opened"
     RESULTS = "results"
     FOLLOWED = "followed"
+    REPORT = "report"
 
 
 # What a person sees in the settings, one switch per kind.
@@ -27,6 +28,7 @@ LABELS: dict[Kind, object] = {
     Kind.ROOM_OPENED: _l("Someone I follow opens a room"),
     Kind.RESULTS: _l("My results are in"),
     Kind.FOLLOWED: _l("Someone follows me"),
+    Kind.REPORT: _l("A moderator decides on my report"),
 }
 
 # Kinds told to every follower of the actor: written by a Celery task, never in a request.
