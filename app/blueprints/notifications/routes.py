@@ -8,23 +8,16 @@ from flask_login import current_user, login_required
 
 from app.blueprints.notifications import bp
 from app.errors import render_error
+from app.request_input import page_arg
 from app.responses import see_other
 from app.services.notifications import inbox
-
-
-def _page_number() -> int:
-    """The requested page, 1 when missing or not a number."""
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.get("/notifications")
 @login_required
 def index():
     """My notifications, newest first; opening the page marks the ones shown as read."""
-    page = _page_number()
+    page = page_arg(strict=False)
     entries, has_next = inbox.entries(current_user.id, page)
     unread = inbox.unread_count(current_user.id)
     html = render_template(

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.safety import bp
 from app.models import ReportTarget
+from app.request_input import parse_int
 from app.responses import fragment_or_redirect, is_htmx, safe_next, see_other
 from app.services import accounts, blocks, moderation_actions, modlog, panic, reports, sanctions
 from app.services.errors import InvalidInput
@@ -36,9 +37,10 @@ def _int_or_none(name: str) -> int | None:
     value = (request.form.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    number = parse_int(value)
+    if number is None:
         raise InvalidInput(field=name)
-    return int(value)
+    return number
 
 
 def _back(default: str = "/") -> str:
@@ -194,6 +196,5 @@ def unban(username: str):
 def log():
     """Every moderator action, newest first."""
     modlog.require_moderator(current_user.id)
-    before = request.args.get("before", "")
-    entries = modlog.recent(before_id=int(before) if before.isdigit() else None)
+    entries = modlog.recent(before_id=parse_int(request.args.get("before")))
     return render_template("safety/log.html", entries=entries)
