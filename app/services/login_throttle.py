@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import redis
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse
@@ -61,7 +62,7 @@ class MemoryCounter:
 
 
 def _memory() -> MemoryCounter:
-    """Return this app's in-process counters (used only without Redis)."""
+    """Return this app's in-process counters (without Redis, or while it is away)."""
     return current_app.extensions.setdefault("encore_login_attempts", MemoryCounter())
 
 
@@ -74,14 +75,19 @@ def _incr(key: str, period: int, amount: int = 1) -> tuple[int, int]:
     if client is None:
         return _memory().incr(key, period, amount)
     full = redis_key("login", key)
-    with client.pipeline() as pipe:  # MULTI/EXEC: the increment and its expiry go together
-        pipe.incrby(full, amount)
-        pipe.expire(full, period, nx=True)
-        pipe.ttl(full)
-        count, _, ttl = pipe.execute()
-    if int(count) <= 0 and amount < 0:
-        # A give-back after the window closed must not leave a credit behind.
-        client.delete(full)
+    try:
+        with client.pipeline() as pipe:  # MULTI/EXEC: the increment and its expiry go together
+            pipe.incrby(full, amount)
+            pipe.expire(full, period, nx=True)
+            pipe.ttl(full)
+            count, _, ttl = pipe.execute()
+        if int(count) <= 0 and amount < 0:
+            # A give-back after the window closed must not leave a credit behind.
+            client.delete(full)
+    except redis.RedisError:
+        # Redis is away: count on this process, as the rate limiter does, rather than lock
+        # everyone out or answer 500. The limits hold per process until Redis returns.
+        return _memory().incr(key, period, amount)
     return int(count), max(1, int(ttl))
 
 
