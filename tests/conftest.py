@@ -95,6 +95,11 @@ def app():
     with application.app_context():
         _wipe_tables()
     _wipe_redis(application)
+    # Presence keeps this process's sockets in memory and writes them back to Redis; a
+    # socket a test left behind must not reappear in the next test.
+    from app.services import presence
+
+    presence.forget_this_process()
 
 
 def _wipe_tables() -> None:

@@ -60,6 +60,18 @@ _buckets: dict[tuple[str, int], tuple[float, float]] = {}  # (tokens, refilled a
 _push_scheduled: set[tuple[str, int]] = set()
 
 
+def forget_this_process() -> None:
+    """Drop everything this process remembers about sockets and push budgets.
+
+    For a fresh start in the same interpreter: the test suite builds many apps in one
+    process, and a socket left over from one must not be written back into the next.
+    """
+    with _lock:
+        _locals.clear()
+        _buckets.clear()
+        _push_scheduled.clear()
+
+
 def _target() -> str:
     """Name the deployment the current app's presence belongs to."""
     client = redis_client()
@@ -287,8 +299,9 @@ def _announce(room_id: int) -> None:
         socketio.sleep(wait)
         with _lock:
             _push_scheduled.discard(key)
-            tokens, since = _buckets[key]
             now = time.monotonic()
+            # The bucket may be gone if this process's record was dropped meanwhile.
+            tokens, since = _buckets.get(key, (PUSH_BURST, now))
             tokens = min(PUSH_BURST, tokens + (now - since) * PUSH_PER_SECOND)
             _buckets[key] = (max(0.0, tokens - 1), now)
         with app.app_context():

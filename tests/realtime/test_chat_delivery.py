@@ -85,9 +85,16 @@ def test_subscribe_needs_present_membership(app):
     room_channel_id = room_channel(app, room_id)
 
     outsider = socket_for(app, stranger)
-    for channel_id in (room_channel_id, group):
-        ack = outsider.emit("subscribe", {"channel_id": channel_id}, callback=True)
-        assert ack == {"ok": False, "error": "not_found"}
+    # Show rule 10: anyone logged in may follow an open room's chat as a spectator...
+    assert outsider.emit("subscribe", {"channel_id": room_channel_id}, callback=True)["ok"]
+    # ...but never a conversation they are not in, nor a members-only room chat.
+    ack = outsider.emit("subscribe", {"channel_id": group}, callback=True)
+    assert ack == {"ok": False, "error": "not_found"}
+    assert post(mina, f"/rooms/{room_id}/chat-access", {"members_only": "1"}).status_code == 303
+    again_outside = socket_for(app, stranger)
+    ack = again_outside.emit("subscribe", {"channel_id": room_channel_id}, callback=True)
+    assert ack == {"ok": False, "error": "not_found"}
+    again_outside.disconnect()
     leaver = socket_for(app, junho)
     assert leaver.emit("subscribe", {"channel_id": group}, callback=True)["ok"]
     assert leaver.emit("subscribe", {"channel_id": room_channel_id}, callback=True)["ok"] is False
@@ -144,7 +151,7 @@ def test_reconnecting_client_catches_up_to_a_fresh_page_load(app):
     assert sock.emit("subscribe", {"channel_id": group}, callback=True)["ok"]
     say(mina, url, "while connected")
     for payload in received(sock, "chat:message"):
-        state.update(lines_of(payload["html"]))
+        state.update(lines_of(payload["html_by_locale"]["en"]))  # the client's language
     sock.disconnect()
 
     for text in ("missed one", "missed two", "missed three"):
@@ -156,7 +163,7 @@ def test_reconnecting_client_catches_up_to_a_fresh_page_load(app):
     state.update(lines_of(fetched.get_data(as_text=True)))
     assert say(junho, url, "after the reconnect").status_code == 201  # mina is at her limit
     for payload in received(sock, "chat:message"):
-        state.update(lines_of(payload["html"]))
+        state.update(lines_of(payload["html_by_locale"]["en"]))
 
     fresh = lines_of(junho.get(url, headers=HTMX).get_data(as_text=True))
     assert sorted(state) == sorted(fresh) == list(range(1, 8))
