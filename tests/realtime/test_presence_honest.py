@@ -11,7 +11,7 @@ import socketio as socketio_client
 
 from app.extensions import socketio
 from app.services import presence
-from tests.conftest import REDIS_PREFIX, make_app
+from tests.conftest import REDIS_PREFIX, _wipe_tables, make_app
 from tests.realtime.chat_live import wait_for
 from tests.support.live_server import LiveServer, WebUser
 from tests.support.private_redis import PrivateRedis
@@ -102,3 +102,5 @@ def test_presence_survives_a_redis_restart_and_a_killed_process_vanishes(databas
         sock.disconnect()
         server.stop()
         redis_server.stop()
+        with make_app().app_context():
+            _wipe_tables()  # the live server wrote to the shared test database

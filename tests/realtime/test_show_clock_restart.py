@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest import _wipe_tables, make_app
 from tests.support.live_server import LiveServer, WebUser
 
 pytestmark = pytest.mark.realtime
@@ -84,3 +85,5 @@ def test_a_killed_and_restarted_embedded_server_still_runs_the_clock(database, t
     finally:
         first.stop()
         engine.dispose()
+        with make_app().app_context():
+            _wipe_tables()  # the live servers wrote to the shared test database
