@@ -13,8 +13,10 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.support import Browsers, sign_up, unique
 
-# Every step must reach the other browsers this fast, without a reload.
-LIVE_MS = 2000
+# Every step must reach the other browsers without a reload, within this bound. It stays
+# under the 5 s refresh a page without JavaScript needs, so only a live push can meet it;
+# 4 s rather than 2 s because three browsers, PostgreSQL and the server share two cores.
+LIVE_MS = 4000
 # A browser without JavaScript sees a step after its next automatic refresh (every 5 s).
 REFRESH_MS = 8000
 ROOM_URL = re.compile(r"/rooms/(\d+)$")
