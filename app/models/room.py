@@ -106,6 +106,8 @@ class Room(db.Model):
     # The last stage change; a live show idle for an hour finishes by itself.
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     chat_members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Slow mode: seconds one person waits between two lines in this room's chat (0 = off).
+    chat_slow_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     current_performance: Mapped[Performance | None] = relationship(

@@ -51,6 +51,15 @@ def too_new(user_id: int, now: datetime | None = None) -> bool:
     return created is None or created > (now or utcnow()) - MIN_ACCOUNT_AGE
 
 
+def may_chat_clause(user_id: int, now: datetime):
+    """SQL condition: panic mode is off, or `user_id` is old enough (the post's one UPDATE)."""
+    on = select(SiteSetting.key).where(SiteSetting.key == KEY, SiteSetting.value == "on").exists()
+    old_enough = (
+        select(User.id).where(User.id == user_id, User.created_at <= now - MIN_ACCOUNT_AGE).exists()
+    )
+    return ~on | old_enough
+
+
 def check_account_age(user_id: int, now: datetime | None = None) -> None:
     """Raise PanicModeOn when panic mode keeps `user_id` from chatting or posting."""
     if too_new(user_id, now):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, literal, or_, select
 
 from app.database import begin_write, utcnow
 from app.extensions import db
@@ -255,6 +255,27 @@ def chat_restriction(
     if panic.too_new(user_id, now):
         return Restriction("panic", "", None)
     return None
+
+
+def may_chat_clause(user_id: int, room_id_column, now: datetime):
+    """SQL condition: no ban, timeout or panic mode keeps `user_id` from chatting now.
+
+    `chat_restriction` in SQL, so a chat post checks it inside its one numbering UPDATE
+    instead of spending round trips on it; `room_id_column` is the channel's room (NULL for
+    a conversation), whose room-scoped timeouts count too.
+    """
+    banned = select(Ban.id).where(Ban.user_id == user_id, _in_force(now)).exists()
+    room_scope_sql = literal("room:").concat(cast(room_id_column, String))
+    timed_out = (
+        select(ChatTimeout.id)
+        .where(
+            ChatTimeout.user_id == user_id,
+            ChatTimeout.expires_at > now,
+            or_(ChatTimeout.scope == "site", ChatTimeout.scope == room_scope_sql),
+        )
+        .exists()
+    )
+    return ~banned & ~timed_out & panic.may_chat_clause(user_id, now)
 
 
 def check_can_chat(user_id: int, channel_id: int, now: datetime | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.services.errors import Conflict, Forbidden, InvalidInput, NotFound, TooMany
 
@@ -41,6 +42,21 @@ class RepeatedLine(TooMany):
     """The same line again within the repeat window."""
 
     default_message = _l("You just said that. Say something new, or wait a moment.")
+
+
+class SlowMode(TooMany):
+    """The room chat is in slow mode and the poster wrote a line within the window."""
+
+    def __init__(self, seconds: int, retry_after: int | None = None) -> None:
+        super().__init__(
+            ngettext(
+                "Slow mode is on: one message every %(num)d second.",
+                "Slow mode is on: one message every %(num)d seconds.",
+                seconds,
+            ),
+            retry_after=retry_after or seconds,
+        )
+        self.seconds = seconds
 
 
 class ChatBusy(TooMany):

@@ -1,21 +1,32 @@
 """The persist step of a post: one write transaction that checks the seat, numbers the
 line and stores it.
 
-The seat check, the channel lookup and the sequence number are one statement: an
-`UPDATE channels … WHERE <the poster holds a seat> RETURNING …` that also locks the channel
-row, so concurrent posts get 1, 2, 3, … and a rolled-back post leaves no gap.
+The seat check, the site sanctions (ban, timeout, panic mode), the channel lookup and the
+sequence number are one statement: an `UPDATE channels … WHERE <the poster holds a seat and
+may chat now> RETURNING …` that also locks the channel row, so concurrent posts get
+1, 2, 3, … and a rolled-back post leaves no gap.
+
+Slow mode is checked by the INSERT itself (`INSERT … SELECT … WHERE NOT EXISTS <a line of
+theirs in the window>`). It cannot sit in the UPDATE: on PostgreSQL an UPDATE that waited
+for the channel lock re-checks its conditions against its old snapshot, which misses the
+line the lock holder just committed. The INSERT is the next statement, so under read
+committed it takes a fresh snapshot after the lock is held, and sees every earlier line.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import case, insert, literal, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.database import begin_write, is_sqlite, utcnow
 from app.extensions import db
-from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind
+from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, Room
+from app.services import sanctions
 from app.services.chat.access import conversation_seat
+from app.services.chat.errors import SlowMode
 from app.services.room_chat_access import room_chat_clause
 
 
@@ -26,6 +37,8 @@ class Numbered:
     channel_id: int
     seq: int
     kind: ChannelKind
+    # The room's slow mode for this poster (0: off, a conversation, or the host).
+    slow_seconds: int = 0
 
 
 def begin_post() -> None:
@@ -53,23 +66,77 @@ def number_line(
     channel_id: int | None = None,
     room_id: int | None = None,
     conversations_only: bool = False,
+    now: datetime | None = None,
 ) -> Numbered | None:
-    """Take the channel's next number if `user_id` holds a seat; None when they do not.
+    """Take the channel's next number if `user_id` holds a seat and may chat; else None.
 
     Pass `channel_id`, or `room_id` for a room's channel (None too when it has none yet);
-    `conversations_only` refuses a room's channel.
+    `conversations_only` refuses a room's channel. The caller tells the reasons apart
+    after a None (it is the rare path).
     """
+    now = now or utcnow()
     target = Channel.id == channel_id if channel_id is not None else Channel.room_id == room_id
     if conversations_only:
         target = target & (Channel.kind != ChannelKind.ROOM)
+    # The host is not slowed down in their own room.
+    slow = (
+        select(case((Room.host_id == user_id, 0), else_=Room.chat_slow_seconds))
+        .where(Room.id == Channel.room_id)
+        .scalar_subquery()
+    )
     row = db.session.execute(
         update(Channel)
-        .where(target, _seat_clause(user_id))
-        .values(last_seq=Channel.last_seq + 1, last_message_at=utcnow())
-        .returning(Channel.id, Channel.last_seq, Channel.kind)
+        .where(
+            target,
+            _seat_clause(user_id),
+            sanctions.may_chat_clause(user_id, Channel.room_id, now),
+        )
+        .values(last_seq=Channel.last_seq + 1, last_message_at=now)
+        .returning(Channel.id, Channel.last_seq, Channel.kind, slow)
         .execution_options(synchronize_session=False)
     ).first()
-    return Numbered(row[0], row[1], row[2]) if row is not None else None
+    if row is None:
+        return None
+    return Numbered(row[0], row[1], row[2], int(row[3] or 0))
+
+
+def _insert_unless_slow(
+    numbered: Numbered, sender_id: int, body: str, client_id: str | None, now: datetime
+) -> Message:
+    """Insert the line unless the sender wrote one within the slow-mode window (SlowMode)."""
+    recent = (
+        select(Message.id)
+        .where(
+            Message.channel_id == numbered.channel_id,
+            Message.sender_id == sender_id,
+            Message.kind == MessageKind.USER,
+            Message.created_at > now - timedelta(seconds=numbered.slow_seconds),
+        )
+        .exists()
+    )
+    values = {
+        "channel_id": numbered.channel_id,
+        "sender_id": sender_id,
+        "kind": MessageKind.USER,
+        "seq": numbered.seq,
+        "body": body,
+        "client_id": client_id,
+        "created_at": now,
+    }
+    columns = list(values)
+    source = select(*(literal(v, Message.__table__.c[k].type) for k, v in values.items())).where(
+        ~recent
+    )
+    new_id = db.session.execute(
+        insert(Message).from_select(columns, source).returning(Message.id)
+    ).scalar()
+    if new_id is None:
+        raise SlowMode(numbered.slow_seconds)
+    # The row is written; hand the ORM the object it would have built, with no SELECT.
+    message = Message(id=new_id, deleted_at=None, **values)
+    make_transient_to_detached(message)
+    db.session.add(message)
+    return message
 
 
 def store_line(
@@ -79,19 +146,27 @@ def store_line(
     *,
     client_id: str | None = None,
     kind: MessageKind = MessageKind.USER,
+    now: datetime | None = None,
 ) -> Message:
-    """Insert the numbered line; in a conversation the sender has now read up to it."""
-    message = Message(
-        channel_id=numbered.channel_id,
-        sender_id=sender_id,
-        kind=kind,
-        seq=numbered.seq,
-        body=body,
-        client_id=client_id,
-        created_at=utcnow(),
-    )
-    db.session.add(message)
-    db.session.flush()
+    """Insert the numbered line; in a conversation the sender has now read up to it.
+
+    Under slow mode the INSERT carries the window check and raises SlowMode.
+    """
+    now = now or utcnow()
+    if numbered.slow_seconds > 0 and sender_id is not None and kind == MessageKind.USER:
+        message = _insert_unless_slow(numbered, sender_id, body, client_id, now)
+    else:
+        message = Message(
+            channel_id=numbered.channel_id,
+            sender_id=sender_id,
+            kind=kind,
+            seq=numbered.seq,
+            body=body,
+            client_id=client_id,
+            created_at=now,
+        )
+        db.session.add(message)
+        db.session.flush()
     if sender_id is not None and numbered.kind != ChannelKind.ROOM:
         # Whoever writes a line has read everything up to it (room chats keep no marks).
         db.session.execute(

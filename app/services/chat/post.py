@@ -1,21 +1,26 @@
 """The post pipeline: clean → gate → flood → persist → publish, in one write transaction.
 
 A room post to a present member costs, besides loading the signed-in user: one
-`UPDATE … RETURNING` (seat check, channel and number), one INSERT and the commit. A
+`UPDATE … RETURNING` (seat check, site sanctions, channel, number and the room's slow
+mode), one INSERT (which holds the slow-mode check when it is on) and the commit. A
 conversation post adds the sender's read mark and one grouped query for the members'
-unread counts. tests/web/test_post_statements.py counts them.
+unread counts. tests/web/test_post_statements.py counts them. The word filter runs in
+Python before any of it; a refused post costs what it needs to say why.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.database import utcnow
 from app.extensions import db
-from app.models import Message
-from app.services.chat.access import room_channel_id
+from app.models import Channel, Message
+from app.services import sanctions, word_filter
+from app.services.chat.access import can_read, room_channel_id
 from app.services.chat.clean import clean_body, validate_client_id, validate_length
 from app.services.chat.errors import (
     ChannelNotFound,
@@ -23,6 +28,7 @@ from app.services.chat.errors import (
     Flooding,
     RepeatedLine,
     RoomChatNotFound,
+    SlowMode,
 )
 from app.services.chat.flood import check_flood
 from app.services.chat.gate import post_gate
@@ -64,10 +70,32 @@ def _retried(user_id: int, channel_id: int, client_id: str) -> PostResult | None
     return PostResult(message.id, message.channel_id, message.seq, render_line(message), False)
 
 
-def _store(user_id: int, numbered: Numbered, text: str, client_id: str) -> PostResult:
+def _slow_refusal(user_id: int, numbered: Numbered, client_id: str, now: datetime):
+    """Return the stored line of a retry, or raise SlowMode with the seconds left."""
+    retried = _retried(user_id, numbered.channel_id, client_id)
+    if retried is not None:
+        return retried
+    last = db.session.scalar(
+        select(Message.created_at)
+        .where(Message.channel_id == numbered.channel_id, Message.sender_id == user_id)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    left = numbered.slow_seconds
+    if last is not None:
+        left = max(1, int(numbered.slow_seconds - (now - last).total_seconds() + 0.999))
+    raise SlowMode(numbered.slow_seconds, retry_after=left)
+
+
+def _store(
+    user_id: int, numbered: Numbered, text: str, client_id: str, now: datetime
+) -> PostResult:
     """Insert, queue the publish and commit; a duplicate client id returns the first result."""
     try:
-        message = store_line(numbered, user_id, text, client_id=client_id)
+        message = store_line(numbered, user_id, text, client_id=client_id, now=now)
+    except SlowMode:
+        db.session.rollback()
+        return _slow_refusal(user_id, numbered, client_id, now)
     except IntegrityError:
         # A retry of a stored post (or the same post twice at once): the unique
         # (sender, client id) refused it, and the rollback returns the number unused.
@@ -106,39 +134,48 @@ def post_message(
 
     `conversations_only` refuses a room's channel (the /chats/ routes answer 404 for one).
     """
-    text = validate_length(clean_body(body))
+    text = word_filter.clean(validate_length(clean_body(body)))
     client_id = validate_client_id(client_id)
+    now = utcnow()
     with post_gate().admit():
         _flood_or_retry(user_id, f"c{channel_id}", text, client_id)
         begin_post()
         numbered = number_line(
-            user_id, channel_id=channel_id, conversations_only=conversations_only
+            user_id, channel_id=channel_id, conversations_only=conversations_only, now=now
         )
         if numbered is None:
             db.session.rollback()
+            # No seat, or a sanction: only someone who may read the channel learns which.
+            room_id = db.session.scalar(select(Channel.room_id).where(Channel.id == channel_id))
+            if can_read(user_id, channel_id) and not (conversations_only and room_id):
+                sanctions.check_can_chat(user_id, channel_id, now)
             raise ChannelNotFound()
-        return _store(user_id, numbered, text, client_id)
+        return _store(user_id, numbered, text, client_id, now)
 
 
 def post_room_message(
     user_id: int, room_id: int, body: str | None, client_id: str | None
 ) -> PostResult:
     """Post a line to a room's chat: its members, and watchers unless it is members-only."""
-    text = validate_length(clean_body(body))
+    text = word_filter.clean(validate_length(clean_body(body)))
     client_id = validate_client_id(client_id)
+    now = utcnow()
     with post_gate().admit():
         _flood_or_retry(user_id, f"r{room_id}", text, client_id)
         begin_post()
-        numbered = number_line(user_id, room_id=room_id)
+        numbered = number_line(user_id, room_id=room_id, now=now)
         if numbered is None:
-            # Not a member, or the room's first line: its channel does not exist yet.
+            # Not a member, timed out, or the room's first line (no channel yet).
             db.session.rollback()
             if not may_use_room_chat(user_id, room_id):
                 raise RoomChatNotFound()
+            restriction = sanctions.chat_restriction(user_id, room_id, now)
+            if restriction is not None:
+                raise sanctions.ChatRestricted(restriction, now)
             channel_id = room_channel_id(room_id)
             begin_post()
-            numbered = number_line(user_id, channel_id=channel_id)
+            numbered = number_line(user_id, channel_id=channel_id, now=now)
             if numbered is None:
                 db.session.rollback()
                 raise RoomChatNotFound()
-        return _store(user_id, numbered, text, client_id)
+        return _store(user_id, numbered, text, client_id, now)
