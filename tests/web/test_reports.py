@@ -184,7 +184,7 @@ def test_the_resolve_flow_end_to_end(app, chat_room, runner):
     history = mina_client.get(
         f"/rooms/{room_id}/messages", headers={"HX-Request": "true"}
     ).get_data(as_text=True)
-    assert "you are awful" not in history and "removed by a moderator" in history
+    assert "you are awful" not in history and "This message was removed." in history
 
     assert "nothing to review" in moderator_client.get("/mod/").get_data(as_text=True).lower()
     log = moderator_client.get("/mod/log").get_data(as_text=True)

@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from app.blueprints.chat import bp
 from app.blueprints.chat.forms import DirectForm, GroupForm, MessageForm, ReadForm, RenameForm
+from app.blueprints.chat.templating import line_tools
 from app.errors import form_error
 from app.extensions import db
 from app.models import ChannelKind, User
 from app.request_input import arg_int
 from app.responses import is_htmx, page_or_fragment, safe_next, see_other, varying
 from app.services import chat as chat_service
+from app.services import sanctions
 from app.services.chat import PostResult
 from app.services.errors import DomainError, NotFound
 
@@ -88,15 +90,19 @@ def _room_back(room_id: int) -> str:
 @login_required
 def room_messages(room_id: int):
     """A room's chat: the lines for htmx (`after`, `before`), or a page of its own."""
-    channel_id = chat_service.room_channel_for(current_user.id, room_id)
-    history = _history(channel_id)
-    messages_url = url_for("chat.room_messages", room_id=room_id)
-    context = {"messages_url": messages_url, "page_url": messages_url}
-    if is_htmx():
-        return _lines_response(history, **context)
     from app.models import Room
 
+    channel_id = chat_service.room_channel_for(current_user.id, room_id)
+    history = _history(channel_id)
     room = db.session.get(Room, room_id)
+    messages_url = url_for("chat.room_messages", room_id=room_id)
+    context = {
+        "messages_url": messages_url,
+        "page_url": messages_url,
+        "line_tools": line_tools(room),
+    }
+    if is_htmx():
+        return _lines_response(history, **context)
     return varying(
         render_template(
             "chat/room.html",
@@ -105,6 +111,8 @@ def room_messages(room_id: int):
             **context,
             post_url=url_for("chat.post_room_message", room_id=room_id),
             client_id=chat_service.new_client_id(),
+            restriction=sanctions.chat_restriction(current_user.id, room_id),
+            slow_seconds=room.chat_slow_seconds if room else 0,
         )
     )
 
@@ -203,6 +211,7 @@ def _conversation_context(channel_id: int) -> dict:
         "read_url": url_for("chat.read", channel_id=channel_id),
         "client_id": chat_service.new_client_id(),
         "rename_form": RenameForm(title=channel.title),
+        "restriction": sanctions.chat_restriction(current_user.id),
     }
 
 

@@ -7,7 +7,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.blueprints.chat import bp
 from app.extensions import db
+from app.models import Room
 from app.services import chat as chat_service
+from app.services import host_tools, sanctions
 from app.services.room_chat_access import may_use_room_chat
 
 
@@ -15,6 +17,23 @@ from app.services.room_chat_access import may_use_room_chat
 def _register(state) -> None:
     """Watch the Redis publisher, so the post gate sheds while publishes are being lost."""
     chat_service.watch_publisher()
+
+
+def line_tools(room: Room | None) -> dict | None:
+    """Return what `chat/_line_tools.html` needs for the viewer in `room`'s chat, if anything.
+
+    Everyone signed in may delete their own lines; the host and moderators get the whole menu.
+    """
+    if room is None or not current_user.is_authenticated:
+        return None
+    return {
+        "room_id": room.id,
+        "host": host_tools.may_use_host_tools(current_user.id, room),
+        "viewer_id": current_user.id,
+        "room_host_id": room.host_id,
+        "reasons": sanctions.REASONS,
+        "minutes": host_tools.TIMEOUT_MINUTES,
+    }
 
 
 def room_panel(room) -> dict:
@@ -31,6 +50,9 @@ def room_panel(room) -> dict:
         "messages": lines,
         "has_older": bool(lines) and lines[0].seq > 1,
         "client_id": chat_service.new_client_id(),
+        "line_tools": line_tools(room),
+        "restriction": sanctions.chat_restriction(current_user.id, room.id),
+        "slow_seconds": room.chat_slow_seconds,
     }
 
 
@@ -48,4 +70,8 @@ def unread_total() -> int:
 
 @bp.app_context_processor
 def _chat_globals() -> dict:
-    return {"chat_room_panel": room_panel, "chat_unread_total": unread_total}
+    return {
+        "chat_room_panel": room_panel,
+        "chat_unread_total": unread_total,
+        "slow_choices": host_tools.SLOW_SECONDS,
+    }
