@@ -58,7 +58,8 @@ CHAT_REMOVED = EventSpec(
     "chat:removed",
     "channel:<id>",
     {"channel_id": int, "id": int, "seq": int},
-    "A moderator removed a chat line; take it out of the log.",
+    "A moderator, the room's host or the line's author removed a chat line; take it out of"
+    " the log.",
 )
 INBOX = EventSpec(
     "inbox",

@@ -52,7 +52,34 @@
     });
     this.scrollToEnd();
     this.wireComposer(root.querySelector("[data-chat-composer]"));
+    this.tools = root.querySelector("template[data-line-tools]");
   }
+
+  // Lines pushed live carry the same HTML for everyone; give them this viewer's menu
+  // (delete, and the host's timeout), cloned from the template the server rendered for us.
+  Chat.prototype.addTools = function (li) {
+    var t = this.tools;
+    var id = li.getAttribute("data-id");
+    var sender = li.getAttribute("data-sender");
+    if (!t || !id || !/^\d+$/.test(id) || li.querySelector(".chat-line-tools") ||
+        li.classList.contains("chat-line-system") || li.querySelector(".chat-removed")) return;
+    var all = t.getAttribute("data-scope") === "all";
+    if (!all && sender !== me) return;
+    var html = t.innerHTML
+      .replace(/\/messages\/0\/delete/g, "/messages/" + id + "/delete")
+      .replace(/name="user_id" value="0"/, 'name="user_id" value="' + (sender || "") + '"')
+      .replace(/-0"/g, "-" + id + '"');
+    var box = document.createElement("template");
+    box.innerHTML = html;
+    var menu = box.content.firstElementChild;
+    if (!menu) return;
+    if (sender === me || sender === t.getAttribute("data-room-host")) {
+      var timeout = menu.querySelector("[data-line-timeout]");
+      if (timeout) timeout.parentNode.removeChild(timeout);
+    }
+    li.appendChild(menu);
+    if (window.htmx) window.htmx.process(menu);
+  };
 
   Chat.prototype.markMine = function (li) {
     if (me && li.getAttribute("data-sender") === me && !li.classList.contains("chat-line-system")) {
@@ -81,6 +108,7 @@
       return parseInt(other.getAttribute("data-seq"), 10) > seq;
     });
     this.markMine(li);
+    this.addTools(li);
     this.log.insertBefore(li, later || null);
     var empty = this.root.querySelector("[data-chat-empty]");
     if (empty) empty.remove();
@@ -204,7 +232,8 @@
     var html = (p.html_by_locale && p.html_by_locale[lang]) || p.html;
     if (chat && typeof p.seq === "number" && typeof html === "string") chat.accept(p.seq, html);
   });
-  // A moderator removed a line: take it out now; a later fetch shows the server's notice.
+  // A moderator, the host or the author removed a line: take it out now; a later fetch
+  // shows the server's "removed" notice in its place.
   document.addEventListener("encore:chat:removed", function (e) {
     var p = e.detail || {};
     var line = document.getElementById("msg-" + p.channel_id + "-" + p.seq);
