@@ -293,3 +293,30 @@ def test_host_menus_show_for_the_host_only(app, room):
     assert f"/messages/{own}/delete" in member_page
     other = _line_id(app, "welcome")
     assert f"/messages/{other}/delete" not in member_page
+
+
+def test_only_readers_of_a_members_only_chat_hear_a_line_removed(app, room):
+    """Over the socket: the stranger cannot subscribe, so the removal never reaches them."""
+    host, member = room["clients"]["host"], room["clients"]["member"]
+    assert post(host, f"/rooms/{room['id']}/chat-access", {"members_only": "1"}).status_code == 303
+    channel_id = room_channel(app, room["id"])
+    listeners = {}
+    for role in ("member", "stranger"):
+        listener = socketio.test_client(app, flask_test_client=room["clients"][role])
+        ack = listener.emit("subscribe", {"channel_id": channel_id}, callback=True)
+        assert ack["ok"] is (role == "member")
+        listener.get_received()
+        listeners[role] = listener
+    line_id = _line_id(app, "welcome")
+    # The stranger cannot delete it either: they cannot even see the chat.
+    stranger_url = f"/rooms/{room['id']}/messages/{line_id}/delete"
+    assert post(room["clients"]["stranger"], stranger_url).status_code == 404
+    assert post(host, stranger_url).status_code == 303
+    heard = {
+        role: [e for e in listener.get_received() if e["name"] == CHAT_REMOVED.name]
+        for role, listener in listeners.items()
+    }
+    for listener in listeners.values():
+        listener.disconnect()
+    assert len(heard["member"]) == 1 and heard["stranger"] == []
+    assert "welcome" not in member.get(room["url"], headers=HTMX).get_data(as_text=True)
