@@ -57,6 +57,7 @@ from app.services.chat.errors import (
     NotAGroup,
     RepeatedLine,
     RoomChatNotFound,
+    SlowMode,
 )
 from app.services.chat.flood import FloodLimits, LocalFlood, check_flood, flood_limits
 from app.services.chat.gate import (
@@ -98,6 +99,7 @@ __all__ = [
     "PostResult",
     "RepeatedLine",
     "RoomChatNotFound",
+    "SlowMode",
     "_PublishWatch",
     "after",
     "before",
