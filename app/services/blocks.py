@@ -1,8 +1,10 @@
 """Blocks between people: who blocked whom, and the checks other features ask.
 
-A block works both ways for visibility: neither person appears in the other's lists or
-searches, and the blocked person cannot follow, message or join the blocker's rooms.
-Follows are kept, only hidden, so unblocking restores everything as it was.
+A block works both ways: neither person appears in the other's lists, searches, feeds or
+notifications, neither can follow or message the other, the blocked person cannot see the
+blocker's posts or join or watch their rooms, and each one's chat lines are hidden from the
+other. Blocking removes any follow between the two (either way), as the big social apps do;
+everything else is a filter, so unblocking restores it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import begin_write
 from app.extensions import db
-from app.models import Block, Room, User
+from app.models import Block, Follow, Room, User
 from app.services.errors import Forbidden, InvalidInput, NotFound
 
 
@@ -30,7 +32,8 @@ class BlockedBetween(Forbidden):
 
 
 def block(blocker_id: int, blocked_id: int) -> bool:
-    """Block `blocked_id`; return True when the block is new (again is fine). Commits."""
+    """Block `blocked_id`, ending any follow between the two; return True when the block
+    is new (again is fine). Commits."""
     if blocker_id == blocked_id:
         raise CannotBlockSelf()
     begin_write()
@@ -38,6 +41,14 @@ def block(blocker_id: int, blocked_id: int) -> bool:
         raise NotFound()
     if has_blocked(blocker_id, blocked_id):
         return False
+    db.session.execute(
+        delete(Follow).where(
+            or_(
+                (Follow.follower_id == blocker_id) & (Follow.followed_id == blocked_id),
+                (Follow.follower_id == blocked_id) & (Follow.followed_id == blocker_id),
+            )
+        )
+    )
     db.session.add(Block(blocker_id=blocker_id, blocked_id=blocked_id))
     try:
         db.session.commit()

@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.blueprints.chat import bp
 from app.extensions import db
+from app.services import blocks
 from app.services import chat as chat_service
 from app.services.room_chat_access import may_use_room_chat
 
@@ -31,6 +32,7 @@ def room_panel(room) -> dict:
         "messages": lines,
         "has_older": bool(lines) and lines[0].seq > 1,
         "client_id": chat_service.new_client_id(),
+        "hidden_senders": blocks.blocked_ids(current_user.id),
     }
 
 
