@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import begin_write
 from app.extensions import db
-from app.models import Block, Follow, Room, User
+from app.models import Block, Channel, Follow, Room, RoomStatus, User
+from app.realtime import socket_actions
 from app.services.errors import Forbidden, InvalidInput, NotFound
 
 
@@ -50,6 +51,7 @@ def block(blocker_id: int, blocked_id: int) -> bool:
         )
     )
     db.session.add(Block(blocker_id=blocker_id, blocked_id=blocked_id))
+    _stop_watching_each_other(blocker_id, blocked_id)
     try:
         db.session.commit()
     except IntegrityError:
@@ -57,6 +59,24 @@ def block(blocker_id: int, blocked_id: int) -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def _stop_watching_each_other(a: int, b: int) -> None:
+    """Take each person's open sockets out of the other's open rooms and their chats, on
+    every web process once the block commits (a page open before the block stops hearing)."""
+    rooms = db.session.execute(
+        select(Room.id, Room.host_id, Channel.id)
+        .outerjoin(Channel, Channel.room_id == Room.id)
+        .where(
+            Room.host_id.in_((a, b)),
+            Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)),
+        )
+    ).all()
+    for room_id, host_id, channel_id in rooms:
+        other = b if host_id == a else a
+        socket_actions.queue(socket_actions.leave_room(other, f"room:{room_id}"))
+        if channel_id is not None:
+            socket_actions.queue(socket_actions.leave_room(other, f"channel:{channel_id}"))
 
 
 def unblock(blocker_id: int, blocked_id: int) -> bool:

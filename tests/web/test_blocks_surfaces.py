@@ -215,3 +215,24 @@ def test_a_notice_from_someone_in_a_block_is_not_written(app, pair):
         assert record(ids["mina"], Kind.NOMINATED, "performance", 1, ids["friend"]) is not None
         db.session.commit()
     assert _notifications(app, ids["junho"]) == 0
+
+
+def test_a_block_takes_open_sockets_out_of_the_others_room_and_its_chat(app, pair):
+    ids, clients = pair
+    with app.app_context():
+        room_id = factories.room(ids["mina"], member_ids=(ids["junho"], ids["friend"]))
+    url = f"/rooms/{room_id}/messages"
+    assert say(clients["friend"], url, "before").status_code == 201
+    channel_id = room_channel(app, room_id)
+    sock = socketio.test_client(app, flask_test_client=clients["junho"])
+    assert sock.emit("subscribe", {"room_id": room_id}, callback=True)["ok"]
+    assert sock.emit("subscribe", {"channel_id": channel_id}, callback=True)["ok"]
+    sock.get_received()
+    assert say(clients["friend"], url, "heard").status_code == 201
+    assert [e["name"] for e in sock.get_received()].count("chat:message") == 1
+
+    _block(clients)
+    assert say(clients["friend"], url, "not heard").status_code == 201
+    assert "chat:message" not in [e["name"] for e in sock.get_received()]
+    assert sock.is_connected()  # only those rooms are left; the person stays connected
+    sock.disconnect()
