@@ -72,7 +72,7 @@ def on_subscribe(data=None) -> dict:
         return {"ok": True, "room": f"channel:{channel_id}"}
     post_id = _int(data.get("post_id"))
     if post_id is not None:
-        if not post_writing.post_exists(post_id):
+        if not post_writing.post_exists(post_id, current_user.id):
             return {"ok": False, "error": "not_found"}
         join_room(f"post:{post_id}")
         return {"ok": True, "room": f"post:{post_id}"}

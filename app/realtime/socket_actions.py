@@ -55,12 +55,15 @@ class SocketAction:
 
     `notice` is the `kind` of a `notice` event sent to each socket first (None: none);
     then the socket leaves the room `leave`, or is disconnected when `disconnect` is set.
+    Sockets that are also in the Socket.IO room `keep` are left alone (the session that
+    asked for the action).
     """
 
     target: str
     leave: str | None = None
     disconnect: bool = False
     notice: str | None = None
+    keep: str | None = None
 
 
 def leave_room(user_id: int, socket_room: str) -> SocketAction:
@@ -68,9 +71,16 @@ def leave_room(user_id: int, socket_room: str) -> SocketAction:
     return SocketAction(target=f"user:{user_id}", leave=socket_room)
 
 
-def disconnect_user(user_id: int, notice: str | None = None) -> SocketAction:
-    """Close every socket of `user_id`, after telling it `notice` (banned, password changed)."""
-    return SocketAction(target=f"user:{user_id}", disconnect=True, notice=notice)
+def disconnect_user(
+    user_id: int, notice: str | None = None, *, keep_session: str | None = None
+) -> SocketAction:
+    """Close every socket of `user_id`, after telling it `notice` (banned, password changed).
+
+    With `keep_session`, the sockets of that browser session stay: a password change ends
+    the other sessions only.
+    """
+    keep = f"session:{keep_session}" if keep_session else None
+    return SocketAction(target=f"user:{user_id}", disconnect=True, notice=notice, keep=keep)
 
 
 def sign_out(session_id: str) -> SocketAction:
@@ -127,7 +137,12 @@ def perform(action: SocketAction) -> int:
     if server is None:
         return 0
     reached = 0
+    kept = set()
+    if action.keep is not None:
+        kept = {sid for sid, _eio in server.manager.get_participants("/", action.keep)}
     for sid, _eio_sid in list(server.manager.get_participants("/", action.target)):
+        if sid in kept:
+            continue
         if action.notice is not None:
             payload = {"kind": action.notice, "message": ""}
             NOTICE.check(payload)
@@ -154,6 +169,7 @@ def _decode(raw: str) -> SocketAction | None:
             leave=fields.get("leave"),
             disconnect=bool(fields.get("disconnect")),
             notice=fields.get("notice"),
+            keep=fields.get("keep"),
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -1,8 +1,10 @@
 """Blocks between people: who blocked whom, and the checks other features ask.
 
-A block works both ways for visibility: neither person appears in the other's lists or
-searches, and the blocked person cannot follow, message or join the blocker's rooms.
-Follows are kept, only hidden, so unblocking restores everything as it was.
+A block works both ways: neither person appears in the other's lists, searches, feeds or
+notifications, neither can follow or message the other, the blocked person cannot see the
+blocker's posts or join or watch their rooms, and each one's chat lines are hidden from the
+other. Blocking removes any follow between the two (either way), as the big social apps do;
+everything else is a filter, so unblocking restores it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import begin_write
 from app.extensions import db
-from app.models import Block, Room, User
+from app.models import Block, Channel, Follow, Room, RoomStatus, User
+from app.realtime import socket_actions
 from app.services.errors import Forbidden, InvalidInput, NotFound
 
 
@@ -30,7 +33,8 @@ class BlockedBetween(Forbidden):
 
 
 def block(blocker_id: int, blocked_id: int) -> bool:
-    """Block `blocked_id`; return True when the block is new (again is fine). Commits."""
+    """Block `blocked_id`, ending any follow between the two; return True when the block
+    is new (again is fine). Commits."""
     if blocker_id == blocked_id:
         raise CannotBlockSelf()
     begin_write()
@@ -38,7 +42,16 @@ def block(blocker_id: int, blocked_id: int) -> bool:
         raise NotFound()
     if has_blocked(blocker_id, blocked_id):
         return False
+    db.session.execute(
+        delete(Follow).where(
+            or_(
+                (Follow.follower_id == blocker_id) & (Follow.followed_id == blocked_id),
+                (Follow.follower_id == blocked_id) & (Follow.followed_id == blocker_id),
+            )
+        )
+    )
     db.session.add(Block(blocker_id=blocker_id, blocked_id=blocked_id))
+    _stop_watching_each_other(blocker_id, blocked_id)
     try:
         db.session.commit()
     except IntegrityError:
@@ -46,6 +59,24 @@ def block(blocker_id: int, blocked_id: int) -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def _stop_watching_each_other(a: int, b: int) -> None:
+    """Take each person's open sockets out of the other's open rooms and their chats, on
+    every web process once the block commits (a page open before the block stops hearing)."""
+    rooms = db.session.execute(
+        select(Room.id, Room.host_id, Channel.id)
+        .outerjoin(Channel, Channel.room_id == Room.id)
+        .where(
+            Room.host_id.in_((a, b)),
+            Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)),
+        )
+    ).all()
+    for room_id, host_id, channel_id in rooms:
+        other = b if host_id == a else a
+        socket_actions.queue(socket_actions.leave_room(other, f"room:{room_id}"))
+        if channel_id is not None:
+            socket_actions.queue(socket_actions.leave_room(other, f"channel:{channel_id}"))
 
 
 def unblock(blocker_id: int, blocked_id: int) -> bool:

@@ -13,15 +13,19 @@ from sqlalchemy import select
 
 from app.database import begin_write, utcnow
 from app.extensions import db
-from app.models import Channel, ChannelKind, Message, ReportTarget, Room
+from app.models import Channel, ChannelKind, Comment, Message, Post, ReportTarget, Room
 from app.realtime.broadcast import broadcast
 from app.realtime.events import CHAT_REMOVED
 from app.services import modlog, sanctions
 from app.services.errors import InvalidInput, NotFound
+from app.services.posts import comments as post_comments
+from app.services.posts import writing as post_writing
 
 ACTIONS = ("dismiss", "delete", "timeout", "ban")
-# Targets a moderator can act on today; posts and comments can only be dismissed for now.
-ACTIONABLE = (ReportTarget.USER, ReportTarget.ROOM, ReportTarget.MESSAGE)
+# Targets whose content a moderator can delete (a user or a room is sanctioned, not deleted).
+DELETABLE = (ReportTarget.MESSAGE, ReportTarget.POST, ReportTarget.COMMENT)
+# Targets whose person (the user, the host, the author) can be timed out or banned: all.
+ACTIONABLE = tuple(ReportTarget)
 
 
 def apply(
@@ -43,12 +47,15 @@ def apply(
         raise InvalidInput(field="action")
     if action == "dismiss":
         return
-    if kind not in ACTIONABLE:
-        raise InvalidInput(_("Only dismissing is possible for this kind of report for now."))
     if action == "delete":
-        if kind != ReportTarget.MESSAGE:
-            raise InvalidInput(_("Only chat lines can be deleted from the queue."))
-        delete_message(moderator_id, target_id, commit=False, now=now)
+        if kind not in DELETABLE:
+            raise InvalidInput(_("Only chat lines, posts and comments can be deleted."))
+        if kind == ReportTarget.MESSAGE:
+            delete_message(moderator_id, target_id, commit=False, now=now)
+        elif kind == ReportTarget.POST:
+            delete_post(moderator_id, target_id)
+        else:
+            delete_comment(moderator_id, target_id)
         return
     person_id, room_id = _person_and_room(kind, target_id)
     if action == "timeout":
@@ -78,6 +85,12 @@ def _person_and_room(kind: ReportTarget, target_id: int) -> tuple[int, int | Non
         if room is None:
             raise NotFound()
         return room.host_id, room.id
+    if kind in (ReportTarget.POST, ReportTarget.COMMENT):
+        model = Post if kind == ReportTarget.POST else Comment
+        author_id = db.session.scalar(select(model.author_id).where(model.id == target_id))
+        if author_id is None:
+            raise NotFound()
+        return author_id, None
     message = db.session.get(Message, target_id)
     if message is None or message.sender_id is None:
         raise NotFound()
@@ -110,3 +123,17 @@ def delete_message(
     if commit:
         db.session.commit()
     return message
+
+
+def delete_post(actor_id: int, post_id: int) -> None:
+    """Delete a reported post (its comments, likes and, after commit, photos). Logged."""
+    modlog.require_moderator(actor_id)
+    post_writing.remove_post(post_writing.get_post(post_id), commit=False)
+    modlog.record(actor_id, "delete_post", "post", post_id, "")
+
+
+def delete_comment(actor_id: int, comment_id: int) -> None:
+    """Delete a reported comment and its replies, keeping the post's count right. Logged."""
+    modlog.require_moderator(actor_id)
+    post_comments.remove_comment(post_comments.get_comment(comment_id), commit=False)
+    modlog.record(actor_id, "delete_comment", "comment", comment_id, "")

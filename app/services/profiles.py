@@ -11,6 +11,7 @@ from sqlalchemy import case, func, or_, select
 
 from app.extensions import db
 from app.models import User
+from app.realtime import socket_actions
 from app.services import blocks
 from app.services.accounts import clean_text, validate_display_name, validate_password
 from app.services.errors import Forbidden, InvalidInput, NotFound
@@ -111,16 +112,29 @@ def update_bio(actor_id: int, user_id: int, bio: str) -> User:
     return user
 
 
-def change_password(user_id: int, current_password: str, new_password: str) -> User:
+def change_password(
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    *,
+    keep_session: str | None = None,
+) -> User:
     """Set a new password after checking the current one; every other session ends.
 
-    A user who signed up through a provider has no password yet and may set one directly.
+    The session token rotates, so other sessions' cookies load nobody, and after commit
+    every socket of the user on every web process is closed with a `signed_out` notice,
+    except the sockets of `keep_session` (the browser that made the change, which signs in
+    again with the new token). A user who signed up through a provider has no password yet
+    and may set one directly.
     """
     user = get_user(user_id)
     if user.password_hash and not user.check_password(current_password or ""):
         raise WrongPassword(field="current_password")
     user.set_password(validate_password(new_password))
     user.session_token = secrets.token_hex(16)
+    socket_actions.queue(
+        socket_actions.disconnect_user(user_id, notice="signed_out", keep_session=keep_session)
+    )
     db.session.commit()
     return user
 

@@ -22,7 +22,9 @@ from app.models import (
     Channel,
     ChannelKind,
     ChannelMember,
+    Comment,
     Message,
+    Post,
     Report,
     ReportStatus,
     ReportTarget,
@@ -35,7 +37,6 @@ from app.services.errors import InvalidInput, NotFound
 from app.services.sanctions import MAX_NOTE, REASONS, check_reason
 
 # Targets whose tables live in features that may not be installed yet; checked by name.
-LATER_TABLES = {ReportTarget.POST: "posts", ReportTarget.COMMENT: "comments"}
 CONTEXT_LINES = 5
 QUEUE_LIMIT = 50
 
@@ -104,13 +105,12 @@ def check_target(reporter_id: int, kind: ReportTarget, target_id: int) -> None:
         if message.sender_id == reporter_id:
             raise InvalidInput(_("You cannot report yourself."))
     else:
-        table = db.metadata.tables.get(LATER_TABLES[kind])
-        if (
-            table is not None
-            and db.session.execute(select(table.c.id).where(table.c.id == target_id)).first()
-            is None
-        ):
+        model = Post if kind == ReportTarget.POST else Comment
+        author_id = db.session.scalar(select(model.author_id).where(model.id == target_id))
+        if author_id is None:
             raise NotFound()
+        if author_id == reporter_id:
+            raise InvalidInput(_("You cannot report yourself."))
 
 
 def file_report(
@@ -188,9 +188,13 @@ def queue(moderator_id: int, limit: int = QUEUE_LIMIT) -> list[QueueItem]:
 
 def _load_context(item: QueueItem) -> None:
     """Fill in the subject, and for a chat line the lines around it."""
-    model = {ReportTarget.USER: User, ReportTarget.ROOM: Room, ReportTarget.MESSAGE: Message}
-    if item.target_type not in model:
-        return
+    model = {
+        ReportTarget.USER: User,
+        ReportTarget.ROOM: Room,
+        ReportTarget.MESSAGE: Message,
+        ReportTarget.POST: Post,
+        ReportTarget.COMMENT: Comment,
+    }
     item.subject = db.session.get(model[item.target_type], item.target_id)
     if isinstance(item.subject, Message):
         item.context = message_context(item.subject)

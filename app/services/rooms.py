@@ -151,11 +151,14 @@ def get_room(room_id: int) -> Room:
 
 
 def visible_room(room_id: int, viewer_id: int | None) -> Room:
-    """Return the room if the viewer may see it; cancelled rooms are only for past members."""
+    """Return the room if the viewer may see it; cancelled rooms are only for past members,
+    and a room whose host is in a block with the viewer is not found at all."""
     room = get_room(room_id)
     if room.status == RoomStatus.CANCELLED and (
         viewer_id is None or membership(room_id, viewer_id) is None
     ):
+        raise RoomNotFound()
+    if blocks.is_blocked_between(viewer_id, room.host_id):
         raise RoomNotFound()
     return room
 
@@ -169,9 +172,12 @@ def membership(room_id: int, user_id: int) -> RoomMember | None:
 
 def can_watch(user_id: int, room_id: int) -> bool:
     """Tell whether `user_id` may watch the room live: anyone logged in, seat or not
-    (show rule 10: spectators take no seat), except in a cancelled room."""
-    status = db.session.scalar(select(Room.status).where(Room.id == room_id))
-    return status is not None and status != RoomStatus.CANCELLED
+    (show rule 10: spectators take no seat), except in a cancelled room or a room whose
+    host is in a block with them."""
+    row = db.session.execute(select(Room.status, Room.host_id).where(Room.id == room_id)).first()
+    if row is None or row.status == RoomStatus.CANCELLED:
+        return False
+    return not blocks.is_blocked_between(user_id, row.host_id)
 
 
 def present_members(room_id: int) -> list[RoomMember]:
@@ -302,11 +308,15 @@ def list_rooms(
     status: str = "",
     page: int = 1,
     per_page: int | None = None,
+    viewer_id: int | None = None,
 ) -> RoomPage:
-    """Return one page of lobby and live rooms matching the search, live shows first."""
+    """Return one page of lobby and live rooms matching the search, live shows first
+    (leaving out rooms whose host is in a block with the viewer)."""
     per_page = per_page or current_app.config["ROOMS_PER_PAGE"]
     page = max(1, min(int(page or 1), 10_000))
     query = _filtered(select(Room), q=q, category=category, mode=mode, status=status)
+    if viewer_id is not None:
+        query = query.where(Room.host_id.not_in(blocks.hidden_from(viewer_id)))
     live_first = case((Room.status == RoomStatus.LIVE, 0), else_=1)
     query = (
         _with_list_loads(query)
@@ -322,6 +332,10 @@ def live_and_open_rooms(viewer_id: int | None, limit: int) -> list[Room]:
     """Return up to `limit` live shows then open lobbies, newest first (for the home page)."""
     live_first = case((Room.status == RoomStatus.LIVE, 0), else_=1)
     query = _with_list_loads(
-        select(Room).where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)), _not_idle())
+        select(Room).where(
+            Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)),
+            _not_idle(),
+            Room.host_id.not_in(blocks.hidden_from(viewer_id)),
+        )
     ).order_by(live_first, Room.created_at.desc(), Room.id.desc())
     return list(db.session.scalars(query.limit(max(0, limit))).unique())

@@ -47,8 +47,11 @@ def test_blocks_hide_both_people_in_lists_and_search(app, people):
     assert "@friend" in _names(clients["mina"], "/users/mina/followers")
 
     assert post(clients["mina"], "/users/junho/unblock").status_code == 303
-    assert "@junho" in _names(clients["friend"], "/users/mina/followers")
     assert "@mina" in _names(clients["junho"], "/people?q=mina")
+    # Blocking ended both follows; after unblocking either may follow again.
+    assert "@junho" not in _names(clients["friend"], "/users/mina/followers")
+    assert post(clients["junho"], "/users/mina/follow").status_code == 303
+    assert "@junho" in _names(clients["friend"], "/users/mina/followers")
 
 
 def test_a_blocked_person_cannot_follow_either_way(app, people):

@@ -249,7 +249,7 @@ def test_bad_resolutions_are_refused_and_write_nothing(app, chat_room):
         ({"target_type": "user", "target_id": junho, "action": "timeout"}, 400),
         ({"target_type": "user", "target_id": junho, "action": "timeout", "minutes": "x"}, 400),
         ({"target_type": "user", "target_id": junho, "action": "timeout", "minutes": "99999"}, 400),
-        ({"target_type": "post", "target_id": post_id, "action": "ban"}, 400),
+        ({"target_type": "post", "target_id": post_id, "action": "timeout"}, 400),
         ({"target_type": "user", "target_id": "424242", "action": "dismiss"}, 404),
     ):
         assert post(moderator_client, "/mod/resolve", data).status_code == status, data

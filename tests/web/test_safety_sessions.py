@@ -131,3 +131,41 @@ def test_logout_closes_the_sockets_of_every_session(app, make_user):
     # The server closes the other device's socket itself (app/realtime/socket_actions.py).
     assert not laptop_socket.is_connected()
     assert not _home_says_logged_in(laptop)
+
+
+def test_a_password_change_closes_the_other_sessions_sockets_and_keeps_this_ones(app, make_user):
+    make_user("mina")
+    make_user("junho")
+    phone, laptop, other = app.test_client(), app.test_client(), app.test_client()
+    AuthActions(phone).login("mina")
+    AuthActions(laptop).login("mina")
+    AuthActions(other).login("junho")
+    phone_socket = socketio.test_client(app, flask_test_client=phone)
+    laptop_socket = socketio.test_client(app, flask_test_client=laptop)
+    other_socket = socketio.test_client(app, flask_test_client=other)
+    for sock in (phone_socket, laptop_socket, other_socket):
+        assert sock.is_connected()
+        sock.get_received()
+    wrong = post(
+        phone,
+        "/settings/password",
+        {"current_password": "not it", "new_password": "new battery staple"},
+    )
+    assert wrong.status_code == 400
+    assert laptop_socket.is_connected()  # a refused change closes nothing
+    response = post(
+        phone,
+        "/settings/password",
+        {"current_password": "correct horse", "new_password": "new battery staple"},
+    )
+    assert response.status_code == 303
+    # The laptop is told it was signed out, then its socket is closed by the server.
+    assert not laptop_socket.is_connected()
+    # The browser that changed the password keeps its socket and its session;
+    # somebody else's socket is untouched.
+    assert phone_socket.is_connected()
+    assert other_socket.is_connected()
+    assert not any(event["name"] == "notice" for event in phone_socket.get_received())
+    assert _home_says_logged_in(phone)
+    assert socketio.test_client(app, flask_test_client=phone).is_connected()
+    assert not socketio.test_client(app, flask_test_client=laptop).is_connected()

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import ChannelKind, User
 from app.request_input import arg_int
 from app.responses import is_htmx, page_or_fragment, safe_next, see_other, varying
+from app.services import blocks
 from app.services import chat as chat_service
 from app.services import sanctions
 from app.services.chat import PostResult
@@ -49,6 +50,9 @@ def _history(channel_id: int) -> dict:
         "more": more,
         "before": before,
         "viewer_id": current_user.id,
+        # Lines of people in a block with the viewer stay as empty numbered slots, so the
+        # page's gap detection still sees 1, 2, 3, …
+        "hidden_senders": blocks.blocked_ids(current_user.id),
     }
 
 

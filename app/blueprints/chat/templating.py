@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.blueprints.chat import bp
 from app.extensions import db
 from app.models import Room
+from app.services import blocks
 from app.services import chat as chat_service
 from app.services import host_tools, sanctions
 from app.services.room_chat_access import may_use_room_chat
@@ -53,6 +54,7 @@ def room_panel(room) -> dict:
         "line_tools": line_tools(room),
         "restriction": sanctions.chat_restriction(current_user.id, room.id),
         "slow_seconds": room.chat_slow_seconds,
+        "hidden_senders": blocks.blocked_ids(current_user.id),
     }
 
 

@@ -63,10 +63,10 @@ def create():
 
 def post_context(post_id: int, cursor: str | None = None) -> dict:
     """Return what the post page and its comments need, in a fixed number of queries."""
-    post = writing.get_post(post_id)
+    me = viewer_id()
+    post = writing.get_post(post_id, me)
     threads, next_cursor = comments.threads(post_id, cursor)
     comment_ids = [t.comment.id for t in threads] + [r.id for t in threads for r in t.replies]
-    me = viewer_id()
     return {
         "post": post,
         "threads": threads,
@@ -130,5 +130,5 @@ def like(post_id: int):
 @bp.get("/posts/<int:post_id>/likes")
 def likers(post_id: int):
     """The people who liked a highlight, most recent first."""
-    post = writing.get_post(post_id)
+    post = writing.get_post(post_id, viewer_id())
     return render_template("posts/likers.html", post=post, people=likes.likers(post_id))

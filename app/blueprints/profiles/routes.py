@@ -7,7 +7,16 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
-from flask import abort, current_app, flash, render_template, request, send_from_directory, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -303,7 +312,10 @@ def change_password():
         return _settings_page(password_form=form, status=400)
     try:
         user = profiles.change_password(
-            current_user.id, form.current_password.data or "", form.new_password.data
+            current_user.id,
+            form.current_password.data or "",
+            form.new_password.data,
+            keep_session=session.get("sid"),
         )
     except DomainError as error:
         return _settings_page(password_form=form, status=form_error(form, error, "new_password"))

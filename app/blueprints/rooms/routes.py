@@ -69,7 +69,7 @@ def _page_number() -> int:
 def index():
     """List open and live rooms: search, filters and infinite scroll."""
     filters = _list_filters()
-    result = rooms_service.list_rooms(page=_page_number(), **filters)
+    result = rooms_service.list_rooms(page=_page_number(), viewer_id=viewer_id(), **filters)
     next_url = url_for("rooms.index", page=result.page + 1, **filters) if result.has_next else None
     prev_url = url_for("rooms.index", page=result.page - 1, **filters) if result.page > 1 else None
     return page_or_fragment(

@@ -18,6 +18,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Follow, Notification, NotificationMute
 from app.models.types import UTCDateTime
+from app.services import blocks
 from app.services.notifications.kinds import Kind, group_key
 from app.services.notifications.store import push, upsert_statement
 
@@ -122,6 +123,8 @@ def _write_batch(kind, key, actor_id, target_type, target_id, after, upto, now):
             Follow.follower_id > after,
             Follow.follower_id <= upto,
             ~muted,
+            # Blocking ends follows, but a follow racing a block must not notify either.
+            Follow.follower_id.not_in(blocks.hidden_from(actor_id)),
         )
     )
     statement = (

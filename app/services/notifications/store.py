@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Notification, NotificationActor, NotificationMute
 from app.realtime.broadcast import broadcast
 from app.realtime.events import NOTIFICATION
+from app.services import blocks
 from app.services.notifications.kinds import COLLAPSING, Kind, group_key
 
 
@@ -65,11 +66,14 @@ def record(
 ) -> int | None:
     """Write one notice in the caller's transaction; return its row id when it is news.
 
-    Nobody is told about their own action, and muted kinds are never written. A notice
+    Nobody is told about their own action or about the action of someone in a block with
+    them (either way), and muted kinds are never written. A notice
     already written (a retry, a double click, a concurrent request) changes nothing; a new
     actor on a collapsing row joins it and makes it unread again.
     """
     if recipient_id == actor_id or is_muted(recipient_id, kind):
+        return None
+    if blocks.is_blocked_between(recipient_id, actor_id):
         return None
     now = utcnow()
     key = group_key(kind, target_type, target_id, now)

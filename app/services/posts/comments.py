@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Comment, Post
 from app.realtime.broadcast import broadcast
 from app.realtime.events import POST_COMMENTS
+from app.services import blocks, sanctions, word_filter
 from app.services.errors import Forbidden, InvalidInput, NotFound
 from app.services.posts.cursors import TimeKey, decode_time, encode_time
 
@@ -37,7 +38,7 @@ def _check_body(body: str) -> str:
         raise InvalidInput(_l("Write a comment first."), field="body")
     if len(body) > BODY_MAX:
         raise InvalidInput(_l("Keep comments to 500 characters."), field="body")
-    return body
+    return word_filter.clean(body)
 
 
 def _notify(post_id: int) -> None:
@@ -49,9 +50,11 @@ def _notify(post_id: int) -> None:
 def add_comment(post_id: int, author_id: int, body: str, parent_id: int | None = None) -> Comment:
     """Comment on the post, or reply to one of its comments (a reply to a reply joins
     the same thread, so there is only ever one level)."""
+    sanctions.check_can_post(author_id)
     body = _check_body(body)
     begin_write()
-    if db.session.scalar(select(Post.id).where(Post.id == post_id)) is None:
+    post_author = db.session.scalar(select(Post.author_id).where(Post.id == post_id))
+    if post_author is None or blocks.is_blocked_between(author_id, post_author):
         raise NotFound(_l("That highlight is gone."))
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
@@ -88,6 +91,7 @@ def own_comment(comment_id: int, actor_id: int) -> Comment:
 def edit_comment(comment_id: int, actor_id: int, body: str) -> Comment:
     """Change one's own comment."""
     comment = own_comment(comment_id, actor_id)
+    sanctions.check_can_post(actor_id)
     comment.body = _check_body(body)
     comment.edited_at = utcnow()
     _notify(comment.post_id)
@@ -107,7 +111,12 @@ def delete_comment(comment_id: int, actor_id: int) -> int:
     post_author = db.session.scalar(select(Post.author_id).where(Post.id == comment.post_id))
     if not can_delete(comment, post_author, actor_id):
         raise Forbidden(_l("You can only delete your own comments."))
-    post_id = comment.post_id
+    return remove_comment(comment)
+
+
+def remove_comment(comment: Comment, *, commit: bool = True) -> int:
+    """Delete `comment` and its replies, keeping the post's count in step; return the post id."""
+    post_id, comment_id = comment.post_id, comment.id
     replies = db.session.execute(delete(Comment).where(Comment.parent_id == comment_id)).rowcount
     removed = db.session.execute(delete(Comment).where(Comment.id == comment_id)).rowcount
     db.session.execute(
@@ -116,7 +125,8 @@ def delete_comment(comment_id: int, actor_id: int) -> int:
         .values(comment_count=Post.comment_count - replies - removed)
     )
     _notify(post_id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return post_id
 
 

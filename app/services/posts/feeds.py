@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import Follow, Like, Performance, Phase, Post, PostTag, Tag
+from app.services import blocks
 from app.services.posts.cursors import (
     ScoreKey,
     TimeKey,
@@ -58,6 +59,11 @@ def _post_loads(query):
     )
 
 
+def _visible_to(viewer_id: int | None):
+    """SQL condition: the post's author is in no block with the viewer, either way."""
+    return Post.author_id.not_in(blocks.hidden_from(viewer_id)) if viewer_id else true()
+
+
 def _after(at_col, id_col, key: TimeKey | None, kind: int):
     """The keyset condition "strictly after `key`" for a source of the given kind."""
     if key is None:
@@ -85,7 +91,7 @@ def _posts(query, cursor: str | None, limit: int, viewer_id: int | None) -> Page
     key = decode_time(cursor)
     rows = db.session.scalars(
         _post_loads(query)
-        .where(_after(Post.created_at, Post.id, key, POST_KIND))
+        .where(_after(Post.created_at, Post.id, key, POST_KIND), _visible_to(viewer_id))
         .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(limit + 1)
     ).unique()
@@ -104,6 +110,7 @@ def following_feed(viewer_id: int, cursor: str | None, limit: int) -> Page:
         .where(
             or_(Post.author_id == viewer_id, Post.author_id.in_(followed)),
             _after(Post.created_at, Post.id, key, POST_KIND),
+            _visible_to(viewer_id),
         )
         .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(limit + 1)
@@ -135,7 +142,7 @@ def recent_posts(cursor: str | None, limit: int, viewer_id: int | None) -> Page:
 def discover(cursor: str | None, limit: int, viewer_id: int | None) -> Page:
     """Recent posts by the engagement score the periodic job wrote, best first."""
     key = decode_score(cursor)
-    query = _post_loads(select(Post)).where(Post.discover_score > 0)
+    query = _post_loads(select(Post)).where(Post.discover_score > 0, _visible_to(viewer_id))
     if key is not None:
         query = query.where(
             or_(
@@ -187,7 +194,11 @@ def liked_posts(user_id: int, cursor: str | None, limit: int, viewer_id: int | N
     query = (
         _post_loads(select(Post, Like.created_at, Like.id))
         .join(Like, Like.post_id == Post.id)
-        .where(Like.user_id == user_id, _after(Like.created_at, Like.id, key, POST_KIND))
+        .where(
+            Like.user_id == user_id,
+            _after(Like.created_at, Like.id, key, POST_KIND),
+            _visible_to(viewer_id),
+        )
         .order_by(Like.created_at.desc(), Like.id.desc())
         .limit(limit + 1)
     )

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from app.database import is_sqlite, utcnow
 from app.extensions import db
 from app.models import Performance, Phase, Post, PostPhoto, PostTag, Tag
+from app.services import blocks, sanctions, word_filter
 from app.services.errors import DomainError, Forbidden, InvalidInput, NotFound
 from app.services.image_store import image_store, new_key
 from app.services.images import ImageTooLarge, process_photo, read_limited
@@ -23,6 +25,8 @@ MAX_PHOTOS = 4
 MAX_TAGS = 10
 # A tag is a run of letters, digits or underscores after `#` (Hangul included).
 TAG_RE = re.compile(r"(?<![\w&])#(\w{1,40})")
+# Session key of the photo files to delete once a post's delete commits.
+_DOOMED_PHOTOS = "encore_doomed_post_photos"
 
 
 class PhotoTooLarge(ImageTooLarge):
@@ -47,11 +51,11 @@ def normalise_tag(name: str) -> str:
 
 
 def _check_body(body: str) -> str:
-    """Trim the body and enforce its length."""
+    """Trim the body, enforce its length, and mask (or refuse) listed words."""
     body = (body or "").strip()
     if len(body) > BODY_MAX:
         raise InvalidInput(_l("Keep it to 1,000 characters."), field="body")
-    return body
+    return word_filter.clean(body)
 
 
 def _check_performance(performance_id: int | None, author_id: int) -> int | None:
@@ -134,6 +138,7 @@ def create_post(
     photo_max_bytes: int = 8 * 1024 * 1024,
 ) -> Post:
     """Write a highlight with its photos and tags; return it."""
+    sanctions.check_can_post(author_id)
     body = _check_body(body)
     linked = _check_performance(performance_id, author_id)
     if not body and not photos:
@@ -153,17 +158,24 @@ def create_post(
     return post
 
 
-def get_post(post_id: int) -> Post:
-    """Return the post, or raise NotFound."""
+def get_post(post_id: int, viewer_id: int | None = None) -> Post:
+    """Return the post, or raise NotFound (also when its author and the viewer are in a block)."""
     post = db.session.get(Post, post_id)
-    if post is None:
+    if post is None or blocks.is_blocked_between(viewer_id, post.author_id):
         raise NotFound(_l("That highlight is gone."))
     return post
 
 
-def post_exists(post_id: int) -> bool:
-    """Tell whether the post exists (highlights are public; anyone signed in may watch)."""
-    return db.session.scalar(select(Post.id).where(Post.id == post_id)) is not None
+def post_exists(post_id: int, viewer_id: int | None = None) -> bool:
+    """Tell whether the post exists and `viewer_id` may see it (no block with its author)."""
+    return (
+        db.session.scalar(
+            select(Post.id).where(
+                Post.id == post_id, Post.author_id.not_in(blocks.hidden_from(viewer_id))
+            )
+        )
+        is not None
+    )
 
 
 def own_post(post_id: int, actor_id: int) -> Post:
@@ -177,6 +189,7 @@ def own_post(post_id: int, actor_id: int) -> Post:
 def edit_post(post_id: int, actor_id: int, body: str) -> Post:
     """Change the text (and so the tags) of one's own post."""
     post = own_post(post_id, actor_id)
+    sanctions.check_can_post(actor_id)
     body = _check_body(body)
     if not body and not post.photos:
         raise InvalidInput(_l("Write something or add a photo."), field="body")
@@ -189,14 +202,35 @@ def edit_post(post_id: int, actor_id: int, body: str) -> Post:
 
 def delete_post(post_id: int, actor_id: int) -> None:
     """Delete one's own post; its comments, likes and photos go with it."""
-    post = own_post(post_id, actor_id)
+    remove_post(own_post(post_id, actor_id))
+
+
+def remove_post(post: Post, *, commit: bool = True) -> None:
+    """Delete `post` with its comments and likes; its photo files go once the delete commits
+    (a moderator's delete commits with the report it resolves)."""
     keys = [(photo.key, photo.thumb_key) for photo in post.photos]
     db.session.delete(post)
-    db.session.commit()
+    db.session.info.setdefault(_DOOMED_PHOTOS, []).extend(keys)
+    if commit:
+        db.session.commit()
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_photo_files(session: Session) -> None:
+    """Delete the files of photos whose post is now gone for good."""
+    keys = session.info.pop(_DOOMED_PHOTOS, None)
+    if not keys:
+        return
     store = image_store()
     for large, thumb in keys:
         store.delete(large)
         store.delete(thumb)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_photo_files(session: Session) -> None:
+    """A delete that did not happen keeps its files."""
+    session.info.pop(_DOOMED_PHOTOS, None)
 
 
 def highlightable_performance(performance_id: int | None, author_id: int) -> Performance | None:

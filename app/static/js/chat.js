@@ -45,6 +45,8 @@
     this.readTimer = null;
     this.lastRead = 0;
     this.lastSeq = 0;
+    // People in a block with the reader: their live lines keep their number but show nothing.
+    this.hiddenSenders = (root.getAttribute("data-hidden-senders") || "").split(/\s+/).filter(Boolean);
     var self = this;
     Array.prototype.forEach.call(this.log.querySelectorAll("li[data-seq]"), function (li) {
       self.lastSeq = Math.max(self.lastSeq, parseInt(li.getAttribute("data-seq"), 10));
@@ -104,6 +106,12 @@
   Chat.prototype.insert = function (li) {
     var seq = parseInt(li.getAttribute("data-seq"), 10);
     if (this.has(seq)) return false;
+    var sender = li.getAttribute("data-sender");
+    if (sender && this.hiddenSenders.indexOf(sender) !== -1 && !li.classList.contains("chat-line-system")) {
+      li.textContent = "";
+      li.hidden = true;
+      li.classList.add("chat-line-hidden");
+    }
     var later = Array.prototype.find.call(this.log.querySelectorAll("li[data-seq]"), function (other) {
       return parseInt(other.getAttribute("data-seq"), 10) > seq;
     });
