@@ -61,11 +61,19 @@ class SocketAction:
     leave: str | None = None
     disconnect: bool = False
     notice: str | None = None
+    # Sockets of these users are left alone (the members who keep a members-only chat).
+    keep: tuple[int, ...] = ()
 
 
 def leave_room(user_id: int, socket_room: str) -> SocketAction:
     """Make every socket of `user_id` stop hearing `socket_room` (left a room or a chat)."""
     return SocketAction(target=f"user:{user_id}", leave=socket_room)
+
+
+def leave_room_except(socket_room: str, keep_user_ids: list[int]) -> SocketAction:
+    """Make every socket in `socket_room` stop hearing it, except the sockets of `keep_user_ids`
+    (a room chat that became members-only: the spectators go, the members stay)."""
+    return SocketAction(target=socket_room, leave=socket_room, keep=tuple(sorted(keep_user_ids)))
 
 
 def disconnect_user(user_id: int, notice: str | None = None) -> SocketAction:
@@ -127,7 +135,10 @@ def perform(action: SocketAction) -> int:
     if server is None:
         return 0
     reached = 0
+    kept = {f"user:{user_id}" for user_id in action.keep}
     for sid, _eio_sid in list(server.manager.get_participants("/", action.target)):
+        if kept and kept.intersection(server.rooms(sid, namespace="/")):
+            continue
         if action.notice is not None:
             payload = {"kind": action.notice, "message": ""}
             NOTICE.check(payload)
@@ -154,6 +165,7 @@ def _decode(raw: str) -> SocketAction | None:
             leave=fields.get("leave"),
             disconnect=bool(fields.get("disconnect")),
             notice=fields.get("notice"),
+            keep=tuple(int(user_id) for user_id in fields.get("keep") or ()),
         )
     except (ValueError, KeyError, TypeError):
         return None

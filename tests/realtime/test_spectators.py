@@ -6,7 +6,8 @@ import re
 
 from app.extensions import socketio
 from tests.realtime.test_stage_events import connect, events
-from tests.support.web import HTMX
+from tests.support.web import HTMX, post
+from tests.web import chat_helpers
 
 
 def test_a_spectator_gets_stage_and_reaction_events_and_can_react(app, show_room, show_people):
@@ -82,3 +83,47 @@ def test_presence_of_a_spectator_socket_is_not_a_member(app, show_room, show_peo
     html = fan.client.get(f"/rooms/{room_id}/stage", headers=HTMX).get_data(as_text=True)
     assert "7.00" in html
     sio.disconnect()
+
+
+def test_members_only_chat_stops_spectators_hearing_it_at_once(app):
+    host, host_id = chat_helpers.person(app, "host")
+    guest, guest_id = chat_helpers.person(app, "guest")
+    fan, _fan_id = chat_helpers.person(app, "fan")
+    room_id = chat_helpers.room_with(app, host_id, guest_id)
+    messages = f"/rooms/{room_id}/messages"
+    chat_helpers.say(host, messages, "hello everyone")  # opens the room chat
+    with app.app_context():
+        from app.services import chat as chat_service
+
+        channel_id = chat_service.room_channel_id(room_id)
+
+    def listening(client):
+        sock = socketio.test_client(app, flask_test_client=client)
+        assert sock.emit("subscribe", {"channel_id": channel_id}, callback=True)["ok"]
+        sock.get_received()
+        return sock
+
+    fan_sock, guest_sock = listening(fan), listening(guest)
+    chat_helpers.say(host, messages, "still open")
+    assert "chat:message" in _names(fan_sock.get_received())
+    guest_sock.get_received()
+
+    assert post(host, f"/rooms/{room_id}/chat-access", {"members_only": "1"}).status_code == 303
+    chat_helpers.say(host, messages, "members only now")
+    # The spectator's open socket hears nothing more; the member's still does.
+    assert "chat:message" not in _names(fan_sock.get_received())
+    assert "chat:message" in _names(guest_sock.get_received())
+    assert fan_sock.emit("subscribe", {"channel_id": channel_id}, callback=True)["ok"] is False
+
+    # Reopened, the chat reaches spectators again from their next subscribe (page load).
+    assert post(host, f"/rooms/{room_id}/chat-access", {"members_only": "0"}).status_code == 303
+    assert fan_sock.emit("subscribe", {"channel_id": channel_id}, callback=True)["ok"] is True
+    fan_sock.get_received()
+    chat_helpers.say(host, messages, "open again")
+    assert "chat:message" in _names(fan_sock.get_received())
+    fan_sock.disconnect()
+    guest_sock.disconnect()
+
+
+def _names(received: list[dict]) -> list[str]:
+    return [packet["name"] for packet in received]
