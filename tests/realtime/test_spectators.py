@@ -49,6 +49,9 @@ def test_no_score_leaks_anywhere_before_scoring_closes(app, show_room, show_peop
         for url in (
             f"/rooms/{room_id}",
             f"/rooms/{room_id}/stage",
+            f"/rooms/{room_id}/frames/stage",
+            f"/rooms/{room_id}/frames/chat",
+            f"/rooms/{room_id}/messages",
             "/rooms/",
             "/",
         ):
@@ -127,3 +130,69 @@ def test_members_only_chat_stops_spectators_hearing_it_at_once(app):
 
 def _names(received: list[dict]) -> list[str]:
     return [packet["name"] for packet in received]
+
+
+def test_a_spectator_socket_cannot_score_nominate_or_end_a_turn(app, show_room, show_people):
+    # The socket carries no show actions (every action is an HTTP form post): an event that
+    # tries one is refused, acknowledged with nothing, and changes nothing.
+    room_id, (mina, _junho) = show_room("mina", "junho")
+    (fan,) = show_people("fan")
+    sio = connect(app, fan, room_id)
+    mina.act(room_id, "start")
+    before = fan.client.get(f"/rooms/{room_id}/stage", headers=HTMX).get_data(as_text=True)
+    for name, payload in (
+        ("end-turn", {"room_id": room_id}),
+        ("nominate", {"room_id": room_id, "user_id": fan.id}),
+        ("score", {"room_id": room_id, "value": 10}),
+    ):
+        assert not sio.emit(name, payload, callback=True)
+    assert fan.act(room_id, "end-turn").status_code == 403
+    after = fan.client.get(f"/rooms/{room_id}/stage", headers=HTMX).get_data(as_text=True)
+    assert "On air" in after and 'data-version="' in after
+    version = re.search(r'data-version="(\d+)"', before).group(1)
+    assert f'data-version="{version}"' in after  # nothing moved the stage
+    sio.disconnect()
+
+
+def test_a_show_still_finishes_when_a_browser_closes_mid_scoring(app, show_room, room_state):
+    # Presence by socket only (nobody loads the page here): dohyun's socket closes while
+    # the room scores, and the others' scores close it without him, to the results.
+    room_id, (mina, junho, dohyun) = show_room("mina", "junho", "dohyun")
+    sockets = {person.username: connect(app, person, room_id) for person in (mina, junho, dohyun)}
+    _forget_page_loads(app, room_id)
+    mina.act(room_id, "start")
+    mina.act(room_id, "nominate", {"user_id": str(junho.id)})
+    mina.act(room_id, "end-turn")
+    stage = junho.client.get(f"/rooms/{room_id}/stage", headers=HTMX).get_data(as_text=True)
+    assert "0 of 2 scores in" in stage  # with his socket open, dohyun is waited for
+    _forget_page_loads(app, room_id)
+    sockets["dohyun"].disconnect()  # the browser closes
+    assert junho.act(room_id, "score", {"value": "8"}).status_code == 303
+    state = room_state(room_id)
+    assert str(state["performances"][0][3]) == "8.00"  # closed without waiting for dohyun
+    # junho is on air; the show runs to its end with the one scorer present each time.
+    _forget_page_loads(app, room_id)
+    junho.act(room_id, "end-turn")
+    assert mina.act(room_id, "score", {"value": "6"}).status_code == 303
+    mina.act(room_id, "finish")
+    state = room_state(room_id)
+    assert state["status"].value == "finished"
+    assert [str(p[3]) for p in state["performances"]] == ["8.00", "6.00"]
+    html = mina.client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert "8.00" in html and "6.00" in html
+    for name in ("mina", "junho"):
+        sockets[name].disconnect()
+
+
+def _forget_page_loads(app, room_id: int) -> None:
+    """Clear the members' page-load presence, so only live sockets say who is here."""
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import RoomMember
+
+    with app.app_context():
+        db.session.execute(
+            update(RoomMember).where(RoomMember.room_id == room_id).values(last_seen_at=None)
+        )
+        db.session.commit()
