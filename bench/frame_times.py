@@ -208,11 +208,41 @@ class ClientLoop:
         self.thread.join(timeout=5)
 
 
-def _measure(page, seconds: float) -> dict:
-    """Record frames for `seconds` on `page` and return the raw log."""
+# Main-thread work Chromium counts (CDP Performance.getMetrics). The counts (style and
+# layout passes) hardly depend on how busy the machine is; the durations do.
+WORK_METRICS = (
+    "RecalcStyleCount",
+    "LayoutCount",
+    "RecalcStyleDuration",
+    "LayoutDuration",
+    "ScriptDuration",
+    "TaskDuration",
+)
+
+
+def _work(cdp) -> dict:
+    """Return the main thread's cumulative work counters now."""
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {name: metrics.get(name, 0.0) for name in WORK_METRICS}
+
+
+def _work_since(cdp, before: dict) -> dict:
+    """Return the main thread's work since `before` (durations in ms)."""
+    now = _work(cdp)
+    return {
+        name: round((now[name] - before[name]) * (1000 if "Duration" in name else 1), 1)
+        for name in WORK_METRICS
+    }
+
+
+def _measure(page, cdp, seconds: float) -> dict:
+    """Record frames for `seconds` on `page` and return the raw log with the work done."""
+    work = _work(cdp)
     page.evaluate(START_RECORDING)
     page.wait_for_timeout(int(seconds * 1000))
-    return page.evaluate(STOP_RECORDING)
+    log = page.evaluate(STOP_RECORDING)
+    log["work"] = _work_since(cdp, work)
+    return log
 
 
 def run(args) -> dict:
@@ -241,21 +271,25 @@ def run(args) -> dict:
                 page.locator("body.is-connected").wait_for()
                 cdp = context.new_cdp_session(page)
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": args.throttle})
+                cdp.send("Performance.enable")
                 page.evaluate(COUNT_SPRITES)
 
-                idle_burst = _measure(page, args.idle)
+                idle_burst = _measure(page, cdp, args.idle)
+                work = _work(cdp)
                 page.evaluate(START_RECORDING)
                 started = time.monotonic()
                 statuses = loop.run(_burst(fans, room_id, args.reactions, args.spread))
                 sent_in = time.monotonic() - started
                 page.wait_for_timeout(int(args.after * 1000))
                 burst = page.evaluate(STOP_RECORDING)
+                burst["work"] = _work_since(cdp, work)
                 sprites = page.evaluate("() => [window.__spritesMade, window.__spritesMax]")
 
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
                 loop.run(_to_the_last_score(room_id, people))
                 cdp.send("Emulation.setCPUThrottlingRate", {"rate": args.throttle})
-                idle_podium = _measure(page, args.idle)
+                idle_podium = _measure(page, cdp, args.idle)
+                work = _work(cdp)
                 page.evaluate(START_RECORDING)
                 host = people[0]
                 loop.run(_post_ok(host, f"/rooms/{room_id}/score", {"value": "9"}))
@@ -263,10 +297,14 @@ def run(args) -> dict:
                 page.get_by_role("list", name="Podium").wait_for(timeout=15000)
                 page.wait_for_timeout(5000)  # the reveal (2.3 s) and the confetti (to 4.6 s)
                 podium = page.evaluate(STOP_RECORDING)
+                podium["work"] = _work_since(cdp, work)
                 confetti = page.locator(".confetti i").count()
                 browser.close()
+            failed = any(code.startswith("5") for code in statuses)
+            log_tail = server.log()[-4000:] if failed else ""
         finally:
-            loop.run(_close_all(sessions))
+            if "sessions" in locals():
+                loop.run(_close_all(sessions))
             loop.close()
             server.stop()
     return {
@@ -284,6 +322,13 @@ def run(args) -> dict:
         "burst": frame_stats(burst["deltas"], burst["long"]),
         "idle_before_podium": frame_stats(idle_podium["deltas"], idle_podium["long"]),
         "podium": frame_stats(podium["deltas"], podium["long"]),
+        "work": {
+            "idle_before_burst": idle_burst["work"],
+            "burst": burst["work"],
+            "idle_before_podium": idle_podium["work"],
+            "podium": podium["work"],
+        },
+        "server_log_tail_on_5xx": log_tail,
     }
 
 
@@ -314,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
         summary_line("reaction burst", result["burst"]),
         summary_line("idle (podium)", result["idle_before_podium"]),
         summary_line("podium reveal", result["podium"]),
-    ]
+    ] + [f"main-thread work, {window}: {work}" for window, work in result["work"].items()]
     report("frame_times", result, summary, args.json_out)
 
 
