@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Response, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from app.blueprints.rooms import bp
 from app.blueprints.rooms.guards import viewer_id
@@ -69,23 +70,19 @@ def stage_frame(room_id: int):
 
 
 @bp.get("/<int:room_id>/frames/chat")
+@login_required
 def chat_frame(room_id: int):
     """The room chat's latest lines as a self-refreshing document (the composer stays in the
     room page, so a draft survives every refresh)."""
-    user_id = viewer_id()
+    user_id = current_user.id
     try:
         visible_room(room_id, user_id)
     except DomainError as error:
         return _notice(room_id, _("Chat messages"), error.message, status_for(error), refresh=False)
-    if user_id is None or not may_use_room_chat(user_id, room_id):
+    if not may_use_room_chat(user_id, room_id):
         # Keeps refreshing: when the host reopens the chat, the lines come back by themselves.
-        return _notice(
-            room_id,
-            _("Chat messages"),
-            _("Only members can read this chat now."),
-            403,
-            refresh=user_id is not None,
-        )
+        closed = _("Only members can read this chat now.")
+        return _notice(room_id, _("Chat messages"), closed, 403, refresh=True)
     channel_id = chat_service.room_channel_id(room_id)
     lines = chat_service.latest(channel_id)
     messages_url = url_for("chat.room_messages", room_id=room_id)
