@@ -55,20 +55,28 @@ class SocketAction:
 
     `notice` is the `kind` of a `notice` event sent to each socket first (None: none);
     then the socket leaves the room `leave`, or is disconnected when `disconnect` is set.
-    Sockets that are also in the Socket.IO room `keep` are left alone (the session that
-    asked for the action).
+    Sockets that are also in any of the Socket.IO rooms in `keep` are left alone.
     """
 
     target: str
     leave: str | None = None
     disconnect: bool = False
     notice: str | None = None
-    keep: str | None = None
+    # The members who keep a members-only chat (`user:<id>`), or the browser session that
+    # changed its password (`session:<sid>`).
+    keep: tuple[str, ...] = ()
 
 
 def leave_room(user_id: int, socket_room: str) -> SocketAction:
     """Make every socket of `user_id` stop hearing `socket_room` (left a room or a chat)."""
     return SocketAction(target=f"user:{user_id}", leave=socket_room)
+
+
+def leave_room_except(socket_room: str, keep_user_ids: list[int]) -> SocketAction:
+    """Make every socket in `socket_room` stop hearing it, except the sockets of `keep_user_ids`
+    (a room chat that became members-only: the spectators go, the members stay)."""
+    keep = tuple(f"user:{user_id}" for user_id in sorted(keep_user_ids))
+    return SocketAction(target=socket_room, leave=socket_room, keep=keep)
 
 
 def disconnect_user(
@@ -79,7 +87,7 @@ def disconnect_user(
     With `keep_session`, the sockets of that browser session stay: a password change ends
     the other sessions only.
     """
-    keep = f"session:{keep_session}" if keep_session else None
+    keep = (f"session:{keep_session}",) if keep_session else ()
     return SocketAction(target=f"user:{user_id}", disconnect=True, notice=notice, keep=keep)
 
 
@@ -137,9 +145,9 @@ def perform(action: SocketAction) -> int:
     if server is None:
         return 0
     reached = 0
-    kept = set()
-    if action.keep is not None:
-        kept = {sid for sid, _eio in server.manager.get_participants("/", action.keep)}
+    kept: set[str] = set()
+    for socket_room in action.keep:
+        kept.update(sid for sid, _eio in server.manager.get_participants("/", socket_room))
     for sid, _eio_sid in list(server.manager.get_participants("/", action.target)):
         if sid in kept:
             continue
@@ -169,7 +177,7 @@ def _decode(raw: str) -> SocketAction | None:
             leave=fields.get("leave"),
             disconnect=bool(fields.get("disconnect")),
             notice=fields.get("notice"),
-            keep=fields.get("keep"),
+            keep=tuple(str(room) for room in fields.get("keep") or ()),
         )
     except (ValueError, KeyError, TypeError):
         return None

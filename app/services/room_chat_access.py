@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Room, RoomMember, RoomStatus
+from app.models import Channel, Room, RoomMember, RoomStatus
+from app.realtime import socket_actions
 from app.services.rooms import NotHost
 from app.services.stage import commit_stage, lock_room
 
@@ -66,10 +67,33 @@ def may_use_room_chat(user_id: int, room_id: int) -> bool:
     return row is not None and row.status != RoomStatus.CANCELLED and not row.chat_members_only
 
 
+def _seated_ids(room_id: int) -> list[int]:
+    """Return the users who hold a seat in the room now."""
+    return list(
+        db.session.scalars(
+            select(RoomMember.user_id).where(
+                RoomMember.room_id == room_id, RoomMember.left_at.is_(None)
+            )
+        )
+    )
+
+
 def set_members_only(room_id: int, actor_id: int, members_only: bool) -> Room:
-    """The host opens the room chat to spectators, or keeps it for members."""
+    """The host opens the room chat to spectators, or keeps it for members.
+
+    Closing it takes every spectator's socket, on every web process, out of the chat as the
+    change commits, so nobody hears a line they may no longer read. Reopening needs no
+    action: spectators hear the chat again from their next subscribe (a page load or a
+    reconnect), which now passes the check.
+    """
     room = lock_room(room_id)
     if room.host_id != actor_id or not _is_seated(actor_id, room_id):
         raise NotHost(_l("Only the host can change who may chat."))
     room.chat_members_only = members_only
+    channel_id = db.session.scalar(select(Channel.id).where(Channel.room_id == room_id))
+    if members_only and channel_id is not None:
+        # The members are read under the room lock, so nobody joins between read and commit.
+        socket_actions.queue(
+            socket_actions.leave_room_except(f"channel:{channel_id}", _seated_ids(room_id))
+        )
     return commit_stage(room)

@@ -33,7 +33,10 @@ class Person:
 
     @property
     def stage(self) -> Locator:
-        """The stage section of the room page."""
+        """The stage section of the room page (without JavaScript, inside the stage frame
+        a lobby or live room page holds; a finished room page has it inline)."""
+        if not self.javascript and self.page.locator("#stage-frame").count():
+            return self.page.frame_locator("#stage-frame").locator("#stage")
         return self.page.locator("#stage")
 
     @property
@@ -69,7 +72,7 @@ def open_room(host: Person, title: str, *, capacity: int = 3, mode: str = "Ranke
 def join(guest: Person, room: str) -> None:
     """Open the room page and take a seat."""
     guest.page.goto(room)
-    guest.page.get_by_role("button", name="Join this room").click()
+    guest.stage.get_by_role("button", name="Join this room").click()
     expect(guest.stage).to_contain_text("Waiting for the host")
 
 
@@ -97,10 +100,10 @@ def score_button(someone: Person, value: int) -> Locator:
 
 def reaction_count(someone: Person, kind: str) -> Locator:
     """The number next to a reaction on `someone`'s stage."""
-    return someone.page.locator(f'#reactions [data-count="{kind}"]').first
+    return someone.stage.locator(f'#reactions [data-count="{kind}"]').first
 
 
 def nominate(someone: Person, nominee: Person) -> None:
     """Pick who goes next."""
-    someone.page.get_by_label("Nominate who goes next").select_option(label=nominee.name)
+    someone.stage.get_by_label("Nominate who goes next").select_option(label=nominee.name)
     someone.stage.get_by_role("button", name="Nominate", exact=True).click()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 from sqlalchemy import select
 
 from app.extensions import db, socketio
@@ -40,3 +43,21 @@ def test_leave_room_takes_every_socket_of_the_person_out(app):
     assert list(socketio.server.manager.get_participants("/", "leaderboard")) == []
     first.disconnect()
     second.disconnect()
+
+
+def test_leave_except_keeps_the_named_people_and_travels_whole_between_processes(app):
+    mina, mina_id = person(app, "mina")
+    fan, _fan_id = person(app, "fan")
+    socks = [socketio.test_client(app, flask_test_client=client) for client in (mina, fan)]
+    for sock in socks:
+        assert sock.emit("subscribe", {"leaderboard": True}, callback=True)["ok"]
+    action = socket_actions.leave_room_except("leaderboard", [mina_id])
+    # What another process decodes from Redis is the same action, keep list included.
+    assert socket_actions._decode(json.dumps(asdict(action))) == action
+    with app.test_request_context():
+        socket_actions.send(action)
+    left = list(socketio.server.manager.get_participants("/", "leaderboard"))
+    assert len(left) == 1
+    assert f"user:{mina_id}" in socketio.server.rooms(left[0][0], namespace="/")
+    for sock in socks:
+        sock.disconnect()

@@ -9,10 +9,11 @@ from sqlalchemy import select, update
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Performance, Phase, Room, RoomStatus
+from app.models import Performance, Phase, Room, RoomMember, RoomStatus
 from app.services import rooms, show
-from tests.conftest import make_app
+from tests.conftest import REDIS_PREFIX, make_app
 from tests.support import factories
+from tests.support.live_server import LiveServer, WebUser
 
 pytestmark = [pytest.mark.celery, pytest.mark.redis]
 
@@ -76,3 +77,54 @@ def test_the_worker_ends_the_turn_closes_scoring_and_nominates(worker_app, celer
         assert _sweep(worker_app) == 1
         assert _stage(room_id)[-1] == (junho, Phase.ON_AIR)
         assert db.session.get(Room, room_id).status == RoomStatus.LIVE
+
+
+def test_a_killed_web_process_leaves_the_clock_to_the_worker(
+    worker_app, celery_worker, database, redis_url, tmp_path
+):
+    # The web process that ran the show is killed (no goodbye); the worker applies every
+    # deadline from the rows alone, and a web process started afterwards shows the result.
+    def server(name: str) -> LiveServer:
+        path = tmp_path / name
+        path.mkdir()
+        return LiveServer(
+            database.url, redis_url=redis_url, prefix=REDIS_PREFIX, instance_path=str(path)
+        ).start()
+
+    first = server("first")
+    try:
+        mina = WebUser(first.url).signup("mina")
+        junho = WebUser(first.url).signup("junho")
+        created = mina.post(
+            "/rooms/",
+            {"title": "Clock night", "category": "karaoke", "mode": "ranked", "capacity": "4"},
+        )
+        room_id = int(created.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        assert junho.post(f"/rooms/{room_id}/join").status_code == 303
+        assert mina.post(f"/rooms/{room_id}/start").status_code == 303
+    finally:
+        first.process.kill()
+        first.process.wait(timeout=10)
+        first.stop()
+    with worker_app.app_context():
+        mina_id = db.session.scalar(select(Room.host_id).where(Room.id == room_id))
+        junho_id = next(p for p in _members(room_id) if p != mina_id)
+        _expire(room_id)
+        assert _sweep(worker_app) == 1
+        assert _stage(room_id) == [(mina_id, Phase.SCORING)]
+        _expire(room_id)
+        assert _sweep(worker_app) == 1
+        assert _stage(room_id)[0][1] == Phase.CLOSED
+        _expire(room_id)  # nobody nominated: junho has waited longest
+        assert _sweep(worker_app) == 1
+        assert _stage(room_id)[-1] == (junho_id, Phase.ON_AIR)
+    second = server("second")
+    try:
+        html = WebUser(second.url).signup("fan").http.get(f"{second.url}/rooms/{room_id}").text
+        assert "On air" in html and "Turn 2" in html
+    finally:
+        second.stop()
+
+
+def _members(room_id: int) -> list[int]:
+    return list(db.session.scalars(select(RoomMember.user_id).where(RoomMember.room_id == room_id)))

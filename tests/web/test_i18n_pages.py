@@ -116,6 +116,8 @@ def pages(world) -> list[str]:
         f"/rooms/{room}",
         f"/rooms/{room}/messages",
         f"/rooms/{room}/stage",
+        f"/rooms/{room}/frames/stage",
+        f"/rooms/{room}/frames/chat",
         "/rooms/new",
         "/settings/profile",
         "/users/mina",

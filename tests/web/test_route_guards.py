@@ -27,6 +27,7 @@ PUBLIC_GET = {
     "rooms.index",
     "rooms.show",
     "rooms.stage",  # the room page's live region, public like the page
+    "rooms.stage_frame",  # the same stage as a frame for pages without JavaScript
     "invites.open_invite",  # an invite link is how visitors arrive
     "profiles.show",
     "profiles.followers",

@@ -4,8 +4,10 @@
  *   at zero, re-fetches the stage (the read applies the deadline on the server).
  * - A `stage` event whose version the page already shows does not re-fetch the stage.
  * - Reactions burst across the whole stage: claps rise, a mirror ball drops in, spins and
- *   throws light specks. Bursts are batched once per frame and capped, so a crowd
- *   clapping at once never janks the page; the surplus shows as one "×N" sprite.
+ *   throws light specks. Reactions are gathered for a short window (BATCH_MS) and shown
+ *   together, at most a few sprites per batch and MAX_SPRITES alive; the surplus of a
+ *   batch shows as one "×N" sprite. Measured on a 4× slowed phone (bench/frame_times.py):
+ *   a crowd clapping at once must never cost a frame.
  * - The podium reveals third → first (CSS) and the winner gets confetti.
  * Everything that moves is CSS transform/opacity, and none of it runs under
  * prefers-reduced-motion (the numbers still update).
@@ -14,7 +16,10 @@
   "use strict";
 
   var SYMBOLS = { clap: "\uD83D\uDC4F", mirror_ball: "\uD83E\uDEA9" };
-  var MAX_SPRITES = 24; // alive at once
+  var MAX_SPRITES = 12; // alive at once
+  var PER_BATCH = 3; // single sprites of one kind per batch; the rest become one "×N"
+  var BATCH_MS = 150; // reactions arriving this close together are shown together
+  var DRIFTS = 3; // rise paths (rooms.css burst-rise-0…2): fixed keyframes composite best
   var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
   function stillMotion() { return !(reduced && reduced.matches); }
   // The highest totals seen per performance. Counts only grow, so a stage refresh rendered
@@ -77,14 +82,13 @@
     el.className = "burst-sprite is-" + kind;
     el.textContent = extra ? SYMBOLS[kind] + "\u00D7" + extra : SYMBOLS[kind];
     el.style.setProperty("--x", (8 + Math.random() * 84).toFixed(1) + "%");
-    el.style.setProperty("--drift", (Math.random() * 40 - 20).toFixed(0) + "px");
+    if (kind === "clap") el.className += " drift-" + Math.floor(Math.random() * DRIFTS);
     if (kind === "mirror_ball") {
-      for (var i = 0; i < 8; i += 1) {
-        var speck = document.createElement("i");
-        speck.className = "burst-speck";
-        speck.style.setProperty("--angle", (i * 45) + "deg");
-        el.appendChild(speck);
-      }
+      // One element draws all eight specks (box-shadows) and grows outward: one layer,
+      // not eight.
+      var specks = document.createElement("i");
+      specks.className = "burst-specks";
+      el.appendChild(specks);
     }
     alive += 1;
     var done = function () {
@@ -99,6 +103,10 @@
 
   function flush() {
     scheduled = false;
+    // The totals too change once per batch: one layout for a crowd, not one per clap.
+    var bar = document.getElementById("reactions");
+    var seen = bar && latest[bar.getAttribute("data-performance-id")];
+    if (seen) applyCounts(bar, seen);
     var target = layer();
     var batch = queue;
     queue = [];
@@ -106,25 +114,29 @@
     var room = Math.max(0, MAX_SPRITES - alive);
     var counts = {};
     batch.forEach(function (kind) { counts[kind] = (counts[kind] || 0) + 1; });
+    // Built aside and added in one go: one style and layout pass per batch.
+    var added = document.createDocumentFragment();
     Object.keys(counts).forEach(function (kind) {
       var n = counts[kind];
-      var single = Math.min(n, Math.max(0, Math.min(room, 6)));
-      for (var i = 0; i < single; i += 1) target.appendChild(sprite(kind));
+      var single = Math.min(n, Math.max(0, Math.min(room, PER_BATCH)));
+      for (var i = 0; i < single; i += 1) added.appendChild(sprite(kind));
       room -= single;
-      // Grouped: the rest of this frame's reactions of a kind become one "×N" sprite.
+      // Grouped: the rest of this batch's reactions of a kind become one "×N" sprite.
       if (n > single && room > 0) {
-        target.appendChild(sprite(kind, n - single));
+        added.appendChild(sprite(kind, n - single));
         room -= 1;
       }
     });
+    target.appendChild(added);
   }
 
   function burst(kind) {
-    if (!SYMBOLS[kind]) return;
-    queue.push(kind);
+    if (SYMBOLS[kind]) queue.push(kind);
     if (!scheduled) {
       scheduled = true;
-      window.requestAnimationFrame(flush);
+      // The first reaction shows within a frame or so of the window closing; the ones
+      // that follow it inside the window join its batch.
+      window.setTimeout(function () { window.requestAnimationFrame(flush); }, BATCH_MS);
     }
   }
 
@@ -145,13 +157,12 @@
     });
     var stage = document.getElementById("stage");
     if (!stage || String(payload.room_id) !== stage.getAttribute("data-room-id")) return;
-    var bar = document.getElementById("reactions");
-    if (bar && key === bar.getAttribute("data-performance-id")) applyCounts(bar, counts);
-    burst(payload.kind);
+    burst(payload.kind); // also brings the totals on the page up to `latest`
   });
 
   /* --- the podium: confetti for the winner --------------------------------------------- */
   var COLOURS = ["#ffd166", "#ff3b5c", "#52d6a0", "#7aa2ff", "#ffffff"];
+  var CONFETTI = 24; // pieces
 
   function celebrate() {
     var podium = document.querySelector("[data-podium]");
@@ -163,11 +174,12 @@
     var shower = document.createElement("span");
     shower.className = "confetti";
     shower.setAttribute("aria-hidden", "true");
-    for (var i = 0; i < 36; i += 1) {
+    for (var i = 0; i < CONFETTI; i += 1) {
       var piece = document.createElement("i");
+      // Four fixed spins (rooms.css confetti-fall-0…3): keyframes without variables.
+      piece.className = "spin-" + (i % 4);
       piece.style.setProperty("--x", (Math.random() * 100).toFixed(1) + "%");
       piece.style.setProperty("--delay", (1.6 + Math.random() * 0.8).toFixed(2) + "s");
-      piece.style.setProperty("--spin", (Math.random() * 720 - 360).toFixed(0) + "deg");
       piece.style.background = COLOURS[i % COLOURS.length];
       shower.appendChild(piece);
     }
