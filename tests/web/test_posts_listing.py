@@ -48,6 +48,7 @@ def test_list_urls_are_the_url_for_urls(app):
         for ident in (1, 42, 2_000_000_000):
             assert ui.post_url(ident) == url_for("posts.show", post_id=ident)
             assert ui.post_like_url(ident) == url_for("posts.like", post_id=ident)
+            assert ui.add_comment_url(ident) == url_for("posts.add_comment", post_id=ident)
             assert ui.comment_like_url(ident) == url_for("posts.like_comment", comment_id=ident)
             assert ui.comment_edit_url(ident) == url_for("posts.edit_comment", comment_id=ident)
             assert ui.comment_delete_url(ident) == url_for("posts.delete_comment", comment_id=ident)

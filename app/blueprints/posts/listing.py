@@ -75,6 +75,7 @@ class ListUI:
     comment_like_url: Callable[[int], str]
     comment_edit_url: Callable[[int], str]
     comment_delete_url: Callable[[int], str]
+    add_comment_url: Callable[[int], str]
     profile_url: Callable[[str], str]
     login_to_like_url: str
 
@@ -103,6 +104,7 @@ def list_ui() -> ListUI:
             comment_like_url=_url_by_id("posts.like_comment", "comment_id"),
             comment_edit_url=_url_by_id("posts.edit_comment", "comment_id"),
             comment_delete_url=_url_by_id("posts.delete_comment", "comment_id"),
+            add_comment_url=_url_by_id("posts.add_comment", "post_id"),
             profile_url=_profile_url(),
             login_to_like_url=url_for("auth.login", next=request.path),
         )

@@ -162,7 +162,13 @@ def has_ranking() -> bool:
 
 def tag_posts(tag: str, cursor: str | None, limit: int, viewer_id: int | None) -> Page:
     """Posts carrying the tag, newest first."""
-    tagged = select(PostTag.post_id).join(Tag, Tag.id == PostTag.tag_id).where(Tag.name == tag)
+    # The tag's id is looked up first so PostgreSQL plans with that very value: joined by
+    # name it guessed every tag as common and walked the posts newest first, which took
+    # seconds for a tag on 30 of a million posts; by id it reads those 30 and sorts them.
+    tag_id = db.session.scalar(select(Tag.id).where(Tag.name == tag))
+    if tag_id is None:
+        return Page([], None)
+    tagged = select(PostTag.post_id).where(PostTag.tag_id == tag_id)
     return _posts(select(Post).where(Post.id.in_(tagged)), cursor, limit, viewer_id)
 
 
