@@ -226,11 +226,11 @@ def _seed(database_url: str, params: dict) -> float:
     return time.perf_counter() - started
 
 
-def _time(client, path: str, requests: int) -> dict:
+def _time(client, path: str, requests: int, warmup: int = 10) -> dict:
     """Request `path` `requests` times after a warm-up; return wall-clock percentiles in ms
     and the mean CPU time of this process per request (less sensitive to a busy machine:
     it leaves out waiting for PostgreSQL and for a core)."""
-    for _ in range(10):
+    for _ in range(warmup):
         assert client.get(path).status_code == 200, path
     samples = []
     cpu_started = time.process_time()
@@ -303,6 +303,7 @@ def main() -> None:
     parser.add_argument("--busy-comments", type=int, default=1000, help="top-level, busy post")
     parser.add_argument("--busy-likes", type=int, default=3000, help="extra likes, busy post")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed requests first")
     parser.add_argument("--database-url", default=DEFAULT_PG, help="PostgreSQL server to use")
     parser.add_argument("--database", help="database name to use (created when missing)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -349,7 +350,7 @@ def main() -> None:
         timings = {}
         for page in args.pages.split(","):
             path, _ = PAGES[page]
-            timings[page] = _time(client, path, args.requests)
+            timings[page] = _time(client, path, args.requests, args.warmup)
     finally:
         if not args.keep:
             _drop_database(args.database_url, name)

@@ -70,3 +70,12 @@ def test_a_post_card_shows_the_authors_avatar_and_a_comment_its_author(app, peop
     assert f'href="/posts/{post_id}#comments"' in feed
     page = jun.client.get(f"/posts/{post_id}").get_data(as_text=True)
     assert 'href="/users/jun"><strong>' in page and "최고예요" in page
+
+
+def test_tag_links_are_the_url_for_urls(app):
+    from app.blueprints.posts.text import post_body
+
+    with app.test_request_context("/"):
+        html = str(post_body("무대 #노래방 #Encore_2 #ÉTÉ #x1"))
+        for tag in ("노래방", "encore_2", "été", "x1"):
+            assert f'href="{url_for("posts.tag", tag=tag)}"' in html
