@@ -5,6 +5,9 @@ read (size limit) → probe (format by decoding the header, pixel limit *before*
 → decode (off the event loop) → orient → flatten → resize → re-encode without metadata.
 Nothing of the original file survives but its pixels, so EXIF (GPS included), XMP, ICC,
 JPEG comments and anything appended to the file (an HTML polyglot, say) are gone.
+
+HEIC/HEIF (what an iPhone camera writes) is read by pillow-heif's Pillow plugin, registered
+once below, so it goes through exactly the same steps and comes out as a JPEG.
 """
 
 from __future__ import annotations
@@ -14,13 +17,20 @@ import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import pillow_heif
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.offload import run_blocking
 from app.services.errors import DomainError, InvalidInput
 
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+# Registering adds the "HEIF" format to Pillow. Only the primary image is read: thumbnails,
+# depth maps and auxiliary images inside the container are never decoded. libheif applies
+# the container's rotation while decoding and pillow-heif then resets the EXIF orientation,
+# so exif_transpose below never turns a HEIC photo twice.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 # A phone photo is 12–50 megapixels; 8000×8000 is the largest we decode. Anything larger is
 # refused from its header alone, before a single pixel is decompressed.
 MAX_PIXELS = 64_000_000
@@ -49,9 +59,9 @@ class ImageTooLarge(DomainError):
 
 
 class NotAnImage(InvalidInput):
-    """The upload is not a JPEG, PNG or WebP picture we can read (or is far too big)."""
+    """The upload is not a JPEG, PNG, WebP or HEIC picture we can read (or is far too big)."""
 
-    default_message = _l("That file is not a JPEG, PNG or WebP picture.")
+    default_message = _l("That file is not a JPEG, PNG, WebP or HEIC picture.")
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ def probe(data: bytes, field: str | None = None) -> tuple[int, int]:
             # Pillow only warns between 1× and 2× MAX_IMAGE_PIXELS; refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Only these decoders may look at the bytes (no EPS/Ghostscript, no SVG, no GIF).
+            # Opening reads headers only (for HEIF: the container boxes, not the HEVC data).
             with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as image:
                 width, height = image.size
                 if image.format not in ALLOWED_FORMATS:

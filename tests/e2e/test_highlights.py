@@ -14,7 +14,7 @@ from app.services import social
 from app.services.posts import writing
 from tests.conftest import make_app
 from tests.e2e.show import connected, person
-from tests.web.posts_support import jpeg
+from tests.web.posts_support import heic, jpeg
 
 pytestmark = pytest.mark.e2e
 
@@ -67,6 +67,23 @@ def test_post_a_photo_like_comment_reply_live(browsers, tmp_path):
     expect(junho.page.locator(".comment-reply .comment-body", has_text="고마워요!")).to_have_count(
         1
     )
+
+
+def test_an_iphone_heic_photo_is_posted_as_a_jpeg(browsers, tmp_path):
+    mina = person(browsers, "mina", "민아")
+    photo = tmp_path / "IMG_0042.HEIC"
+    photo.write_bytes(heic((2000, 1500), gps=True))
+
+    mina.page.goto("/posts/new")
+    mina.page.get_by_label("What happened?").fill("아이폰으로 찍었어요")
+    mina.page.get_by_label("Photos").set_input_files(str(photo))
+    mina.page.get_by_role("button", name="Post", exact=True).click()
+    expect(mina.page).to_have_url(POST_URL)
+    image = mina.page.locator(".post-photos img").first
+    expect(image).to_be_visible()
+    # The browser could draw it: it was stored as a JPEG, resized to the 1,600 px edge.
+    assert mina.page.evaluate("(img) => img.naturalWidth", image.element_handle()) == 1600
+    assert mina.page.evaluate("(img) => img.naturalHeight", image.element_handle()) == 1200
 
 
 def test_scrolling_the_feed_loads_every_post_once(browsers):

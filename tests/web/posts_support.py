@@ -6,6 +6,7 @@ import io
 import struct
 import zlib
 
+import pillow_heif
 from PIL import Image
 from sqlalchemy import select
 
@@ -43,6 +44,42 @@ def jpeg(
     return out.getvalue()
 
 
+def heic(
+    size: tuple[int, int] = (640, 400),
+    *,
+    gps: bool = False,
+    orientation: int | None = None,
+    xmp: bytes | None = None,
+) -> bytes:
+    """A real HEIC (HEVC in a HEIF container, as an iPhone writes it), with a green corner,
+    the camera's name in EXIF and optionally GPS, an orientation and an XMP packet."""
+    image = Image.new("RGB", size, (200, 40, 90))
+    image.paste((0, 255, 0), (0, 0, max(1, size[0] // 4), max(1, size[1] // 4)))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    if orientation:
+        exif[0x0112] = orientation
+    if gps:
+        exif[GPS_IFD] = {1: "N", 2: (37.0, 33.0, 59.0), 3: "E", 4: (126.0, 58.0, 40.0)}
+    kwargs: dict = {"quality": 80, "exif": exif.tobytes()}
+    if xmp is not None:
+        kwargs["xmp"] = xmp
+    out = io.BytesIO()
+    # pillow-heif's own writer, so the test does not lean on the app registering the plugin.
+    pillow_heif.from_pillow(image).save(out, **kwargs)
+    return out.getvalue()
+
+
+def claim_size(heif: bytes, width: int, height: int) -> bytes:
+    """Rewrite the image-size box (`ispe`) of a one-image HEIF: a header that promises far
+    more pixels than the file holds, like a decompression bomb."""
+    data = bytearray(heif)
+    assert data.count(b"ispe") == 1
+    at = data.find(b"ispe") + 8  # after the box type and its version/flags word
+    data[at : at + 8] = struct.pack(">II", width, height)
+    return bytes(data)
+
+
 def png(size: tuple[int, int] = (300, 300)) -> bytes:
     """A real PNG with transparency."""
     out = io.BytesIO()
@@ -70,6 +107,17 @@ def png_bomb(width: int, height: int) -> bytes:
 def publish(client, body: str = "", photos: list[bytes] | tuple = (), **extra):
     """Post a highlight through the form (multipart, like a phone would)."""
     files = [(io.BytesIO(data), f"photo{i}.jpg", "image/jpeg") for i, data in enumerate(photos)]
+    return _publish_files(client, body, files, **extra)
+
+
+def publish_named(client, body: str, photos: list[tuple[bytes, str, str]], **extra):
+    """Post a highlight with photos given as (bytes, file name, content type)."""
+    files = [(io.BytesIO(data), name, kind) for data, name, kind in photos]
+    return _publish_files(client, body, files, **extra)
+
+
+def _publish_files(client, body: str, files: list, **extra):
+    """Send the multipart form."""
     data = {"body": body, **extra}
     if files:
         data["photos"] = files

@@ -1,4 +1,4 @@
-"""Avatar uploads: only real JPEG/PNG/WebP pictures, 5 MB at most, squared, EXIF gone."""
+"""Avatar uploads: only real JPEG/PNG/WebP/HEIC pictures, 5 MB at most, squared, EXIF gone."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_files_that_are_not_pictures_are_refused(client, app, mina, data, filena
     before = stored_files(app)
     response = upload(client, data, filename, content_type)
     assert response.status_code == 400
-    assert "not a JPEG, PNG or WebP" in response.get_data(as_text=True)
+    assert "not a JPEG, PNG, WebP or HEIC" in response.get_data(as_text=True)
     assert user_row(app, "mina").avatar_filename is None
     assert stored_files(app) == before
 

@@ -122,7 +122,7 @@ def test_only_real_pictures_are_stored(app, mina, data, refused):
     response = publish(mina.client, "caption", [data])
     if refused:
         assert response.status_code == 400
-        assert "not a JPEG, PNG or WebP" in response.get_data(as_text=True)
+        assert "not a JPEG, PNG, WebP or HEIC" in response.get_data(as_text=True)
         assert stored(app) == []
         return
     assert response.status_code == 303

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("posts", __name__)
 
-from app.blueprints.posts import comments, feeds, media, routes, text  # noqa: E402, F401
+from app.blueprints.posts import comments, feeds, listing, media, routes, text  # noqa: E402, F401

@@ -21,8 +21,12 @@ class PostForm(FlaskForm):
     )
     photos = MultipleFileField(
         _l("Photos"),
-        description=_l("Up to 4 JPEG, PNG or WebP photos, 8 MB each."),
-        render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True},
+        description=_l("Up to 4 JPEG, PNG, WebP or HEIC photos, 8 MB each."),
+        # HEIC is listed so a desktop file picker offers iPhone photos too.
+        render_kw={
+            "accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif",
+            "multiple": True,
+        },
     )
     performance_id = IntegerField(validators=[Optional()], widget=HiddenInput())
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from urllib.parse import quote
+
+from flask import g, url_for
 from markupsafe import Markup, escape
 
 from app.blueprints.posts import bp
 from app.services.posts.writing import TAG_RE
+
+
+def _tag_url(name: str) -> str:
+    """The tag page URL, as url_for writes it; the prefix is built once per response
+    because a feed page links many tags. A tag is word characters only (TAG_RE), which
+    the path converter and quote() escape alike."""
+    prefix = g.get("_posts_tag_url_prefix")
+    if prefix is None:
+        prefix = g._posts_tag_url_prefix = url_for("posts.tag", tag="~").removesuffix("~")
+    return prefix + quote(name, safe="")
 
 
 @bp.app_template_filter("post_body")
@@ -17,7 +29,7 @@ def post_body(body: str) -> Markup:
     for match in TAG_RE.finditer(body or ""):
         parts.append(str(escape(body[last : match.start()])))
         name = match.group(1)
-        href = url_for("posts.tag", tag=name.casefold())
+        href = _tag_url(name.casefold())
         parts.append(f'<a class="tag" href="{escape(href)}">#{escape(name)}</a>')
         last = match.end()
     parts.append(str(escape((body or "")[last:])))

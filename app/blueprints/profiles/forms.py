@@ -62,6 +62,6 @@ class AvatarForm(FlaskForm):
 
     avatar = FileField(
         _l("Profile picture"),
-        description=_l("JPEG, PNG or WebP, up to 5 MB. We crop it to a square."),
-        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+        description=_l("JPEG, PNG, WebP or HEIC, up to 5 MB. We crop it to a square."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"},
     )
