@@ -61,6 +61,14 @@ async def _traffic(member: Member, room_id: int, log: list, stop: asyncio.Event)
         await asyncio.sleep(0.5)
 
 
+async def _health(member: Member, nginx: Nginx) -> dict:
+    """What /healthz answers to a logged-in member (JSON, or the error page's status)."""
+    async with member.http.session.get(nginx.url + "/healthz") as response:
+        if response.content_type == "application/json":
+            return {"status": response.status, **(await response.json())}
+        return {"status": response.status, "content_type": response.content_type}
+
+
 async def _sign_up(member: Member) -> None:
     """Sign up, waiting out a 429 (a busy machine sheds load) a few times."""
     for _attempt in range(10):
@@ -107,16 +115,14 @@ async def scenario(args, nginx: Nginx, database) -> dict:
         down_at = time.monotonic()
         await asyncio.get_running_loop().run_in_executor(None, database.stop)
         await asyncio.sleep(min(3.0, args.outage))
-        async with host.http.session.get(nginx.url + "/healthz") as response:
-            health_down = {"status": response.status, **(await response.json())}
+        health_down = await _health(host, nginx)
         await asyncio.sleep(max(0.0, args.outage - 3.0))
         await asyncio.get_running_loop().run_in_executor(None, database.start)
         up_at = time.monotonic()
         await asyncio.sleep(args.after)
         stop.set()
         await asyncio.gather(*tasks)
-        async with host.http.session.get(nginx.url + "/healthz") as response:
-            health_after = {"status": response.status, **(await response.json())}
+        health_after = await _health(host, nginx)
     finally:
         for member in members:
             await member.close()
@@ -204,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
                     nginx.stop()
                 for web in webs:
                     web.stop()
+                if not (database.data / "postmaster.pid").exists():
+                    database.start()  # so the run's database can be dropped
     finally:
         redis_server.stop()
         database.remove()
