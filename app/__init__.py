@@ -70,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (registers every table on the metadata)
     from app.celery_app import celery_init_app
     from app.database import configure_engine
+    from app.health import init_health
     from app.i18n import select_locale, select_timezone
     from app.realtime import init_realtime
     from app.redis_store import init_redis
@@ -77,6 +78,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    init_health(app)
     migrate.init_app(
         app,
         db,

@@ -7,6 +7,8 @@ import logging
 from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -24,6 +26,9 @@ from app.services.images import ImageTooLarge
 
 log = logging.getLogger(__name__)
 
+# Seconds a client should wait before retrying while the database is away.
+DATABASE_RETRY_SECONDS = 5
+
 
 def _titles() -> dict[int, str]:
     """Human titles per status, translated for the current request."""
@@ -37,6 +42,7 @@ def _titles() -> dict[int, str]:
         413: _("That file is too large"),
         429: _("Too many requests"),
         500: _("Something went wrong on our side"),
+        503: _("Back in a moment"),
     }
 
 
@@ -129,11 +135,46 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods or [])
         return response
 
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def _database(error: Exception):
+        if not _database_away(error):
+            return _unexpected(error)
+        return database_unavailable(app)
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error")
         db.session.rollback()
         return render_error(500)
+
+
+def _database_away(error: Exception) -> bool:
+    """Tell whether `error` means the database cannot be reached (not a bad query)."""
+    if isinstance(error, PoolTimeout | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def database_unavailable(app: Flask) -> Response:
+    """Answer 503 with Retry-After while the database is away, and say so on the page."""
+    from app.extensions import login_manager
+    from app.health import store_failed
+
+    log.warning("database unavailable: answering 503")
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the pool drops it
+        log.debug("rollback after a lost database connection failed", exc_info=True)
+    if db.engine.dialect.name != "sqlite":
+        store_failed(app, "database")
+    # The page must not ask the database who is logged in: it would fail the same way.
+    login_manager._update_request_context_with_user(None)
+    return render_error(
+        503,
+        _("We can't reach our saved data right now. Please try again in a few seconds."),
+        retry_after=DATABASE_RETRY_SECONDS,
+    )
 
 
 def _retry_after(error: HTTPException) -> int:

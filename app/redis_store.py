@@ -14,8 +14,13 @@ def init_redis(app: Flask) -> None:
         return
     # A blocking pool waits briefly for a free connection instead of failing at the cap,
     # which is how python-socketio's publisher used to drop messages under load.
+    from app.health import redis_connection_class
+
+    # Plain connections report a refused connection to the page notices (app/health.py).
+    watched = {"connection_class": redis_connection_class(app)} if url.startswith("redis:") else {}
     pool = redis.BlockingConnectionPool.from_url(
         url,
+        **watched,
         max_connections=app.config["REDIS_MAX_CONNECTIONS"],
         timeout=5,
         socket_connect_timeout=2,

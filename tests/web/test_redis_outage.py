@@ -35,6 +35,18 @@ def private_redis():
     server.stop()
 
 
+NOTICE = 'data-degraded="redis"'
+
+
+def _is_full_page(response) -> bool:
+    """A whole HTML page (not a redirect, fragment, image or JSON) that people read."""
+    return (
+        (response.status_code < 300 or response.status_code >= 400)
+        and response.mimetype == "text/html"
+        and "<main" in response.text
+    )
+
+
 def _documented_pages(ids: dict[str, str]) -> list[str]:
     """Every GET path in docs/urls.md, its placeholders filled with real ids."""
     pages = []
@@ -71,13 +83,19 @@ def test_every_page_answers_while_redis_is_away_and_presence_returns(app, privat
             "filename": "none.png",
         }
         anonymous = outage_app.test_client()
-        failures = []
+        failures, silent = [], []
         for page in _documented_pages(ids):
             for client in (anonymous, mina_client):
-                status = client.get(page).status_code
-                if status >= 500:
-                    failures.append((page, status))
+                response = client.get(page)
+                if response.status_code >= 500:
+                    failures.append((page, response.status_code))
+                if _is_full_page(response) and NOTICE not in response.text:
+                    silent.append((page, response.status_code))
         assert failures == []
+        # Every page a person sees says, in plain words, that live features are limited.
+        assert silent == []
+        korean = outage_app.test_client().get("/", headers={"Accept-Language": "ko"}).text
+        assert "실시간 기능" in korean
 
         # Logging in with the right password, following and reacting all still work.
         junho_client = outage_app.test_client()
@@ -98,5 +116,8 @@ def test_every_page_answers_while_redis_is_away_and_presence_returns(app, privat
         with outage_app.app_context():
             assert presence.online_user_ids(room_id) == [mina]
         assert mina_client.get("/healthz").get_json()["redis"] == "ok"
+        # The notice goes away by itself once Redis answers, with no request touching it.
+        assert wait_for(lambda: NOTICE not in anonymous.get("/").text, 20.0)
+        assert NOTICE not in mina_client.get(f"/rooms/{room_id}").text
     finally:
         sio.disconnect()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import text
 
 from app.blueprints.main import bp
 from app.extensions import db, limiter
+from app.health import store_failed
 from app.redis_store import redis_client
 
 
@@ -42,6 +43,8 @@ def healthz():
     except Exception:  # any failure means "down" to a load balancer
         db.session.rollback()
         db_state = "error"
+        if db.engine.dialect.name != "sqlite":
+            store_failed(current_app._get_current_object(), "database")
     client = redis_client()
     if client is None:
         redis_state = "disabled"
@@ -51,6 +54,7 @@ def healthz():
             redis_state = "ok"
         except Exception:  # Redis down degrades live features, not the site
             redis_state = "error"
+            store_failed(current_app._get_current_object(), "redis")
     healthy = db_state == "ok"
     status = "ok" if healthy and redis_state != "error" else ("degraded" if healthy else "error")
     body = {"status": status, "db": db_state, "redis": redis_state}

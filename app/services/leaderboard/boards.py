@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 PERIODS: tuple[str, ...] = ("all", "week")
 MAX_PAGE = 10_000
 EMBEDDED_MAX_AGE = timedelta(hours=1)
-LOCK_TTL_MS = 15 * 60 * 1000
+# The refresh lock lapses this long after its holder stops renewing it (a worker killed
+# mid-refresh), so the next refresh can run within half a minute. A live refresh renews it
+# every LOCK_RENEW_S seconds, however long it takes.
+LOCK_TTL_MS = 30 * 1000
+LOCK_RENEW_S = 10.0
 STAGING_TTL_S = 60 * 60
 # After Redis fails once, skip it for this long so a dead Redis costs one refused connection
 # every few seconds instead of one per page view.

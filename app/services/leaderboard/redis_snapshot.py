@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from app.realtime.events import LEADERBOARD_REFRESHED
 from app.redis_store import redis_client, redis_key
 from app.services.leaderboard.boards import (
     BATCHES_PER_ROUND_TRIP,
+    LOCK_RENEW_S,
     LOCK_TTL_MS,
     REDIS_RETRY_AFTER_S,
     STAGING_TTL_S,
@@ -76,6 +78,38 @@ _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+_EXTEND_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+class _LockKeeper:
+    """Renews the refresh lock while this process computes, and only while it lives.
+
+    A worker killed mid-refresh (kill -9, OOM) stops renewing, so its lock lapses within
+    LOCK_TTL_MS and the next refresh runs; a slow but live refresh keeps its lock.
+    """
+
+    def __init__(self, client: redis.Redis, lock: str, token: str) -> None:
+        extend = _script(client, "extend", _EXTEND_LOCK)
+        self._stop = threading.Event()
+
+        def run() -> None:
+            while not self._stop.wait(LOCK_RENEW_S):
+                try:
+                    extend(keys=[lock], args=[token, LOCK_TTL_MS], client=client)
+                except redis.RedisError as error:  # the swap's WATCH catches a lost lock
+                    log.warning("could not renew the leaderboard lock: %s", error)
+
+        self._thread = threading.Thread(target=run, name="leaderboard-lock", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop renewing (the lock is released or left to lapse by the caller)."""
+        self._stop.set()
 
 
 def _keys(board: Board) -> tuple[str, str]:
@@ -214,6 +248,7 @@ def _refresh_redis(client: redis.Redis, now: datetime) -> RefreshResult:
     staged: dict[str, str] = {}
     swapped = False
     phases: dict[str, float] = {}
+    keeper = _LockKeeper(client, lock, token)
     try:
         computed = compute_boards(now)
         phases["aggregate"] = time.perf_counter() - started
@@ -239,6 +274,7 @@ def _refresh_redis(client: redis.Redis, now: datetime) -> RefreshResult:
         if not swapped:
             return RefreshResult(refreshed=False, reason="the lock expired before the swap")
     finally:
+        keeper.stop()
         if not swapped and staged:
             client.unlink(*staged.values())
         _script(client, "release", _RELEASE_LOCK)(keys=[lock], args=[token], client=client)
