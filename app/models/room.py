@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -106,6 +107,11 @@ class Room(db.Model):
     # The last stage change; a live show idle for an hour finishes by itself.
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     chat_members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The show's Janus VideoRoom while it is live on a media server (docs/video.md): a random
+    # numeric id, its room secret (to destroy it) and its pin (handed to members only).
+    janus_room_id: Mapped[int | None] = mapped_column(BigInteger)
+    janus_secret: Mapped[str | None] = mapped_column(String(64))
+    janus_pin: Mapped[str | None] = mapped_column(String(64))
 
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     current_performance: Mapped[Performance | None] = relationship(
