@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.janus_server import MEDIA_ADDRESS, MEDIA_INTERFACE
 from tests.support.services import missing_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +55,12 @@ def _run_inside(inner: str) -> None:
         "-n",
         "sh",
         "-c",
-        'ip link set lo up && exec "$@"',
+        "ip link set lo up"
+        f" && ip link add {MEDIA_INTERFACE} type veth peer name {MEDIA_INTERFACE}-p"
+        f" && ip link set {MEDIA_INTERFACE}-p up"
+        f" && ip addr add {MEDIA_ADDRESS} dev {MEDIA_INTERFACE}"
+        f" && ip link set {MEDIA_INTERFACE} up"
+        ' && exec "$@"',
         "sh",
         sys.executable,
         "-m",

@@ -24,6 +24,12 @@ UNUSED_PLUGINS = (
     "audiobridge duktape echotest lua nosip recordplay sip streaming textroom videocall voicemail"
 )
 UNUSED_TRANSPORTS = "mqtt nanomsg pfunix rabbitmq websockets"
+# Janus never gathers ICE candidates on a loopback interface, so the video namespace adds
+# this interface (one end of a veth pair, tests/e2e/test_video_netns.py); Janus and the
+# browsers meet on its address, which the kernel delivers locally: nothing leaves the
+# namespace either way.
+MEDIA_INTERFACE = "encore-av"
+MEDIA_ADDRESS = "10.203.0.1/24"
 
 
 def _lib_dir() -> Path:
@@ -70,7 +76,7 @@ media: {{
   rtp_port_range = "20000-40000"
 }}
 nat: {{
-  ice_enforce_list = "lo"
+  ice_enforce_list = "{MEDIA_INTERFACE}"
   ice_ignore_list = "vmnet"
   ice_tcp = false
 }}
@@ -82,6 +88,9 @@ transports: {{
 }}
 events: {{
   broadcast = false
+}}
+loggers: {{
+  disable = "libjanus_jsonlog.so"
 }}
 """
         )
@@ -119,7 +128,7 @@ cors: {{
         self._write_config()
         log = open(self.folder / "janus.log", "wb")  # noqa: SIM115  (closed with the process)
         self.process = subprocess.Popen(
-            [self.binary, "-F", str(self.folder), "-C", str(self.folder / "janus.jcfg"), "-N"],
+            [self.binary, "-F", str(self.folder), "-C", str(self.folder / "janus.jcfg")],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

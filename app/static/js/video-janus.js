@@ -108,14 +108,15 @@
 
   // --- the Janus session ------------------------------------------------------------------
 
-  function teardown() {
+  function teardown(leaving) {
     generation += 1;
     stopCamera();
     remote = {};
     var old = session;
     session = null;
     if (old && old.janus) {
-      try { old.janus.destroy({ cleanupHandles: true }); } catch (e) { /* already gone */ }
+      // Leaving the page, the goodbye goes as a beacon that outlives the page.
+      try { old.janus.destroy({ cleanupHandles: true, unload: !!leaving }); } catch (e) { /* gone */ }
     }
     render();
   }
@@ -363,6 +364,6 @@
 
   root.addEventListener("encore-stage", refresh);
   document.addEventListener("encore:connect", refresh);
-  window.addEventListener("pagehide", function () { lineup = ""; teardown(); });
+  window.addEventListener("pagehide", function () { lineup = ""; teardown(true); });
   refresh();
 })();
