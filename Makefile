@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-dev-$(HASH)
 RUNTIME_STAMP := $(VENV)/.installed-runtime-$(HASH)
 PYTEST_ARGS ?=
 # The browser tests need these Debian packages; `make test` installs them when it can.
-BROWSER_PACKAGES := chromium fonts-noto-cjk
+BROWSER_PACKAGES := chromium fonts-noto-cjk janus
 
 .PHONY: run test test-realtime lint format install install-runtime system-packages vendor bench clean messages
 
@@ -30,17 +30,17 @@ install: $(STAMP)
 
 install-runtime: $(RUNTIME_STAMP)
 
-# Chromium and a Korean font for the browser tests, from the OS packages as .ci/run does:
+# Chromium, a Korean font and Janus (the media server) for the browser tests, from the OS packages as .ci/run does:
 # installed when missing and we are root with apt, otherwise stop at once and say how.
 system-packages:
-	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if command -v chromium >/dev/null 2>&1 && command -v janus >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 		exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing $(BROWSER_PACKAGES) for the browser tests"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 	else \
-		echo "The browser tests need Chromium and the Noto CJK font. Install them with:"; \
+		echo "The browser tests need Chromium, the Noto CJK font and Janus. Install them with:"; \
 		echo "    sudo apt-get install -y $(BROWSER_PACKAGES)"; \
 		echo "or run everything else: make test PYTEST_ARGS=\"-m 'not e2e'\" BROWSER=skip"; \
 		exit 1; \
@@ -52,6 +52,8 @@ vendor:
 	cp node_modules/htmx.org/dist/htmx.min.js app/static/vendor/htmx-2.0.11.min.js
 	cp node_modules/socket.io-client/dist/socket.io.min.js app/static/vendor/socket.io-4.8.4.min.js
 	sed -i 's|//# sourceMappingURL=.*||' app/static/vendor/socket.io-4.8.4.min.js
+	cp node_modules/janus-gateway/src/janus.js app/static/vendor/janus-1.1.4.js
+	cp node_modules/webrtc-adapter/out/adapter.js app/static/vendor/webrtc-adapter-8.2.2.js
 
 node_modules/axe-core/axe.min.js: package.json
 	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent; \

@@ -180,6 +180,17 @@ class Config:
     TURN_TTL_SECONDS = int(os.environ.get("TURN_TTL_SECONDS", "3600"))
     # Peer-to-peer: how many viewers one performer's phone uploads to.
     VIDEO_P2P_MAX_VIEWERS = int(os.environ.get("VIDEO_P2P_MAX_VIEWERS", "8"))
+    # The media server (docs/video.md): with JANUS_URL set, video goes through a Janus
+    # VideoRoom per show instead of peer to peer. JANUS_ADMIN_URL and JANUS_ADMIN_SECRET reach
+    # its admin API (rooms and tokens); JANUS_ROOM_ADMIN_KEY is the VideoRoom `admin_key`, so
+    # only Encore creates rooms. Tokens last JANUS_TOKEN_TTL_SECONDS (and end with the show).
+    JANUS_URL = os.environ.get("JANUS_URL", "").strip() or None
+    JANUS_ADMIN_URL = os.environ.get("JANUS_ADMIN_URL", "").strip() or None
+    JANUS_ADMIN_SECRET = os.environ.get("JANUS_ADMIN_SECRET") or None
+    JANUS_ROOM_ADMIN_KEY = os.environ.get("JANUS_ROOM_ADMIN_KEY") or None
+    JANUS_TOKEN_TTL_SECONDS = int(os.environ.get("JANUS_TOKEN_TTL_SECONDS", "1800"))
+    # Janus calls are on the request path: fail fast so a dead server never stalls a show.
+    JANUS_TIMEOUT_SECONDS = float(os.environ.get("JANUS_TIMEOUT_SECONDS", "3"))
     # Signalling limits, per socket: payload size in bytes and messages per 10 seconds.
     RTC_MAX_PAYLOAD_BYTES = int(os.environ.get("RTC_MAX_PAYLOAD_BYTES", "12000"))
     RTC_MESSAGES_PER_10S = int(os.environ.get("RTC_MESSAGES_PER_10S", "120"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
 
 CSP = "; ".join(
@@ -9,7 +11,7 @@ CSP = "; ".join(
         "default-src 'self'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob:",
-        "connect-src 'self'",
+        "connect-src 'self'",  # csp_for() adds the media server's origin when there is one
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
@@ -18,12 +20,23 @@ CSP = "; ".join(
 )
 
 
+def csp_for(app: Flask) -> str:
+    """Return the CSP for this app: the browser also talks to Janus when JANUS_URL is set."""
+    janus = app.config.get("JANUS_URL")
+    if not janus:
+        return CSP
+    parts = urlsplit(janus)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return CSP.replace("connect-src 'self'", f"connect-src 'self' {origin}")
+
+
 def register_security_headers(app: Flask) -> None:
     """Add the security headers to every response."""
+    csp = csp_for(app)
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -108,6 +109,11 @@ class Room(db.Model):
     chat_members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Slow mode: seconds one person waits between two lines in this room's chat (0 = off).
     chat_slow_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The show's Janus VideoRoom while it is live on a media server (docs/video.md): a random
+    # numeric id, its room secret (to destroy it) and its pin (handed to members only).
+    janus_room_id: Mapped[int | None] = mapped_column(BigInteger)
+    janus_secret: Mapped[str | None] = mapped_column(String(64))
+    janus_pin: Mapped[str | None] = mapped_column(String(64))
 
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     current_performance: Mapped[Performance | None] = relationship(

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import Performance, Phase, Room, RoomMember, RoomStatus, Score
 from app.realtime.broadcast import broadcast
 from app.realtime.events import REACTION
-from app.services import attendance, notifications
+from app.services import attendance, janus_rooms, notifications
 from app.services.rooms import NotHost, NotMember, membership, present_members
 from app.services.scoring import average_of
 from app.services.show_errors import (
@@ -185,6 +185,7 @@ def finish(room: Room) -> None:
     room.status = RoomStatus.FINISHED
     room.finished_at = utcnow()
     _set_deadline(room, None)
+    janus_rooms.close_after_commit(room)
 
 
 def _open_scoring(room: Room, performance: Performance) -> None:
@@ -279,6 +280,7 @@ def start_show(room_id: int, actor_id: int, first_performer_id: int | None = Non
     room.status = RoomStatus.LIVE
     room.started_at = utcnow()
     _go_on_air(room, first)
+    janus_rooms.open_after_commit(room)
     return commit_stage(room)
 
 

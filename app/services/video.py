@@ -106,7 +106,7 @@ def video_state(room_id: int, viewer_id: int) -> VideoState:
     )
 
 
-def _in_room(user_id: int, room_id: int) -> bool:
+def in_room(user_id: int, room_id: int) -> bool:
     """Tell whether `user_id` is in the room now: seated, or watching it with a subscribed
     socket (show rule 10's spectators receive the stage too)."""
     seated = db.session.scalar(
@@ -131,9 +131,9 @@ def check_signal(room_id: int, sender_id: int, target_id: int | None, kind: str)
     room = db.session.get(Room, room_id)
     if room is None or room.status != RoomStatus.LIVE or room.video == RoomVideo.OFF:
         raise NoVideoHere()
-    if not _in_room(sender_id, room_id):
+    if not in_room(sender_id, room_id):
         raise NoVideoHere()
-    if target_id is not None and (target_id == sender_id or not _in_room(target_id, room_id)):
+    if target_id is not None and (target_id == sender_id or not in_room(target_id, room_id)):
         raise NoVideoHere()
     stage_only = kind in ("ready", "offer") and room.video == RoomVideo.STAGE
     if stage_only and _on_air_performer(room) != sender_id:

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.janus_server import MEDIA_ADDRESS, MEDIA_INTERFACE
 from tests.support.services import missing_service
 
 ROOT = Path(__file__).resolve().parents[2]
 INNER = "tests/e2e/test_video.py"
+# The same pages through a Janus the inner run starts from the Debian package.
+INNER_JANUS = "tests/e2e/test_video_janus.py"
 
 pytestmark = pytest.mark.e2e
 
@@ -33,9 +36,8 @@ def _namespace_works() -> bool:
     return probe.returncode == 0
 
 
-# Four browser tests with up to four fake cameras each; the inner run has its own timeouts.
-@pytest.mark.timeout(2400)
-def test_video_in_a_loopback_only_namespace(chromium_path, axe_available):
+def _run_inside(inner: str) -> None:
+    """Run the `video` tests of `inner` with pytest inside a loopback-only namespace."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         missing_service("no unshare/ip (util-linux, iproute2) for the video namespace")
     if not _namespace_works():
@@ -53,12 +55,17 @@ def test_video_in_a_loopback_only_namespace(chromium_path, axe_available):
         "-n",
         "sh",
         "-c",
-        'ip link set lo up && exec "$@"',
+        "ip link set lo up"
+        f" && ip link add {MEDIA_INTERFACE} type veth peer name {MEDIA_INTERFACE}-p"
+        f" && ip link set {MEDIA_INTERFACE}-p up"
+        f" && ip addr add {MEDIA_ADDRESS} dev {MEDIA_INTERFACE}"
+        f" && ip link set {MEDIA_INTERFACE} up"
+        ' && exec "$@"',
         "sh",
         sys.executable,
         "-m",
         "pytest",
-        INNER,
+        inner,
         "-m",
         "video",
         "-q",
@@ -71,3 +78,17 @@ def test_video_in_a_loopback_only_namespace(chromium_path, axe_available):
     assert run.returncode == 0, output
     # Every inner test ran and passed: a skip in there would hide a missing feature.
     assert " passed" in run.stdout and "skipped" not in run.stdout, output
+
+
+# Four browser tests with up to four fake cameras each; the inner run has its own timeouts.
+@pytest.mark.timeout(2400)
+def test_video_in_a_loopback_only_namespace(chromium_path, axe_available):
+    _run_inside(INNER)
+
+
+# Janus starts inside the namespace too, so its media stays on loopback like the browsers'.
+@pytest.mark.timeout(2400)
+def test_video_through_janus_in_a_loopback_only_namespace(chromium_path, axe_available):
+    if shutil.which("janus") is None:
+        missing_service("janus is not installed (apt-get install -y janus)")
+    _run_inside(INNER_JANUS)

@@ -46,7 +46,7 @@ def test_compose_parses_and_runs_the_procfile_commands():
     )
     processes = procfile()
     for name, service in services.items():
-        if name in {"postgres", "redis", "nginx", "coturn"}:
+        if name in {"postgres", "redis", "nginx", "coturn", "janus"}:
             continue
         role = "web" if name.startswith("web") else name
         assert shlex.split(service["command"]) == shlex.split(processes[role]), name
@@ -61,6 +61,20 @@ def test_compose_runs_coturn_with_the_secret_encore_mints_credentials_from():
     assert "--static-auth-secret=${TURN_SECRET" in command
     # The web processes sign credentials with the same secret coturn checks them with.
     assert services["web1"]["environment"]["TURN_SECRET"] == "${TURN_SECRET:-}"
+
+
+def test_compose_runs_janus_with_the_secrets_encore_uses():
+    services = compose()["services"]
+    janus = services["janus"]
+    assert janus["build"] == "./deploy/janus"
+    # The container writes its config from the same secrets the web processes send.
+    for key in ("JANUS_ADMIN_SECRET", "JANUS_ROOM_ADMIN_KEY"):
+        assert janus["environment"][key].startswith("${" + key)
+        assert services["web1"]["environment"][key] == "${" + key + ":-}"
+    assert services["web1"]["environment"]["JANUS_URL"] == "${JANUS_URL:-}"
+    entrypoint = (ROOT / "deploy" / "janus" / "entrypoint.sh").read_text()
+    assert "token_auth = true" in entrypoint and "admin_key" in entrypoint
+    assert "apt-get install" in (ROOT / "deploy" / "janus" / "Dockerfile").read_text()
 
 
 def test_compose_nginx_is_sticky_across_both_web_replicas():

@@ -12,7 +12,8 @@
   "use strict";
 
   var root = document.getElementById("video-stage");
-  if (!root) return;
+  // Through the media server, video-janus.js drives the same stage instead.
+  if (!root || root.dataset.topology === "janus") return;
   var msg = root.dataset;
   var roomId = parseInt(msg.roomId, 10);
   var me = parseInt(msg.viewerId, 10);

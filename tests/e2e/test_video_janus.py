@@ -1,0 +1,260 @@
+"""Live video through the media server: a real Janus from the Debian package, real Chromium.
+
+Like tests/e2e/test_video.py these run only inside the loopback-only network namespace
+(tests/e2e/test_video_netns.py runs this file there too). The module starts its own Janus
+(tests/support/janus_server.py: token auth on, admin API on, ICE on `lo` only) and its own
+Encore server pointed at it with JANUS_URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.show import LIVE_MS, join, nominate, open_room, score_button
+from tests.e2e.support import eventually
+from tests.e2e.test_video import (
+    CAMERA_TRACKS_LIVE,
+    PEERS,
+    TILE_WIDTH,
+    camera_on,
+    camera_stopped,
+    chromium,  # noqa: F401  (the loopback-enabled Chromium fixture)
+    decodes_from,
+    on_room_page,
+    phone,
+)
+from tests.support.janus_server import JanusServer
+from tests.support.live_server import LiveServer, WebUser
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.video,
+    pytest.mark.skipif(
+        os.environ.get("ENCORE_VIDEO_NETNS") != "1",
+        reason="runs inside a loopback-only network namespace (tests/e2e/test_video_netns.py)",
+    ),
+]
+
+MEDIA_MS = 30_000
+CREDENTIALS = """
+async (path) => {
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  const r = await fetch(path, {method: "POST", headers: {"X-CSRFToken": token}});
+  return r.ok ? await r.json() : {status: r.status};
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def janus():
+    """Janus from the Debian package, with a config folder of its own."""
+    server = JanusServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(database, janus):
+    """An Encore server whose video goes through the module's Janus."""
+    from tests.conftest import REDIS_PREFIX
+
+    instance = tempfile.mkdtemp(prefix="encore-janus-e2e-")
+    live = LiveServer(
+        database.url,
+        redis_url=os.environ.get("TEST_REDIS_URL_RESOLVED"),
+        prefix=REDIS_PREFIX,
+        instance_path=instance,
+        extra_env=janus.settings(),
+    ).start()
+    yield live
+    live.stop()
+    shutil.rmtree(instance, ignore_errors=True)
+
+
+def janus_post(url: str, body: dict) -> dict:
+    """POST one request to Janus's HTTP API and return its JSON answer."""
+    body = dict(body, transaction=secrets.token_hex(6))
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def janus_events(janus: JanusServer, session: int, token: str) -> list[dict]:
+    """Long-poll the session's events once (the VideoRoom answers joins asynchronously)."""
+    url = f"{janus.url}/{session}?maxev=5&token={token}"
+    with urllib.request.urlopen(url, timeout=40) as response:
+        answer = json.load(response)
+    return answer if isinstance(answer, list) else [answer]
+
+
+def room_exists(janus: JanusServer, room: int) -> bool:
+    """Ask Janus (admin API) whether the VideoRoom is there."""
+    answer = janus_post(
+        janus.admin_url,
+        {
+            "janus": "message_plugin",
+            "plugin": "janus.plugin.videoroom",
+            "admin_secret": janus.admin_secret,
+            "request": {"request": "exists", "room": room, "admin_key": janus.room_admin_key},
+        },
+    )
+    return bool(answer["response"].get("exists"))
+
+
+def join_as(janus: JanusServer, token: str, room: int, pin: str | None) -> dict:
+    """Open a session with `token`, attach the VideoRoom and join `room`; return the answer."""
+    created = janus_post(janus.url, {"janus": "create", "token": token})
+    if created["janus"] != "success":
+        return created
+    session = created["data"]["id"]
+    attached = janus_post(
+        f"{janus.url}/{session}",
+        {"janus": "attach", "plugin": "janus.plugin.videoroom", "token": token},
+    )
+    handle = attached["data"]["id"]
+    body = {"request": "join", "ptype": "publisher", "room": room}
+    if pin is not None:
+        body["pin"] = pin
+    janus_post(
+        f"{janus.url}/{session}/{handle}", {"janus": "message", "body": body, "token": token}
+    )
+    for event in janus_events(janus, session, token):
+        data = event.get("plugindata", {}).get("data")
+        if data:
+            return data
+    return {}
+
+
+def decodes_via(janus: JanusServer, viewer, performer) -> None:
+    """decodes_from, with what Janus and the page saw when it does not."""
+    try:
+        decodes_from(viewer.page, performer)
+    except AssertionError as error:
+        seen = viewer.page.evaluate(PEERS)
+        raise AssertionError(f"{error}\npeers: {seen}\njanus:\n{janus.log_tail()}") from None
+
+
+@pytest.mark.timeout(900)
+def test_stage_video_through_janus_on_three_phones(browsers, janus):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    chan = phone(browsers, "chan", "박찬")
+    room = open_room(host, "미디어 서버 무대")
+    for guest in (bora, chan):
+        join(guest, room)
+    for someone in (host, bora, chan):
+        on_room_page(someone, room)
+    assert host.page.locator("#video-stage").get_attribute("data-topology") == "janus"
+    host.page.get_by_label("Who performs first?").select_option(label=f"{host.name} (you)")
+    host.stage.get_by_role("button", name="Start the show").click()
+
+    # One publisher, two subscribers through Janus.
+    camera_on(host)
+    for viewer in (bora, chan):
+        decodes_via(janus, viewer, host)
+        expect(viewer.page.get_by_role("button", name="Tap for sound")).to_be_visible()
+
+    # Each line-up gets a fresh Janus session. Janus answers the long poll still open on a
+    # session the page just destroyed with 404: that is the teardown, not a failure.
+    with browsers.expecting(404):
+        # The turn passes: the host's tracks stop, the next performer replaces the stream.
+        nominate(host, bora)
+        host.stage.get_by_role("button", name="End the turn").click()
+        camera_stopped(host)
+        for viewer in (bora, chan):
+            expect(viewer.page.locator("#video-stage .video-tile")).to_have_count(
+                0, timeout=LIVE_MS
+            )
+        score_button(bora, 8).click()
+        score_button(chan, 7).click()
+        camera_on(bora)
+        for viewer in (host, chan):
+            decodes_via(janus, viewer, bora)
+            assert viewer.page.evaluate(TILE_WIDTH, host.name) == 0
+        assert host.page.evaluate(CAMERA_TRACKS_LIVE) == 0
+
+        bora.stage.get_by_role("button", name="End the turn").click()
+        camera_stopped(bora)
+
+
+@pytest.mark.timeout(600)
+def test_only_people_in_the_show_get_into_its_janus_room(browsers, server, janus):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    room = open_room(host, "초대받은 사람만", capacity=2)
+    join(bora, room)
+    for someone in (host, bora):
+        on_room_page(someone, room)
+    host.stage.get_by_role("button", name="Start the show").click()
+    expect(host.page.get_by_role("button", name="Turn on camera")).to_be_visible(timeout=LIVE_MS)
+
+    # A member's credentials work: Janus lets the token in and the pin joins the room.
+    mine = host.page.evaluate(CREDENTIALS, room + "/video/janus")
+    assert set(mine) >= {"room", "pin", "token", "expires"}, mine
+    assert room_exists(janus, mine["room"])
+    assert join_as(janus, mine["token"], mine["room"], mine["pin"])["videoroom"] == "joined"
+
+    # A logged-in outsider who is not in the show is refused credentials by Encore…
+    outsider = WebUser(server.url).signup("outsider" + secrets.token_hex(3))
+    refused = outsider.http.post(
+        server.url + room + "/video/janus",
+        headers={"X-CSRFToken": outsider.csrf(), "Accept": "application/json"},
+        timeout=15,
+    )
+    assert refused.status_code == 403
+    # …and without CSRF the endpoint refuses even a member.
+    with browsers.expecting(400):
+        no_csrf = host.page.evaluate(
+            """async (path) => (await fetch(path, {method: "POST"})).status""",
+            room + "/video/janus",
+        )
+    assert no_csrf == 400
+
+    # Knowing the room id is not enough: Janus refuses no token and a made-up one…
+    no_token = janus_post(janus.url, {"janus": "create"})
+    assert no_token["janus"] == "error" and no_token["error"]["code"] == 403
+    forged = janus_post(janus.url, {"janus": "create", "token": "encore.1.2.3.forged"})
+    assert forged["janus"] == "error" and forged["error"]["code"] == 403
+    # …and a real token without the room's pin does not join it.
+    answer = join_as(janus, mine["token"], mine["room"], None)
+    assert answer.get("videoroom") != "joined" and answer.get("error_code"), answer
+    answer = join_as(janus, mine["token"], mine["room"], "wrong-pin")
+    assert answer.get("videoroom") != "joined" and answer.get("error_code"), answer
+
+    # The show ends: the VideoRoom is destroyed and the token no longer opens Janus. The
+    # pages' last long polls on their torn-down sessions may meet 404 or 403 (token gone).
+    with browsers.expecting(403, 404):
+        host.stage.get_by_role("button", name="End the turn").click()
+        score_button(bora, 9).click()
+        nominate(host, bora)
+        bora.stage.get_by_role("button", name="End the turn").click()
+        score_button(host, 8).click()
+        expect(host.stage).to_contain_text("Results", timeout=LIVE_MS)
+    # The clean-up runs after the commit that ended the show, so the result may show first.
+    eventually(
+        host.page,
+        lambda: not room_exists(janus, mine["room"]),
+        timeout=LIVE_MS,
+        message="the VideoRoom outlived the show",
+    )
+    eventually(
+        host.page,
+        lambda: (
+            janus_post(janus.url, {"janus": "create", "token": mine["token"]})["janus"] == "error"
+        ),
+        timeout=LIVE_MS,
+        message="the token still opens Janus after the show",
+    )
+    with browsers.expecting(403):
+        gone = bora.page.evaluate(CREDENTIALS, room + "/video/janus")
+    assert gone == {"status": 403}
