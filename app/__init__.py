@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 from flask_login import current_user
 
 from app.config import INSTANCE_DIR, Config
@@ -71,7 +71,7 @@ def _init_extensions(app: Flask) -> None:
     from app.celery_app import celery_init_app
     from app.database import configure_engine
     from app.health import init_health
-    from app.i18n import select_locale, select_timezone
+    from app.i18n import install_request_domain, select_locale, select_timezone
     from app.realtime import init_realtime
     from app.redis_store import init_redis
 
@@ -102,6 +102,8 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    with app.app_context():
+        install_request_domain(babel)
     oauth.init_app(app)
     init_redis(app)
     init_realtime(app)
@@ -127,14 +129,24 @@ def _register_template_helpers(app: Flask) -> None:
     from app.navigation import is_current, nav_items
 
     static_root = Path(app.static_folder or "")
+    # filename -> digest, and (script root, filename) -> the finished URL: every page links
+    # the same handful of assets, and building each URL anew cost a route build apiece.
     digests: dict[str, str] = {}
+    urls: dict[tuple[str, str], str] = {}
 
     def asset_url(filename: str) -> str:
         """Return a static URL with a content digest, so browsers cache it safely."""
-        if filename not in digests or app.debug:
-            data = (static_root / filename).read_bytes()
-            digests[filename] = hashlib.sha256(data).hexdigest()[:10]
-        return url_for("static", filename=filename, v=digests[filename])
+        if app.debug:  # files change while developing: digest them every time
+            digests.pop(filename, None)
+            urls.clear()
+        key = (request.script_root, filename)
+        url = urls.get(key)
+        if url is None:
+            if filename not in digests:
+                data = (static_root / filename).read_bytes()
+                digests[filename] = hashlib.sha256(data).hexdigest()[:10]
+            url = urls[key] = url_for("static", filename=filename, v=digests[filename])
+        return url
 
     @app.context_processor
     def _globals() -> dict:

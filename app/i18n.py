@@ -9,13 +9,44 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import flask_babel
 from flask import Flask, Response, current_app, request
-from flask_babel import format_date, format_datetime, format_decimal, format_time
+from flask_babel import Domain, format_date, format_datetime, format_decimal, format_time
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
 LOCALE_COOKIE = "encore_lang"
 LOCALE_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
+
+
+class RequestDomain(Domain):
+    """The message catalogue, looked up once per request instead of once per string.
+
+    Flask-Babel finds the translations for every `_()` call anew (context, locale, its
+    identifier, a dictionary lookup), and a page translates a hundred or more strings. The
+    answer is kept beside the locale Flask-Babel keeps for the request and is reused while
+    that very locale object is current, so `flask_babel.refresh()` and `force_locale()`,
+    which replace it, still switch language at once.
+    """
+
+    def get_translations(self):
+        """Return the catalogue of the request's locale (memoised per request)."""
+        ctx = flask_babel._get_current_context()
+        if ctx is None:
+            return super().get_translations()
+        memo = getattr(ctx, "encore_translations", None)
+        locale = getattr(ctx, "babel_locale", None)
+        if memo is not None and locale is not None and memo[0] is locale and memo[1] is self:
+            return memo[2]
+        translations = super().get_translations()
+        ctx.encore_translations = (getattr(ctx, "babel_locale", None), self, translations)
+        return translations
+
+
+def install_request_domain(babel: flask_babel.Babel) -> None:
+    """Make `babel` use RequestDomain for its default domain (before the first request)."""
+    # `domain_instance` is a cached property: setting it replaces the plain Domain.
+    babel.domain_instance = RequestDomain(domain=babel.domain)
 
 
 def supported_locales() -> tuple[str, ...]:

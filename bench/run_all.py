@@ -35,6 +35,8 @@ def scenarios(quick: bool) -> list[tuple[str, list[str]]]:
         ("stage_fanout", ["bench.stage_fanout", "--duration", duration]),
         ("room_render", ["bench.room_render", "--requests", "50" if quick else "200"]),
         ("pages", ["bench.pages", "--duration", duration]),
+        # Needs the 100k-user dataset (bench.seed, see bench/page_cost.py); says so if absent.
+        ("page_cost", ["bench.page_cost", "--requests", "20" if quick else "100"]),
         ("join_race", ["bench.join_race", "--repeats", "2" if quick else "5"]),
         ("async_modes_bare", ["bench.async_modes", "--target", "bare", *ramp]),
         ("async_modes_encore", ["bench.async_modes", "--target", "encore", *ramp]),

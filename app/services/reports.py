@@ -280,6 +280,16 @@ def outcome_message(report: Report) -> str:
     return _("Thanks for your report. We took action on what you reported.")
 
 
+def untold_outcomes_query(user_id: int):
+    """An EXISTS that is true while `user_id` has outcomes not yet shown (one boolean), for
+    callers that fold it into a bigger statement (the navigation badges)."""
+    return exists().where(
+        Report.reporter_id == user_id,
+        Report.status == ReportStatus.RESOLVED,
+        Report.reporter_told_at.is_(None),
+    )
+
+
 def outcomes_to_tell(user_id: int) -> list[str]:
     """Return the outcomes not yet shown to `user_id` and mark them shown; commits if any."""
     reports = db.session.scalars(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
 
+from app import badges
 from app.blueprints.chat import bp
-from app.extensions import db
 from app.models import Room
-from app.services import blocks
+from app.services import blocks, host_tools, sanctions
 from app.services import chat as chat_service
-from app.services import host_tools, sanctions
 from app.services.room_chat_access import may_use_room_chat
 
 
@@ -60,14 +58,10 @@ def room_panel(room) -> dict:
 
 def unread_total() -> int:
     """Return the viewer's unread conversation lines (0 for visitors, or when the database
-    cannot say: the badge must never break a page, least of all an error page)."""
+    cannot say); read with the other badges in one statement (app/badges.py)."""
     if not current_user.is_authenticated:
         return 0
-    try:
-        return chat_service.unread_total(current_user.id)
-    except SQLAlchemyError:
-        db.session.rollback()
-        return 0
+    return badges.counts(current_user.id).chat_unread
 
 
 @bp.app_context_processor

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
 
+from app import badges
 from app.blueprints.notifications import bp
-from app.extensions import db
 from app.services.notifications import inbox
 
 
 def unread_total() -> int:
-    """The signed-in user's unread notifications (0 when the database cannot say)."""
+    """The signed-in user's unread notifications (0 when the database cannot say); read
+    with the other badges in one statement (app/badges.py)."""
     if not current_user.is_authenticated:
         return 0
-    try:
-        return inbox.unread_count(current_user.id)
-    except SQLAlchemyError:  # the badge must never break a page, least of all an error page
-        db.session.rollback()
-        return 0
+    return badges.counts(current_user.id).notifications_unread
 
 
 def mute_settings() -> list[tuple[str, object, bool]]:

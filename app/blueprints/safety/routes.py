@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from app import badges
 from app.blueprints.safety import bp
 from app.models import ReportTarget
 from app.request_input import parse_int
@@ -27,6 +28,9 @@ def _tell_report_outcomes() -> None:
     # Pictures, health checks and the auth pages never show notices; flashing there could
     # race the page's own response for the session cookie and lose the message.
     if request.endpoint in QUIET_ENDPOINTS or request.blueprint == "auth":
+        return
+    # Read with the navigation badges in one statement; the page needs those anyway.
+    if not badges.counts(current_user.id).outcomes_waiting:
         return
     for message in reports.outcomes_to_tell(current_user.id):
         flash(message, "info")

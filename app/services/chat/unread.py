@@ -30,9 +30,10 @@ def unread_in(user_id: int, channel_id: int) -> int:
     return max(0, int(value or 0))
 
 
-def unread_total(user_id: int) -> int:
-    """Return how many lines `user_id` has not read across their conversations."""
-    value = db.session.scalar(
+def unread_total_query(user_id: int):
+    """The SELECT of `user_id`'s unread lines across their conversations (one scalar), for
+    callers that fold it into a bigger statement (the navigation badges)."""
+    return (
         select(func.coalesce(func.sum(Channel.last_seq - ChannelMember.last_read_seq), 0))
         .join(ChannelMember, ChannelMember.channel_id == Channel.id)
         .where(
@@ -41,6 +42,11 @@ def unread_total(user_id: int) -> int:
             Channel.kind != ChannelKind.ROOM,
         )
     )
+
+
+def unread_total(user_id: int) -> int:
+    """Return how many lines `user_id` has not read across their conversations."""
+    value = db.session.scalar(unread_total_query(user_id))
     return max(0, int(value or 0))
 
 

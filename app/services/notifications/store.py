@@ -32,16 +32,19 @@ def is_muted(user_id: int, kind: Kind) -> bool:
     )
 
 
+def unread_count_query(user_id: int):
+    """The SELECT counting the user's unread notifications (one scalar), for callers that
+    fold it into a bigger statement (the navigation badges)."""
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
+    )
+
+
 def unread_count(user_id: int) -> int:
     """Return how many of the user's notifications are unread."""
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    return int(db.session.scalar(unread_count_query(user_id)) or 0)
 
 
 def push(recipient_id: int, notification_id: int, kind: Kind, unread: int | None = None) -> None:
