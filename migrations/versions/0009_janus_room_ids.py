@@ -1,7 +1,7 @@
 """janus: each live show's VideoRoom id, secret and pin on the room row
 
 Revision ID: janus_2
-Revises: safety_1
+Revises: host_2
 Create Date: 2026-11-30 05:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "janus_2"
-down_revision = "safety_1"
+down_revision = "host_2"
 branch_labels = None
 depends_on = None
 
