@@ -17,9 +17,8 @@ from app.extensions import db
 from app.models import ChannelKind, User
 from app.request_input import arg_int
 from app.responses import is_htmx, page_or_fragment, safe_next, see_other, varying
-from app.services import blocks
+from app.services import blocks, sanctions
 from app.services import chat as chat_service
-from app.services import sanctions
 from app.services.chat import PostResult
 from app.services.errors import DomainError, NotFound
 
