@@ -106,9 +106,7 @@ def list_ui() -> ListUI:
             comment_like_url=_url_by_id("posts.like_comment", "comment_id"),
             comment_edit_url=_url_by_id("posts.edit_comment", "comment_id"),
             comment_delete_url=_url_by_id("posts.delete_comment", "comment_id"),
-            comment_report_url=_url_by_id(
-                "safety.new_report", "target_id", target_type="comment"
-            ),
+            comment_report_url=_url_by_id("safety.new_report", "target_id", target_type="comment"),
             add_comment_url=_url_by_id("posts.add_comment", "post_id"),
             profile_url=_profile_url(),
             login_to_like_url=url_for("auth.login", next=request.path),
