@@ -85,6 +85,6 @@ def chat_slow_mode(room_id: int):
     room = host_tools.set_slow_mode(current_user.id, room_id, _choice("seconds"))
     if is_htmx():
         room = db.session.get(Room, room_id)
-        return varying(render_template("chat/_host_tools.html", room=room))
+        return varying(render_template("chat/_host_tools.html", room=room, open_panel=True))
     flash(_("Slow mode is on.") if room.chat_slow_seconds else _("Slow mode is off."), "success")
     return see_other(_back(room_id))
