@@ -111,8 +111,10 @@ def following_feed(viewer_id: int, cursor: str | None, limit: int) -> Page:
         viewer_id,
         *db.session.scalars(select(Follow.followed_id).where(Follow.follower_id == viewer_id)),
     ]
-    posts = db.session.scalars(
-        _post_loads(select(Post))
+    # The page's ids come from a subquery without the card's joins, planned on its own;
+    # joined to users and rooms, the planner preferred the walk again.
+    newest = (
+        select(Post.id)
         .where(
             Post.author_id.in_(authors),
             _after(Post.created_at, Post.id, key, POST_KIND),
@@ -120,6 +122,11 @@ def following_feed(viewer_id: int, cursor: str | None, limit: int) -> Page:
         )
         .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(limit + 1)
+    )
+    posts = db.session.scalars(
+        _post_loads(select(Post))
+        .where(Post.id.in_(newest))
+        .order_by(Post.created_at.desc(), Post.id.desc())
     ).unique()
     results = db.session.scalars(
         select(Performance)
