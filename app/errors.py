@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Seconds a client should wait before retrying while the database is away.
 DATABASE_RETRY_SECONDS = 5
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a cancelled statement (a timeout)
 
 
 def _titles() -> dict[int, str]:
@@ -151,6 +152,8 @@ def register_error_handlers(app: Flask) -> None:
 
 def _database_away(error: Exception) -> bool:
     """Tell whether `error` means the database cannot be reached (not a bad query)."""
+    if getattr(getattr(error, "orig", None), "pgcode", None) == QUERY_CANCELED:
+        return False  # a statement timeout: the database answered, the query was too slow
     if isinstance(error, PoolTimeout | OperationalError | InterfaceError):
         return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)

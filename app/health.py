@@ -178,7 +178,11 @@ def watch_engine(app: Flask, engine: Engine) -> None:
     def _on_error(context) -> None:
         from sqlalchemy.exc import OperationalError
 
-        if context.is_disconnect or isinstance(context.sqlalchemy_exception, OperationalError):
+        # A disconnect, or a failure to connect at all; not a slow query that was cancelled.
+        connecting = context.connection is None
+        if context.is_disconnect or (
+            connecting and isinstance(context.sqlalchemy_exception, OperationalError)
+        ):
             try:
                 store_failed(app, "database")
             except Exception:  # a notice must never change how the error itself is handled
