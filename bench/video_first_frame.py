@@ -161,6 +161,16 @@ def _serve(instance: str, extra_env: dict | None):
 
 
 def _scenario(browser, viewers: int, rounds: int, janus=None) -> dict:
+    """Run one topology and viewer count; never raise (a failure is reported as such)."""
+    try:
+        result = _measure(browser, viewers, rounds, janus)
+    except Exception as error:  # report it and go on with the next one
+        result = {"topology": "janus" if janus else "p2p", "viewers": viewers, "error": repr(error)}
+    print(result, flush=True)
+    return result
+
+
+def _measure(browser, viewers: int, rounds: int, janus=None) -> dict:
     instance = tempfile.mkdtemp(prefix="encore-bench-video-")
     server = _serve(instance, janus.settings() if janus else None)
     try:
@@ -216,9 +226,12 @@ def main() -> int:
             janus.stop()
         browser.close()
     summary = [
-        f"{r['topology']:5} {r['viewers']:2} viewers: first frame p50 {r['first_frame_s']['p50']} s"
-        f" p95 {r['first_frame_s']['p95']} s (missing {r['missing']});"
-        f" {r['rtc_messages']} rtc msgs, web CPU {r['web_cpu_ms_per_rtc_message']} ms/msg"
+        f"{r['topology']:5} {r['viewers']:2} viewers: failed: {r['error']}"
+        if "error" in r
+        else f"{r['topology']:5} {r['viewers']:2} viewers: first frame"
+        f" p50 {r['first_frame_s']['p50']} s p95 {r['first_frame_s']['p95']} s"
+        f" (missing {r['missing']}); {r['rtc_messages']} rtc msgs,"
+        f" web CPU {r['web_cpu_ms_per_rtc_message']} ms/msg"
         for r in results
     ]
     report(NAME, {"results": results}, summary, args.json_out)
