@@ -13,7 +13,7 @@ it again. CPU per signalling message is the web process's CPU seconds during the
 rounds over the `rtc:*` frames the pages sent (an upper bound: the state reads those
 rounds cause are in it too). Numbers only; nothing is asserted.
 
-    .venv/bin/python -m bench.video_first_frame --viewers 3,8 --janus-viewers 8 --rounds 3
+    .venv/bin/python -m bench.video_first_frame --viewers 3,8 --janus-viewers 3,8,12 --rounds 3
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def main() -> int:
     parser.add_argument("--viewers", default="3,8", help="P2P viewer counts, comma-separated")
     parser.add_argument("--janus-viewers", default="8", help="viewer counts through Janus")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--json", dest="json_out", default=None)
+    parser.add_argument("--json-out", dest="json_out", default=None)
     args = parser.parse_args()
     if not _in_namespace():
         return _reexec_in_namespace()
