@@ -13,7 +13,7 @@ it again. CPU per signalling message is the web process's CPU seconds during the
 rounds over the `rtc:*` frames the pages sent (an upper bound: the state reads those
 rounds cause are in it too). Numbers only; nothing is asserted.
 
-    .venv/bin/python -m bench.video_first_frame --viewers 3,8 --janus-viewers 8 --rounds 3
+    .venv/bin/python -m bench.video_first_frame --viewers 3,8 --janus-viewers 3,8,12 --rounds 3
 """
 
 from __future__ import annotations
@@ -161,6 +161,16 @@ def _serve(instance: str, extra_env: dict | None):
 
 
 def _scenario(browser, viewers: int, rounds: int, janus=None) -> dict:
+    """Run one topology and viewer count; never raise (a failure is reported as such)."""
+    try:
+        result = _measure(browser, viewers, rounds, janus)
+    except Exception as error:  # report it and go on with the next one
+        result = {"topology": "janus" if janus else "p2p", "viewers": viewers, "error": repr(error)}
+    print(result, flush=True)
+    return result
+
+
+def _measure(browser, viewers: int, rounds: int, janus=None) -> dict:
     instance = tempfile.mkdtemp(prefix="encore-bench-video-")
     server = _serve(instance, janus.settings() if janus else None)
     try:
@@ -192,7 +202,7 @@ def main() -> int:
     parser.add_argument("--viewers", default="3,8", help="P2P viewer counts, comma-separated")
     parser.add_argument("--janus-viewers", default="8", help="viewer counts through Janus")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--json", dest="json_out", default=None)
+    parser.add_argument("--json-out", dest="json_out", default=None)
     args = parser.parse_args()
     if not _in_namespace():
         return _reexec_in_namespace()
@@ -216,9 +226,12 @@ def main() -> int:
             janus.stop()
         browser.close()
     summary = [
-        f"{r['topology']:5} {r['viewers']:2} viewers: first frame p50 {r['first_frame_s']['p50']} s"
-        f" p95 {r['first_frame_s']['p95']} s (missing {r['missing']});"
-        f" {r['rtc_messages']} rtc msgs, web CPU {r['web_cpu_ms_per_rtc_message']} ms/msg"
+        f"{r['topology']:5} {r['viewers']:2} viewers: failed: {r['error']}"
+        if "error" in r
+        else f"{r['topology']:5} {r['viewers']:2} viewers: first frame"
+        f" p50 {r['first_frame_s']['p50']} s p95 {r['first_frame_s']['p95']} s"
+        f" (missing {r['missing']}); {r['rtc_messages']} rtc msgs,"
+        f" web CPU {r['web_cpu_ms_per_rtc_message']} ms/msg"
         for r in results
     ]
     report(NAME, {"results": results}, summary, args.json_out)

@@ -19,9 +19,9 @@ from tests.support.janus_server import MEDIA_ADDRESS, MEDIA_INTERFACE
 from tests.support.services import missing_service
 
 ROOT = Path(__file__).resolve().parents[2]
-INNER = "tests/e2e/test_video.py"
+INNER = ["tests/e2e/test_video.py", "tests/e2e/test_video_cap.py"]
 # The same pages through a Janus the inner run starts from the Debian package.
-INNER_JANUS = "tests/e2e/test_video_janus.py"
+INNER_JANUS = ["tests/e2e/test_video_janus.py"]
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def _namespace_works() -> bool:
     return probe.returncode == 0
 
 
-def _run_inside(inner: str) -> None:
+def _run_inside(inner: list[str]) -> None:
     """Run the `video` tests of `inner` with pytest inside a loopback-only namespace."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         missing_service("no unshare/ip (util-linux, iproute2) for the video namespace")
@@ -65,7 +65,7 @@ def _run_inside(inner: str) -> None:
         sys.executable,
         "-m",
         "pytest",
-        inner,
+        *inner,
         "-m",
         "video",
         "-q",
@@ -80,7 +80,7 @@ def _run_inside(inner: str) -> None:
     assert " passed" in run.stdout and "skipped" not in run.stdout, output
 
 
-# Four browser tests with up to four fake cameras each; the inner run has its own timeouts.
+# Six browser tests with up to four fake cameras each; the inner run has its own timeouts.
 @pytest.mark.timeout(2400)
 def test_video_in_a_loopback_only_namespace(chromium_path, axe_available):
     _run_inside(INNER)

@@ -164,10 +164,17 @@
           current.joined = true;
           if (local) publish(current);
         }
-        if (message.error) { unavailable(); return; }
+        if (message.error) {
+          // Refused before joining (pin, room gone): no video. Later errors (a publish
+          // refused) leave the session as it is.
+          if (!current.joined) unavailable();
+          return;
+        }
         (message.publishers || []).forEach(function (p) { subscribe(current, p.id, mine); });
         var gone = message.unpublished || message.leaving;
-        if (gone && gone !== "ok") dropFeed(current, gone);
+        // My own unpublish is confirmed with "ok": then close my sending connection.
+        if (message.unpublished === "ok" && current.handle) current.handle.hangup();
+        else if (gone && gone !== "ok") dropFeed(current, gone);
         if (jsep) current.handle.handleRemoteJsep({ jsep: jsep });
       },
       onlocaltrack: function () {},
@@ -286,9 +293,9 @@
     if (local) local.getTracks().forEach(function (t) { t.stop(); });
     local = null;
     if (session && session.published && session.handle) {
+      // Janus confirms with "unpublished: ok", and only then is the connection closed.
       session.published = false;
       session.handle.send({ message: { request: "unpublish" } });
-      session.handle.hangup();
     }
     render();
   }
