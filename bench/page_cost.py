@@ -10,9 +10,10 @@ machine stretches far less than wall time), the SQL statements per request and, 
     python -m bench.seed --create encore_big --users 100000 --rooms 10000 --performances 1000000
     python -m bench.page_cost --dataset-url postgresql://postgres@127.0.0.1:5432/encore_big
 
-`--instructions` runs the same requests under `valgrind --tool=callgrind` twice (N and 2N
-requests per page) and reports the difference per request: an instruction count does not
-depend on what else the machine runs, so it compares two builds on a busy machine.
+`--instructions` runs the same requests under `valgrind --tool=callgrind`, counting only
+while each page's requests run (`--instr-atstart=no`, switched with callgrind_control),
+and reports millions of instructions per request: an instruction count does not depend on
+what else the machine runs, so it compares two builds on a busy machine.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import io
 import os
 import pstats
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -158,6 +160,9 @@ def _forget_redis_keys(app) -> None:
 def _serve(app, args) -> dict:
     """Sign in and measure every page."""
     client, host = sign_in(app)
+    if args.callgrind_child:
+        callgrind_pages(client, host, args)
+        return {}
     statements = count_statements(app)
     results = {}
     for name, template, htmx in PAGES:
@@ -181,39 +186,60 @@ def instructions(args) -> dict:
 
 
 def _instructions(args, prefix: str) -> dict:
-    """Build the snapshot under `prefix`, then count each page under callgrind."""
+    """Build the snapshot under `prefix`, then count every page in one process under
+    callgrind with instrumentation off, switched on only around each page's requests."""
     common = ["--dataset-url", args.dataset_url, "--snapshot-prefix", prefix]
     common += ["--redis-url", args.redis_url] if args.redis_url else []
+    common += ["--pages", *args.pages] if args.pages else []
     refresh = [sys.executable, "-m", "bench.page_cost", "--refresh-only"]
     subprocess.run(refresh + common, check=True, capture_output=True)
-    counts: dict[str, list[int]] = {}
-    for name, *_ in PAGES:
+    folder = tempfile.mkdtemp(prefix="page-cost-")
+    out = os.path.join(folder, "callgrind.out")
+    command = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+    command += [f"--callgrind-out-file={out}", sys.executable, "-m", "bench.page_cost"]
+    command += ["--requests", str(args.requests), "--callgrind-child", *common]
+    child = subprocess.run(command, check=True, capture_output=True, text=True)
+    names = [line.split(" ", 1)[1] for line in child.stdout.splitlines() if line.startswith("@@ ")]
+    dumps = sorted(
+        (f for f in os.listdir(folder) if f.startswith("callgrind.out.")),
+        key=lambda f: int(f.rsplit(".", 1)[1].split("-")[0]),
+    )
+    totals = []
+    for name in dumps:
+        with open(os.path.join(folder, name)) as handle:
+            totals.append(next(int(x.split()[1]) for x in handle if x.startswith("totals:")))
+    shutil.rmtree(folder, ignore_errors=True)
+    # The first dump is the toggling's own cost with no request: subtract it from each page.
+    overhead, totals = totals[0], totals[1:]
+    return {
+        name: round((total - overhead) / args.requests / 1e6, 2)
+        for name, total in zip(names, totals, strict=True)
+    }
+
+
+def _callgrind(*command: str) -> None:
+    """Send a callgrind_control command to this process (it runs under callgrind)."""
+    subprocess.run(["callgrind_control", *command, str(os.getpid())], capture_output=True)
+
+
+def callgrind_pages(client, host: str, args) -> None:
+    """Under callgrind: one dump of the toggling alone, then one dump per page."""
+    _callgrind("-i", "on")
+    _callgrind("-i", "off")
+    _callgrind("-d")
+    for name, template, htmx in PAGES:
         if args.pages and name not in args.pages:
             continue
-        for requests in (args.requests, 2 * args.requests):
-            handle, out = tempfile.mkstemp(prefix="page-cost-", suffix=".out")
-            os.close(handle)
-            command = [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                "-m",
-                "bench.page_cost",
-                "--requests",
-                str(requests),
-                "--pages",
-                name,
-                *common,
-            ]
-            subprocess.run(command, check=True, capture_output=True)
-            with open(out) as handle:
-                total = next(int(line.split()[1]) for line in handle if line.startswith("summary:"))
-            os.unlink(out)
-            counts.setdefault(name, []).append(total)
-    return {
-        name: round((pair[1] - pair[0]) / args.requests / 1e6, 2) for name, pair in counts.items()
-    }
+        path = template.format(room=1, username=host)
+        headers = {"HX-Request": "true"} if htmx else {}
+        for _ in range(5):  # warm-up, not counted
+            client.get(path, headers=headers)
+        _callgrind("-i", "on")
+        for _ in range(args.requests):
+            client.get(path, headers=headers)
+        _callgrind("-i", "off")
+        _callgrind("-d")
+        print(f"@@ {name}", flush=True)
 
 
 def main() -> None:
@@ -235,6 +261,7 @@ def main() -> None:
     )
     parser.add_argument("--snapshot-prefix", help=argparse.SUPPRESS)  # set by --instructions
     parser.add_argument("--refresh-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--callgrind-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json-out", help="also write the JSON result to this file")
     args = parser.parse_args()
     if not _dataset_exists(args.dataset_url):
@@ -255,6 +282,8 @@ def main() -> None:
         report("page_cost", {"minstructions_per_request": counts}, lines, args.json_out)
         return
     results = serve(args)
+    if args.callgrind_child:
+        return
     lines = [
         f"{name:15} cpu {row['cpu_ms']:7.2f} ms  wall {row['wall_ms']:7.2f} ms"
         f"  statements {row['statements']:5.1f}  (target ≤ {TARGET_MS.get(name, 4.0):g} ms)"
