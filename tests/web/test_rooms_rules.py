@@ -524,15 +524,13 @@ def test_htmx_actions_answer_the_stage_and_plain_posts_303(live_room):
     assert response.headers["Location"].endswith(f"/rooms/{room_id}")
 
 
-def test_the_room_page_refreshes_itself_without_scripts(show_room, client):
+def test_without_scripts_the_room_page_holds_still_and_frames_the_stage(show_room, client):
     room_id, _ = show_room("mina", "junho")
     html = client.get(f"/rooms/{room_id}").get_data(as_text=True)
-    # The URL is explicit: after a form post lands on /rooms/<id>#chat, a bare refresh
-    # would only move to the #fragment and never reload.
-    assert (
-        f'<noscript><meta http-equiv="refresh" content="5; url=/rooms/{room_id}"></noscript>'
-        in html
-    )
+    # The page itself never reloads (a chat draft would be wiped); its stage refreshes in a
+    # frame of its own instead (tests/web/test_room_frames.py).
+    assert 'http-equiv="refresh"' not in html
+    assert f'src="/rooms/{room_id}/frames/stage"' in html
     assert "Log in to join" in html
 
 
