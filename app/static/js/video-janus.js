@@ -18,9 +18,14 @@
   var me = parseInt(msg.viewerId, 10);
   var $ = function (id) { return document.getElementById(id); };
   var mainBox = $("video-main"), gallery = $("video-gallery"), statusLine = $("video-status");
+  // A spectator (watching without a seat) only receives: the page has no camera buttons
+  // for them, so detached stand-ins keep the code below simple, and nothing ever sends.
+  var watchOnly = msg.watchOnly === "true";
+  function control(id) { return $(id) || document.createElement("button"); }
   var buttons = {
-    start: $("video-start"), camera: $("video-toggle-camera"), mic: $("video-toggle-mic"),
-    flip: $("video-switch"), stop: $("video-stop"), sound: $("video-sound")
+    start: control("video-start"), camera: control("video-toggle-camera"),
+    mic: control("video-toggle-mic"), flip: control("video-switch"), stop: control("video-stop"),
+    sound: $("video-sound")
   };
 
   var state = null;        // the last /video answer
@@ -39,7 +44,8 @@
   function say(text) { statusLine.textContent = text || ""; }
   function show(el, on) { el.hidden = !on; }
 
-  if (!window.Janus || !window.RTCPeerConnection || !navigator.mediaDevices) {
+  // Receiving needs only RTCPeerConnection; a camera is needed only by someone who may send.
+  if (!window.Janus || !window.RTCPeerConnection || (!watchOnly && !navigator.mediaDevices)) {
     root.hidden = false;
     say(msg.msgOldBrowser);
     return;
@@ -52,7 +58,7 @@
   }
 
   function senders() { return state && state.live ? state.senders : []; }
-  function maySend() { return senders().indexOf(me) !== -1; }
+  function maySend() { return !watchOnly && senders().indexOf(me) !== -1; }
 
   // --- tiles ----------------------------------------------------------------------------
 
@@ -267,7 +273,7 @@
   }
 
   function startCamera() {
-    if (local || starting) return;
+    if (watchOnly || local || starting) return;
     starting = true;
     render();
     var mine = generation;
