@@ -16,6 +16,7 @@
   if (!root || root.dataset.topology !== "janus") return;
   var msg = root.dataset;
   var me = parseInt(msg.viewerId, 10);
+  var roomId = parseInt(msg.roomId, 10);
   var $ = function (id) { return document.getElementById(id); };
   var mainBox = $("video-main"), gallery = $("video-gallery"), statusLine = $("video-status");
   // A spectator (watching without a seat) only receives: the page has no camera buttons
@@ -132,14 +133,30 @@
     say(msg.msgUnavailable);
   }
 
-  function open() {
-    var mine = generation;
+  function askForCredentials(mine) {
     fetch(msg.janusUrl, {
       method: "POST", credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRFToken": csrf() }
     }).then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (creds) { if (mine === generation) connect(creds, mine); })
       .catch(function () { if (mine === generation) unavailable(); });
+  }
+
+  function open() {
+    var mine = generation;
+    var s = window.encoreSocket;
+    if (!watchOnly) { askForCredentials(mine); return; }
+    if (!s || !s.connected) {
+      // Not connected yet: the connection's own state refresh opens the session.
+      lineup = "";
+      return;
+    }
+    // A spectator counts as watching once their socket's room subscription has landed,
+    // which can trail the page's first requests. Subscribing again with the same socket
+    // changes nothing on the server, and its answer says the subscription is in place.
+    s.emit("subscribe", { room_id: roomId }, function () {
+      if (mine === generation) askForCredentials(mine);
+    });
   }
 
   function connect(creds, mine) {
