@@ -50,6 +50,9 @@ class VideoState:
     member_ids: list[int]
     names: dict[int, str]
     senders: list[int] = field(default_factory=list)  # who may turn a camera on now
+    # Logged-in people watching live without a seat (show rule 10): they receive only.
+    spectator_ids: list[int] = field(default_factory=list)
+    spectator: bool = False  # the viewer watches without a seat
 
     def as_json(self) -> dict:
         """Return the state as a JSON-ready dict (keys are strings for the browser)."""
@@ -61,6 +64,8 @@ class VideoState:
             "member_ids": self.member_ids,
             "names": {str(k): v for k, v in self.names.items()},
             "senders": self.senders,
+            "spectator_ids": self.spectator_ids,
+            "spectator": self.spectator,
         }
 
 
@@ -87,36 +92,47 @@ def video_state(room_id: int, viewer_id: int) -> VideoState:
             .order_by(RoomMember.joined_at, RoomMember.id)
         )
     )
+    member_ids = [m.user_id for m in members]
     live = room.status == RoomStatus.LIVE and room.video != RoomVideo.OFF
     performer_id = _on_air_performer(room) if live else None
     if not live:
         senders: list[int] = []
     elif room.video == RoomVideo.EVERYONE:
-        senders = [m.user_id for m in members]
+        senders = member_ids
     else:
-        senders = [performer_id] if performer_id is not None else []
+        # Only a seated performer sends: someone watching without a seat never does.
+        senders = [performer_id] if performer_id in member_ids else []
+    seated = set(member_ids)
+    spectators = [u for u in presence.online_user_ids(room_id) if u not in seated] if live else []
     return VideoState(
         room_id=room.id,
         mode=room.video.value,
         live=live,
         performer_id=performer_id,
-        member_ids=[m.user_id for m in members],
+        member_ids=member_ids,
         names={m.user_id: m.user.display_name for m in members},
-        senders=senders,
+        senders=list(senders),
+        spectator_ids=spectators,
+        spectator=viewer_id not in seated,
     )
 
 
-def in_room(user_id: int, room_id: int) -> bool:
-    """Tell whether `user_id` is in the room now: seated, or watching it with a subscribed
-    socket (show rule 10's spectators receive the stage too)."""
-    seated = db.session.scalar(
+def _seated(user_id: int, room_id: int) -> bool:
+    """Tell whether `user_id` holds a seat in the room now."""
+    seat = db.session.scalar(
         select(RoomMember.id).where(
             RoomMember.room_id == room_id,
             RoomMember.user_id == user_id,
             RoomMember.left_at.is_(None),
         )
     )
-    return seated is not None or user_id in presence.online_user_ids(room_id)
+    return seat is not None
+
+
+def in_room(user_id: int, room_id: int) -> bool:
+    """Tell whether `user_id` is in the room now: seated, or watching it with a subscribed
+    socket (show rule 10's spectators receive the stage too)."""
+    return _seated(user_id, room_id) or user_id in presence.online_user_ids(room_id)
 
 
 def check_signal(room_id: int, sender_id: int, target_id: int | None, kind: str) -> None:
@@ -124,7 +140,7 @@ def check_signal(room_id: int, sender_id: int, target_id: int | None, kind: str)
 
     `sender_id` comes from the session; `target_id` is who the message is for (None for the
     `ready`/`want` announcements that go to the room). Offers and `ready` come only from
-    someone allowed on camera now.
+    someone allowed on camera now: a seated member, never a spectator.
     """
     if kind not in SIGNAL_KINDS:
         raise NoVideoHere()
@@ -135,9 +151,12 @@ def check_signal(room_id: int, sender_id: int, target_id: int | None, kind: str)
         raise NoVideoHere()
     if target_id is not None and (target_id == sender_id or not in_room(target_id, room_id)):
         raise NoVideoHere()
-    stage_only = kind in ("ready", "offer") and room.video == RoomVideo.STAGE
-    if stage_only and _on_air_performer(room) != sender_id:
-        raise NotOnCamera()
+    if kind in ("ready", "offer"):
+        # Spectators receive only; in a stage room only the performer on air sends.
+        if not _seated(sender_id, room_id):
+            raise NotOnCamera()
+        if room.video == RoomVideo.STAGE and _on_air_performer(room) != sender_id:
+            raise NotOnCamera()
 
 
 def ice_servers(user_id: int) -> list[dict]:

@@ -228,6 +228,34 @@ def test_stage_video_on_three_phones_follows_the_turn(browsers):
     camera_stopped(bora)
 
 
+def test_a_spectator_without_a_seat_watches_the_stage(browsers):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    room = open_room(host, "관객이 보는 무대", capacity=2)
+    join(bora, room)
+    for someone in (host, bora):
+        on_room_page(someone, room)
+    host.stage.get_by_role("button", name="Start the show").click()
+    camera_on(host)
+    decodes_from(bora.page, host)
+    # Someone logged in arrives late, with every seat taken: a spectator (show rule 10).
+    dami = phone(browsers, "dami", "최다미")
+    on_room_page(dami, room)
+    decodes_from(dami.page, host)
+    expect(dami.page.get_by_role("button", name="Tap for sound")).to_be_visible()
+    # A spectator only receives: no camera button, no camera opened, nothing sent.
+    assert dami.page.locator("#video-start").count() == 0
+    assert dami.page.evaluate("() => window.__streams.length") == 0
+    senders = dami.page.evaluate(
+        "() => window.__pcs.filter((pc) => pc.getSenders().some((s) => s.track)).length"
+    )
+    assert senders == 0
+    # The turn ends: the spectator's stage empties as everyone else's does.
+    host.stage.get_by_role("button", name="End the turn").click()
+    camera_stopped(host)
+    eventually(dami.page, lambda: dami.page.evaluate(TILE_WIDTH, host.name) == 0)
+
+
 def test_leaving_the_page_stops_the_camera_for_everyone(browsers):
     host = phone(browsers, "hana", "김하나")
     bora = phone(browsers, "bora", "이보라")

@@ -188,6 +188,30 @@ def test_stage_video_through_janus_on_three_phones(browsers, janus):
 
 
 @pytest.mark.timeout(600)
+def test_a_spectator_subscribes_through_janus_and_never_publishes(browsers, janus):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    room = open_room(host, "관객도 보는 미디어 서버", capacity=2)
+    join(bora, room)
+    for someone in (host, bora):
+        on_room_page(someone, room)
+    host.stage.get_by_role("button", name="Start the show").click()
+    camera_on(host)
+    decodes_via(janus, bora, host)
+    # Logged in, every seat taken, arriving late: a spectator, who subscribes only.
+    dami = phone(browsers, "dami", "최다미")
+    on_room_page(dami, room)
+    assert dami.page.locator("#video-stage").get_attribute("data-watch-only") == "true"
+    decodes_via(janus, dami, host)
+    assert dami.page.locator("#video-start").count() == 0
+    assert dami.page.evaluate("() => window.__streams.length") == 0
+    senders = dami.page.evaluate(
+        "() => window.__pcs.filter((pc) => pc.getSenders().some((s) => s.track)).length"
+    )
+    assert senders == 0
+
+
+@pytest.mark.timeout(600)
 def test_only_people_in_the_show_get_into_its_janus_room(browsers, server, janus):
     host = phone(browsers, "hana", "김하나")
     bora = phone(browsers, "bora", "이보라")

@@ -252,3 +252,64 @@ def test_a_real_server_refuses_anonymous_and_outsiders(live_server):
     assert received == [("guest", "rtc:offer")]
     for sock in sockets.values():
         sock.disconnect()
+
+
+def test_a_spectator_receives_the_stage_but_never_sends(app, live_rooms):
+    room_a, _, p = live_rooms
+    mina = connect(app, p["mina"], room_a)
+    junho = connect(app, p["junho"], room_a)
+    # Logged in, no seat, watching with a subscribed socket: a spectator (show rule 10).
+    watcher = connect(app, p["stranger"], room_a)
+    stranger_id = p["stranger"].id
+    state = p["stranger"].client.get(f"/rooms/{room_a}/video").get_json()
+    assert state["spectator"] is True and state["senders"] == [p["mina"].id]
+    assert state["spectator_ids"] == [stranger_id]
+    member_view = p["junho"].client.get(f"/rooms/{room_a}/video").get_json()
+    assert member_view["spectator"] is False and member_view["spectator_ids"] == [stranger_id]
+
+    # The spectator asks for the stream; the performer offers it as to a member.
+    assert watcher.emit("rtc:want", {"room_id": room_a}, callback=True) == {"ok": True}
+    assert ("rtc:want", {"room_id": room_a, "from": stranger_id}) in rtc(mina)
+    rtc(junho)  # an open `want` reaches the room's other sockets too
+    offer = {"room_id": room_a, "to": stranger_id, "sdp": SDP}
+    assert mina.emit("rtc:offer", offer, callback=True) == {"ok": True}
+    assert rtc(watcher) == [("rtc:offer", {"room_id": room_a, "from": p["mina"].id, "sdp": SDP})]
+    answer = {"room_id": room_a, "to": p["mina"].id, "sdp": SDP}
+    assert watcher.emit("rtc:answer", answer, callback=True) == {"ok": True}
+    ice = {"room_id": room_a, "to": p["mina"].id, "role": "recv", "candidate": CANDIDATE}
+    assert watcher.emit("rtc:ice", ice, callback=True) == {"ok": True}
+    assert [name for name, _ in rtc(mina)] == ["rtc:answer", "rtc:ice"]
+
+    # A spectator never sends: no announcement, no offer, to anyone.
+    refused = {"ok": False, "error": "not_found"}
+    assert watcher.emit("rtc:ready", {"room_id": room_a}, callback=True) == refused
+    to_junho = {"room_id": room_a, "to": p["junho"].id, "sdp": SDP}
+    assert watcher.emit("rtc:offer", to_junho, callback=True) == refused
+    assert rtc(junho) == [] and rtc(mina) == []
+
+
+def test_a_spectator_never_sends_in_an_everyone_room(app, show_room, show_people):
+    room_id, (mina, junho) = show_room("mina", "junho", video="everyone", capacity=4)
+    assert mina.act(room_id, "start").status_code == 303
+    (watcher_person,) = show_people("watcher")
+    junho_sio = connect(app, junho, room_id)
+    watcher = connect(app, watcher_person, room_id)
+    state = watcher_person.client.get(f"/rooms/{room_id}/video").get_json()
+    assert watcher_person.id not in state["senders"] and state["spectator"] is True
+    offer = {"room_id": room_id, "to": junho.id, "sdp": SDP}
+    assert watcher.emit("rtc:offer", offer, callback=True)["ok"] is False
+    assert watcher.emit("rtc:ready", {"room_id": room_id}, callback=True)["ok"] is False
+    assert rtc(junho_sio) == []
+
+
+def test_a_stranger_not_watching_is_neither_listed_nor_reached(app, live_rooms):
+    room_a, _, p = live_rooms
+    mina = connect(app, p["mina"], room_a)
+    # Logged in but with no socket in the room: not a spectator of it.
+    loose = connect(app, p["stranger"])
+    state = p["junho"].client.get(f"/rooms/{room_a}/video").get_json()
+    assert state["spectator_ids"] == []
+    offer = {"room_id": room_a, "to": p["stranger"].id, "sdp": SDP}
+    assert mina.emit("rtc:offer", offer, callback=True) == {"ok": False, "error": "not_found"}
+    assert loose.emit("rtc:want", {"room_id": room_a}, callback=True)["ok"] is False
+    assert rtc(loose) == [] and rtc(mina) == []

@@ -114,11 +114,37 @@ def test_a_broken_ice_servers_setting_means_none(app, show_room):
     assert junho.client.get(f"/rooms/{room_id}/video").get_json()["ice_servers"] == []
 
 
-def test_the_room_page_carries_the_camera_only_for_members(app, show_room, show_people):
+def test_the_room_page_carries_the_camera_for_members_and_spectators(
+    app, client, show_room, show_people
+):
     room_id, (_mina, junho) = show_room("mina", "junho")
     page = junho.client.get(f"/rooms/{room_id}").get_data(as_text=True)
     assert 'id="video-stage"' in page and "js/video.js" in page
+    assert 'id="video-start"' in page and "data-watch-only" not in page
+    # Logged in without a seat: a spectator sees and hears the stage, with no camera button.
     (stranger,) = show_people("stranger")
-    assert 'id="video-stage"' not in stranger.client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    watching = stranger.client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert 'id="video-stage"' in watching and 'data-watch-only="true"' in watching
+    assert 'id="video-sound"' in watching
+    for control in ("video-start", "video-toggle-camera", "video-switch", "video-stop"):
+        assert f'id="{control}"' not in watching
+    # Logged out: no spectator, no video.
+    assert 'id="video-stage"' not in client.get(f"/rooms/{room_id}").get_data(as_text=True)
     off_id, (host, _) = show_room("host", "guest", video="off")
     assert 'id="video-stage"' not in host.client.get(f"/rooms/{off_id}").get_data(as_text=True)
+    assert 'id="video-stage"' not in stranger.client.get(f"/rooms/{off_id}").get_data(as_text=True)
+
+
+def test_video_state_for_a_spectator_and_a_logged_out_visitor(app, client, show_room, show_people):
+    room_id, (mina, _junho) = show_room("mina", "junho")
+    (stranger,) = show_people("stranger")
+    assert mina.act(room_id, "start").status_code == 303
+    data = stranger.client.get(f"/rooms/{room_id}/video").get_json()
+    # A spectator learns who sends, and that they only receive.
+    assert data["live"] is True and data["senders"] == [mina.id]
+    assert data["spectator"] is True and data["viewer_id"] == stranger.id
+    assert mina.client.get(f"/rooms/{room_id}/video").get_json()["spectator"] is False
+    # Logged out: no state at all.
+    refused = client.get(f"/rooms/{room_id}/video")
+    assert refused.status_code in (302, 401)
+    assert b"performer_id" not in refused.data

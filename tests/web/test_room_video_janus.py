@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from app.extensions import db
+from app.extensions import db, socketio
 from app.models import Room
 from app.security import csp_for
 from tests.conftest import _wipe_redis, _wipe_tables, make_app
@@ -143,6 +143,26 @@ def test_only_people_in_the_show_get_credentials(app, janus, show_room, show_peo
     # Logged out: sent to log in.
     assert client.post(f"/rooms/{room_id}/video/janus").status_code in (302, 400, 401)
     assert credentials(mina, 999999).status_code == 403
+
+
+def test_a_spectator_watching_the_show_gets_credentials(app, janus, show_room, show_people):
+    room_id, (mina, _junho) = show_room("mina", "junho")
+    (watcher,) = show_people("watcher")
+    assert mina.act(room_id, "start").status_code == 303
+    assert credentials(watcher, room_id).status_code == 403
+    # Watching with a subscribed socket and no seat: a spectator, who may subscribe in Janus.
+    sio = socketio.test_client(app, flask_test_client=watcher.client)
+    assert sio.emit("subscribe", {"room_id": room_id}, callback=True)["ok"] is True
+    answer = credentials(watcher, room_id)
+    assert answer.status_code == 200
+    data = answer.get_json()
+    assert data["room"] == janus_row(app, room_id)[0] and data["token"] in tokens(janus)
+    assert f".{watcher.id}." in data["token"]
+    state = watcher.client.get(f"/rooms/{room_id}/video").get_json()
+    assert state["spectator"] is True and watcher.id not in state["senders"]
+    sio.disconnect()
+    # Gone from the room: no longer a spectator, no more tokens.
+    assert credentials(watcher, room_id).status_code == 403
 
 
 def test_a_janus_that_forgot_the_room_gets_it_again(app, janus, show_room):

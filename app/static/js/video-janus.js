@@ -16,11 +16,17 @@
   if (!root || root.dataset.topology !== "janus") return;
   var msg = root.dataset;
   var me = parseInt(msg.viewerId, 10);
+  var roomId = parseInt(msg.roomId, 10);
   var $ = function (id) { return document.getElementById(id); };
   var mainBox = $("video-main"), gallery = $("video-gallery"), statusLine = $("video-status");
+  // A spectator (watching without a seat) only receives: the page has no camera buttons
+  // for them, so detached stand-ins keep the code below simple, and nothing ever sends.
+  var watchOnly = msg.watchOnly === "true";
+  function control(id) { return $(id) || document.createElement("button"); }
   var buttons = {
-    start: $("video-start"), camera: $("video-toggle-camera"), mic: $("video-toggle-mic"),
-    flip: $("video-switch"), stop: $("video-stop"), sound: $("video-sound")
+    start: control("video-start"), camera: control("video-toggle-camera"),
+    mic: control("video-toggle-mic"), flip: control("video-switch"), stop: control("video-stop"),
+    sound: $("video-sound")
   };
 
   var state = null;        // the last /video answer
@@ -39,7 +45,8 @@
   function say(text) { statusLine.textContent = text || ""; }
   function show(el, on) { el.hidden = !on; }
 
-  if (!window.Janus || !window.RTCPeerConnection || !navigator.mediaDevices) {
+  // Receiving needs only RTCPeerConnection; a camera is needed only by someone who may send.
+  if (!window.Janus || !window.RTCPeerConnection || (!watchOnly && !navigator.mediaDevices)) {
     root.hidden = false;
     say(msg.msgOldBrowser);
     return;
@@ -52,7 +59,7 @@
   }
 
   function senders() { return state && state.live ? state.senders : []; }
-  function maySend() { return senders().indexOf(me) !== -1; }
+  function maySend() { return !watchOnly && senders().indexOf(me) !== -1; }
 
   // --- tiles ----------------------------------------------------------------------------
 
@@ -126,14 +133,30 @@
     say(msg.msgUnavailable);
   }
 
-  function open() {
-    var mine = generation;
+  function askForCredentials(mine) {
     fetch(msg.janusUrl, {
       method: "POST", credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRFToken": csrf() }
     }).then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (creds) { if (mine === generation) connect(creds, mine); })
       .catch(function () { if (mine === generation) unavailable(); });
+  }
+
+  function open() {
+    var mine = generation;
+    var s = window.encoreSocket;
+    if (!watchOnly) { askForCredentials(mine); return; }
+    if (!s || !s.connected) {
+      // Not connected yet: the connection's own state refresh opens the session.
+      lineup = "";
+      return;
+    }
+    // A spectator counts as watching once their socket's room subscription has landed,
+    // which can trail the page's first requests. Subscribing again with the same socket
+    // changes nothing on the server, and its answer says the subscription is in place.
+    s.emit("subscribe", { room_id: roomId }, function () {
+      if (mine === generation) askForCredentials(mine);
+    });
   }
 
   function connect(creds, mine) {
@@ -267,7 +290,7 @@
   }
 
   function startCamera() {
-    if (local || starting) return;
+    if (watchOnly || local || starting) return;
     starting = true;
     render();
     var mine = generation;

@@ -19,9 +19,14 @@
   var me = parseInt(msg.viewerId, 10);
   var $ = function (id) { return document.getElementById(id); };
   var mainBox = $("video-main"), gallery = $("video-gallery"), statusLine = $("video-status");
+  // A spectator (watching without a seat) only receives: the page has no camera buttons
+  // for them, so detached stand-ins keep the code below simple, and nothing ever sends.
+  var watchOnly = msg.watchOnly === "true";
+  function control(id) { return $(id) || document.createElement("button"); }
   var buttons = {
-    start: $("video-start"), camera: $("video-toggle-camera"), mic: $("video-toggle-mic"),
-    flip: $("video-switch"), stop: $("video-stop"), sound: $("video-sound")
+    start: control("video-start"), camera: control("video-toggle-camera"),
+    mic: control("video-toggle-mic"), flip: control("video-switch"), stop: control("video-stop"),
+    sound: $("video-sound")
   };
 
   var state = null;          // the last /video answer
@@ -37,7 +42,9 @@
   function say(text) { statusLine.textContent = text || ""; }
   function show(el, on) { el.hidden = !on; }
 
-  if (!window.RTCPeerConnection || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+  var canCapture = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  // Receiving needs only RTCPeerConnection; a camera is needed only by someone who may send.
+  if (!window.RTCPeerConnection || (!watchOnly && !canCapture)) {
     root.hidden = false;
     say(msg.msgOldBrowser);
     return;
@@ -99,7 +106,7 @@
       var played = video.play();
       if (played && played.catch) played.catch(function () {});
     });
-    var canSend = live && state.senders.indexOf(me) !== -1;
+    var canSend = !watchOnly && live && state.senders.indexOf(me) !== -1;
     show(buttons.start, canSend && !local && !starting);
     [buttons.camera, buttons.mic, buttons.stop].forEach(function (b) { show(b, !!local); });
     show(buttons.flip, !!local && hasManyCameras);
@@ -229,7 +236,7 @@
   }
 
   function startCamera() {
-    if (local || starting) return;
+    if (watchOnly || local || starting) return;
     starting = true;
     render();
     navigator.mediaDevices.getUserMedia(constraints()).then(function (stream) {
