@@ -19,8 +19,10 @@ from app.services.posts.cursors import TimeKey, decode_time, encode_time
 
 BODY_MAX = 500
 # Rendering a comment costs far more than reading it: a post page shows this many threads
-# and a "More comments" link, so a post with thousands of comments stays fast.
-THREADS_PER_PAGE = 20
+# and a "More comments" link, so a post with thousands of comments stays fast. Ten threads
+# (with their replies and reply forms) fill a phone screen several times over and keep the
+# busy post page at about half the render cost of twenty (docs/benchmarks.md).
+THREADS_PER_PAGE = 10
 
 
 @dataclass
