@@ -14,20 +14,10 @@
 
   var root = document.getElementById("video-stage");
   if (!root || root.dataset.topology !== "janus") return;
-  var msg = root.dataset;
-  var me = parseInt(msg.viewerId, 10);
-  var roomId = parseInt(msg.roomId, 10);
-  var $ = function (id) { return document.getElementById(id); };
-  var mainBox = $("video-main"), gallery = $("video-gallery"), statusLine = $("video-status");
-  // A spectator (watching without a seat) only receives: the page has no camera buttons
-  // for them, so detached stand-ins keep the code below simple, and nothing ever sends.
-  var watchOnly = msg.watchOnly === "true";
-  function control(id) { return $(id) || document.createElement("button"); }
-  var buttons = {
-    start: control("video-start"), camera: control("video-toggle-camera"),
-    mic: control("video-toggle-mic"), flip: control("video-switch"), stop: control("video-stop"),
-    sound: $("video-sound")
-  };
+  var Stage = window.EncoreVideoStage;  // video-stage.js: tiles, buttons, camera helpers
+  var ui = Stage.controls(root);
+  var msg = ui.msg, me = ui.me, roomId = ui.roomId, watchOnly = ui.watchOnly;
+  var say = ui.say;
 
   var state = null;        // the last /video answer
   var lineup = "";         // the line-up the current session was opened for
@@ -39,11 +29,7 @@
   var soundOn = false;
   var hasManyCameras = false;
   var remote = {};         // feed (user) id → MediaStream
-  var tiles = {};          // user id → <figure>
   var janusReady = false;
-
-  function say(text) { statusLine.textContent = text || ""; }
-  function show(el, on) { el.hidden = !on; }
 
   // Receiving needs only RTCPeerConnection; a camera is needed only by someone who may send.
   if (!window.Janus || !window.RTCPeerConnection || (!watchOnly && !navigator.mediaDevices)) {
@@ -61,56 +47,22 @@
   function senders() { return state && state.live ? state.senders : []; }
   function maySend() { return !watchOnly && senders().indexOf(me) !== -1; }
 
-  // --- tiles ----------------------------------------------------------------------------
-
-  function tile(userId) {
-    var figure = tiles[userId];
-    if (!figure) {
-      figure = document.createElement("figure");
-      figure.className = "video-tile";
-      var video = document.createElement("video");
-      video.setAttribute("playsinline", "");
-      video.autoplay = true;
-      video.muted = true;
-      video.dataset.userId = String(userId);
-      var caption = document.createElement("figcaption");
-      caption.textContent = (state && state.names[String(userId)]) || "";
-      figure.appendChild(video);
-      figure.appendChild(caption);
-      tiles[userId] = figure;
-    }
-    return figure;
-  }
+  // --- the stage ----------------------------------------------------------------------
 
   function streamOf(id) { return id === me ? local : remote[id] || null; }
 
   function render() {
-    var live = !!(state && state.live);
-    root.hidden = !live;
-    var showing = {};
-    senders().forEach(function (id) { if (streamOf(id)) showing[id] = true; });
-    Object.keys(tiles).forEach(function (id) {
-      if (!showing[id]) { tiles[id].remove(); delete tiles[id]; }
+    Stage.render(ui, {
+      state: state,
+      senders: senders(),
+      streamOf: streamOf,
+      local: local,
+      starting: starting,
+      canSend: maySend(),
+      hasManyCameras: hasManyCameras,
+      soundOn: soundOn,
+      receiving: Object.keys(remote).length > 0
     });
-    Object.keys(showing).forEach(function (key) {
-      var id = parseInt(key, 10);
-      var figure = tile(id);
-      var video = figure.querySelector("video");
-      var stream = streamOf(id);
-      if (video.srcObject !== stream) video.srcObject = stream;
-      video.muted = id === me || !soundOn;
-      var box = (id === state.performer_id || state.mode === "stage") ? mainBox : gallery;
-      if (figure.parentNode !== box) box.appendChild(figure);
-      var played = video.play();
-      if (played && played.catch) played.catch(function () {});
-    });
-    show(buttons.start, live && maySend() && !local && !starting);
-    [buttons.camera, buttons.mic, buttons.stop].forEach(function (b) { show(b, !!local); });
-    show(buttons.flip, !!local && hasManyCameras);
-    var receiving = Object.keys(remote).length > 0;
-    show(buttons.sound, receiving);
-    buttons.sound.textContent = soundOn ? msg.msgSoundOff : msg.msgSoundOn;
-    if (receiving && !soundOn && !statusLine.textContent) say(msg.msgTapHint);
   }
 
   // --- the Janus session ------------------------------------------------------------------
@@ -255,7 +207,7 @@
           stream.getTracks().filter(function (t) { return t.kind === track.kind; })
             .forEach(function (t) { stream.removeTrack(t); });
           stream.addTrack(track);
-          if (statusLine.textContent === msg.msgWaiting) say("");
+          if (ui.saying(msg.msgWaiting)) say("");
         } else {
           stream.removeTrack(track);
         }
@@ -275,26 +227,12 @@
 
   // --- my camera ------------------------------------------------------------------------
 
-  function constraints() {
-    var video = state && state.mode === "everyone"
-      ? { facingMode: facing, width: { ideal: 320 }, height: { ideal: 240 }, frameRate: { max: 15 } }
-      : { facingMode: facing, width: { ideal: 640 }, height: { ideal: 480 } };
-    return { audio: true, video: video };
-  }
-
-  function cameraError(error) {
-    var name = error && error.name;
-    if (name === "NotAllowedError" || name === "SecurityError") return msg.msgDenied;
-    if (name === "NotFoundError" || name === "OverconstrainedError") return msg.msgNoCamera;
-    return msg.msgCameraFailed;
-  }
-
   function startCamera() {
     if (watchOnly || local || starting) return;
     starting = true;
     render();
     var mine = generation;
-    navigator.mediaDevices.getUserMedia(constraints()).then(function (stream) {
+    navigator.mediaDevices.getUserMedia(Stage.constraints(state, facing)).then(function (stream) {
       starting = false;
       if (mine !== generation || !maySend()) {
         stream.getTracks().forEach(function (t) { t.stop(); });
@@ -303,13 +241,10 @@
       }
       local = stream;
       say(msg.msgLive);
-      navigator.mediaDevices.enumerateDevices().then(function (devices) {
-        hasManyCameras = devices.filter(function (d) { return d.kind === "videoinput"; }).length > 1;
-        render();
-      }).catch(function () {});
+      Stage.countCameras(function (many) { hasManyCameras = many; render(); });
       if (session && session.joined) publish(session);
       render();
-    }).catch(function (error) { starting = false; say(cameraError(error)); render(); });
+    }).catch(function (error) { starting = false; say(Stage.cameraError(ui, error)); render(); });
   }
 
   function stopCamera() {
@@ -323,19 +258,10 @@
     render();
   }
 
-  function toggleTrack(kind, button, offText, onText) {
-    if (!local) return;
-    local.getTracks().filter(function (t) { return t.kind === kind; }).forEach(function (t) {
-      t.enabled = !t.enabled;
-      button.textContent = t.enabled ? offText : onText;
-      button.setAttribute("aria-pressed", String(!t.enabled));
-    });
-  }
-
   function switchCamera() {
     if (!local) return;
     facing = facing === "user" ? "environment" : "user";
-    navigator.mediaDevices.getUserMedia({ video: constraints().video }).then(function (stream) {
+    navigator.mediaDevices.getUserMedia({ video: Stage.constraints(state, facing).video }).then(function (stream) {
       var track = stream.getVideoTracks()[0];
       var old = local.getVideoTracks()[0];
       if (session && session.handle && session.published) {
@@ -344,22 +270,15 @@
       if (old) { local.removeTrack(old); old.stop(); }
       local.addTrack(track);
       render();
-    }).catch(function (error) { say(cameraError(error)); });
+    }).catch(function (error) { say(Stage.cameraError(ui, error)); });
   }
 
-  buttons.start.addEventListener("click", startCamera);
-  buttons.stop.addEventListener("click", function () { stopCamera(); say(""); });
-  buttons.camera.addEventListener("click", function () {
-    toggleTrack("video", buttons.camera, msg.msgCameraOff, msg.msgCameraOn);
-  });
-  buttons.mic.addEventListener("click", function () {
-    toggleTrack("audio", buttons.mic, msg.msgMicOff, msg.msgMicOn);
-  });
-  buttons.flip.addEventListener("click", switchCamera);
-  buttons.sound.addEventListener("click", function () {
-    soundOn = !soundOn;
-    if (statusLine.textContent === msg.msgTapHint) say("");
-    render();
+  Stage.bindButtons(ui, {
+    start: startCamera,
+    stop: function () { stopCamera(); },
+    flip: switchCamera,
+    local: function () { return local; },
+    toggleSound: function () { soundOn = !soundOn; render(); }
   });
 
   // --- the server's view of the stage -----------------------------------------------------
@@ -374,13 +293,7 @@
       teardown();
       if (key && senders().length) open();
     }
-    if (state.live && state.mode === "stage" && state.performer_id === me && !local && !starting) {
-      say(msg.msgYouAreOn);
-    } else if (state.live && state.performer_id && state.performer_id !== me && !remote[state.performer_id]) {
-      if (!statusLine.textContent || statusLine.textContent === msg.msgYouAreOn) say(msg.msgWaiting);
-    } else if (statusLine.textContent === msg.msgYouAreOn || statusLine.textContent === msg.msgWaiting) {
-      say("");
-    }
+    Stage.sayStageStatus(ui, state, local, starting, !!remote[state.performer_id]);
     render();
   }
 

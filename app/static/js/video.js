@@ -14,33 +14,20 @@
   var root = document.getElementById("video-stage");
   // Through the media server, video-janus.js drives the same stage instead.
   if (!root || root.dataset.topology === "janus") return;
-  var msg = root.dataset;
-  var roomId = parseInt(msg.roomId, 10);
-  var me = parseInt(msg.viewerId, 10);
-  var $ = function (id) { return document.getElementById(id); };
-  var mainBox = $("video-main"), gallery = $("video-gallery"), statusLine = $("video-status");
-  // A spectator (watching without a seat) only receives: the page has no camera buttons
-  // for them, so detached stand-ins keep the code below simple, and nothing ever sends.
-  var watchOnly = msg.watchOnly === "true";
-  function control(id) { return $(id) || document.createElement("button"); }
-  var buttons = {
-    start: control("video-start"), camera: control("video-toggle-camera"),
-    mic: control("video-toggle-mic"), flip: control("video-switch"), stop: control("video-stop"),
-    sound: $("video-sound")
-  };
+  var Stage = window.EncoreVideoStage;  // video-stage.js: tiles, buttons, camera helpers
+  var ui = Stage.controls(root);
+  var msg = ui.msg, me = ui.me, roomId = ui.roomId, watchOnly = ui.watchOnly;
+  var say = ui.say;
 
   var state = null;          // the last /video answer
   var local = null;          // my MediaStream while my camera is on
   var starting = false;      // getUserMedia in progress
   var facing = "user";
   var soundOn = false;       // the viewer tapped for sound
+  var hasManyCameras = false;
   var sends = {};            // viewer id → {pc, restarted, queue}
   var recvs = {};            // sender id → {pc, restarted, queue, stream}
-  var tiles = {};            // user id → <figure>
   var wanted = {};           // sender id → true once asked for since the last state change
-
-  function say(text) { statusLine.textContent = text || ""; }
-  function show(el, on) { el.hidden = !on; }
 
   var canCapture = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
   // Receiving needs only RTCPeerConnection; a camera is needed only by someone who may send.
@@ -58,26 +45,7 @@
     s.emit(event, payload, function () {});
   }
 
-  // --- tiles ------------------------------------------------------------------------
-
-  function tile(userId) {
-    var figure = tiles[userId];
-    if (!figure) {
-      figure = document.createElement("figure");
-      figure.className = "video-tile";
-      var video = document.createElement("video");
-      video.setAttribute("playsinline", "");
-      video.autoplay = true;
-      video.muted = true;
-      video.dataset.userId = String(userId);
-      var caption = document.createElement("figcaption");
-      caption.textContent = (state && state.names[String(userId)]) || "";
-      figure.appendChild(video);
-      figure.appendChild(caption);
-      tiles[userId] = figure;
-    }
-    return figure;
-  }
+  // --- the stage ----------------------------------------------------------------------
 
   function streamOf(userId) {
     if (userId === me) return local;
@@ -85,35 +53,18 @@
   }
 
   function render() {
-    var live = state && state.live;
-    root.hidden = !live;
-    var performer = state ? state.performer_id : null;
-    var showing = {};
-    (state ? state.senders : []).forEach(function (id) { if (streamOf(id)) showing[id] = true; });
-    Object.keys(tiles).forEach(function (id) {
-      if (!showing[id]) { tiles[id].remove(); delete tiles[id]; }
+    var live = !!(state && state.live);
+    Stage.render(ui, {
+      state: state,
+      senders: state ? state.senders : [],
+      streamOf: streamOf,
+      local: local,
+      starting: starting,
+      canSend: !watchOnly && live && state.senders.indexOf(me) !== -1,
+      hasManyCameras: hasManyCameras,
+      soundOn: soundOn,
+      receiving: Object.keys(recvs).some(function (id) { return recvs[id].stream; })
     });
-    Object.keys(showing).forEach(function (key) {
-      var id = parseInt(key, 10);
-      var figure = tile(id);
-      var video = figure.querySelector("video");
-      var stream = streamOf(id);
-      if (video.srcObject !== stream) video.srcObject = stream;
-      // My own preview stays muted; others follow the viewer's sound choice.
-      video.muted = id === me || !soundOn;
-      var box = (id === performer || state.mode === "stage") ? mainBox : gallery;
-      if (figure.parentNode !== box) box.appendChild(figure);
-      var played = video.play();
-      if (played && played.catch) played.catch(function () {});
-    });
-    var canSend = !watchOnly && live && state.senders.indexOf(me) !== -1;
-    show(buttons.start, canSend && !local && !starting);
-    [buttons.camera, buttons.mic, buttons.stop].forEach(function (b) { show(b, !!local); });
-    show(buttons.flip, !!local && hasManyCameras);
-    var receiving = Object.keys(recvs).some(function (id) { return recvs[id].stream; });
-    show(buttons.sound, receiving);
-    buttons.sound.textContent = soundOn ? msg.msgSoundOff : msg.msgSoundOn;
-    if (receiving && !soundOn && !statusLine.textContent) say(msg.msgTapHint);
   }
 
   // --- peer connections -------------------------------------------------------------
@@ -200,7 +151,7 @@
       recvs[senderId] = entry;
       entry.pc.ontrack = function (e) {
         entry.stream = e.streams[0] || new MediaStream([e.track]);
-        if (statusLine.textContent === msg.msgWaiting) say("");
+        if (ui.saying(msg.msgWaiting)) say("");
         render();
       };
     }
@@ -216,44 +167,24 @@
     delete wanted[senderId];
   }
 
-  // --- my camera --------------------------------------------------------------------
-
-  var hasManyCameras = false;
-
-  function constraints() {
-    // Gallery tiles are small and every phone sends to all the others: send them small.
-    var video = state && state.mode === "everyone"
-      ? { facingMode: facing, width: { ideal: 320 }, height: { ideal: 240 }, frameRate: { max: 15 } }
-      : { facingMode: facing, width: { ideal: 640 }, height: { ideal: 480 } };
-    return { audio: true, video: video };
-  }
-
-  function cameraError(error) {
-    var name = error && error.name;
-    if (name === "NotAllowedError" || name === "SecurityError") return msg.msgDenied;
-    if (name === "NotFoundError" || name === "OverconstrainedError") return msg.msgNoCamera;
-    return msg.msgCameraFailed;
-  }
+  // --- my camera ---------------------------------------------------------------------
 
   function startCamera() {
     if (watchOnly || local || starting) return;
     starting = true;
     render();
-    navigator.mediaDevices.getUserMedia(constraints()).then(function (stream) {
+    navigator.mediaDevices.getUserMedia(Stage.constraints(state, facing)).then(function (stream) {
       starting = false;
       var allowed = state && state.live && state.senders.indexOf(me) !== -1;
       if (!allowed) { stream.getTracks().forEach(function (t) { t.stop(); }); render(); return; }
       local = stream;
       say(msg.msgLive);
-      navigator.mediaDevices.enumerateDevices().then(function (devices) {
-        hasManyCameras = devices.filter(function (d) { return d.kind === "videoinput"; }).length > 1;
-        render();
-      }).catch(function () {});
+      Stage.countCameras(function (many) { hasManyCameras = many; render(); });
       render();
       send("rtc:ready", {});
     }).catch(function (error) {
       starting = false;
-      say(cameraError(error));
+      say(Stage.cameraError(ui, error));
       render();
     });
   }
@@ -267,19 +198,10 @@
     render();
   }
 
-  function toggleTrack(kind, button, offText, onText) {
-    if (!local) return;
-    local.getTracks().filter(function (t) { return t.kind === kind; }).forEach(function (t) {
-      t.enabled = !t.enabled;
-      button.textContent = t.enabled ? offText : onText;
-      button.setAttribute("aria-pressed", String(!t.enabled));
-    });
-  }
-
   function switchCamera() {
     if (!local) return;
     facing = facing === "user" ? "environment" : "user";
-    navigator.mediaDevices.getUserMedia({ video: constraints().video }).then(function (stream) {
+    navigator.mediaDevices.getUserMedia({ video: Stage.constraints(state, facing).video }).then(function (stream) {
       var track = stream.getVideoTracks()[0];
       var old = local.getVideoTracks()[0];
       Object.keys(sends).forEach(function (id) {
@@ -290,22 +212,15 @@
       if (old) { local.removeTrack(old); old.stop(); }
       local.addTrack(track);
       render();
-    }).catch(function (error) { say(cameraError(error)); });
+    }).catch(function (error) { say(Stage.cameraError(ui, error)); });
   }
 
-  buttons.start.addEventListener("click", startCamera);
-  buttons.stop.addEventListener("click", function () { stopCamera("ended"); say(""); });
-  buttons.camera.addEventListener("click", function () {
-    toggleTrack("video", buttons.camera, msg.msgCameraOff, msg.msgCameraOn);
-  });
-  buttons.mic.addEventListener("click", function () {
-    toggleTrack("audio", buttons.mic, msg.msgMicOff, msg.msgMicOn);
-  });
-  buttons.flip.addEventListener("click", switchCamera);
-  buttons.sound.addEventListener("click", function () {
-    soundOn = !soundOn;
-    if (statusLine.textContent === msg.msgTapHint) say("");
-    render();
+  Stage.bindButtons(ui, {
+    start: startCamera,
+    stop: function () { stopCamera("ended"); },
+    flip: switchCamera,
+    local: function () { return local; },
+    toggleSound: function () { soundOn = !soundOn; render(); }
   });
 
   // --- the server's view of the stage ---------------------------------------------
@@ -331,13 +246,7 @@
         send("rtc:want", { to: id });
       }
     });
-    if (state.live && state.mode === "stage" && state.performer_id === me && !local && !starting) {
-      say(msg.msgYouAreOn);
-    } else if (state.live && state.performer_id && state.performer_id !== me && !recvs[state.performer_id]) {
-      if (!statusLine.textContent || statusLine.textContent === msg.msgYouAreOn) say(msg.msgWaiting);
-    } else if (statusLine.textContent === msg.msgYouAreOn || statusLine.textContent === msg.msgWaiting) {
-      say("");
-    }
+    Stage.sayStageStatus(ui, state, local, starting, !!recvs[state.performer_id]);
     render();
   }
 
@@ -388,7 +297,7 @@
   root.addEventListener("encore-stage", refresh);
   // On every (re)connect: a new socket id, so renegotiate everything from scratch.
   document.addEventListener("encore:connect", function () {
-    if (statusLine.textContent === msg.msgReconnecting) say("");
+    if (ui.saying(msg.msgReconnecting)) say("");
     Object.keys(recvs).forEach(stopReceiving);
     wanted = {};
     if (local) {
