@@ -15,7 +15,7 @@ import redis
 import socketio as socketio_client
 
 from tests.support.live_server import WebUser
-from tests.support.services import _wait_for_port, free_port, missing_service
+from tests.support.services import _wait_for_port, free_port, missing_service, stop_process
 
 SEQ = re.compile(r'data-seq="(\d+)"')
 
@@ -156,9 +156,7 @@ class PrivateRedis:
 
     def stop(self) -> None:
         """Stop the server (its data goes with it)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
         self.process = None
 
     def client(self) -> redis.Redis:

@@ -17,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.support.services import free_port, missing_service
+from tests.support.services import free_port, missing_service, stop_process
 
 PLUGIN_DIRS = ("/usr/lib/x86_64-linux-gnu/janus", "/usr/lib/aarch64-linux-gnu/janus")
 UNUSED_PLUGINS = (
@@ -151,13 +151,7 @@ cors: {{
 
     def stop(self) -> None:
         """Stop janus and remove its config folder."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.process = None
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.services import free_port
+from tests.support.services import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -83,13 +83,7 @@ class LiveServer:
 
     def stop(self) -> None:
         """Stop the process."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
         if getattr(self, "_log", None):
             self._log.close()
 

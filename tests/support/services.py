@@ -37,6 +37,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    """Stop a child process politely, then firmly if it does not go within `timeout`."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def _with_database(url: str, name: str) -> str:
     """Return `url` pointing at database `name`."""
     parts = urlsplit(url)
@@ -124,9 +136,7 @@ class RedisServer:
 
     def stop(self) -> None:
         """Stop the private redis-server, if this run started one."""
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def _wait_for_port(port: int, timeout: float = 10.0) -> None:

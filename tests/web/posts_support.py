@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import pillow_heif
 from PIL import Image
@@ -17,6 +18,25 @@ from tests.support.web import post
 GPS_IFD = 0x8825
 
 
+def _marked_picture(size: tuple[int, int], color) -> Image.Image:
+    """A plain picture with a green marker in one corner, so a test can see which way it
+    ended up after the pipeline."""
+    image = Image.new("RGB", size, color)
+    image.paste((0, 255, 0), (0, 0, max(1, size[0] // 4), max(1, size[1] // 4)))
+    return image
+
+
+def _camera_exif(*, gps: bool, orientation: int | None) -> bytes:
+    """EXIF as a phone camera writes it: its name, and optionally GPS and an orientation."""
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    if orientation:
+        exif[0x0112] = orientation
+    if gps:
+        exif[GPS_IFD] = {1: "N", 2: (37.0, 33.0, 59.0), 3: "E", 4: (126.0, 58.0, 40.0)}
+    return exif.tobytes()
+
+
 def jpeg(
     size: tuple[int, int] = (640, 400),
     *,
@@ -27,16 +47,8 @@ def jpeg(
     quality: int = 90,
 ) -> bytes:
     """A real JPEG, optionally with GPS EXIF, a JPEG comment and an orientation tag."""
-    image = Image.new("RGB", size, color)
-    # A marker in one corner, so a test can see which way the picture ended up.
-    image.paste((0, 255, 0), (0, 0, max(1, size[0] // 4), max(1, size[1] // 4)))
-    exif = Image.Exif()
-    exif[0x010F] = "SecretCam"
-    if orientation:
-        exif[0x0112] = orientation
-    if gps:
-        exif[GPS_IFD] = {1: "N", 2: (37.0, 33.0, 59.0), 3: "E", 4: (126.0, 58.0, 40.0)}
-    kwargs = {"exif": exif.tobytes(), "quality": quality}
+    image = _marked_picture(size, color)
+    kwargs = {"exif": _camera_exif(gps=gps, orientation=orientation), "quality": quality}
     if comment is not None:
         kwargs["comment"] = comment
     out = io.BytesIO()
@@ -53,15 +65,8 @@ def heic(
 ) -> bytes:
     """A real HEIC (HEVC in a HEIF container, as an iPhone writes it), with a green corner,
     the camera's name in EXIF and optionally GPS, an orientation and an XMP packet."""
-    image = Image.new("RGB", size, (200, 40, 90))
-    image.paste((0, 255, 0), (0, 0, max(1, size[0] // 4), max(1, size[1] // 4)))
-    exif = Image.Exif()
-    exif[0x010F] = "SecretCam"
-    if orientation:
-        exif[0x0112] = orientation
-    if gps:
-        exif[GPS_IFD] = {1: "N", 2: (37.0, 33.0, 59.0), 3: "E", 4: (126.0, 58.0, 40.0)}
-    kwargs: dict = {"quality": 80, "exif": exif.tobytes()}
+    image = _marked_picture(size, (200, 40, 90))
+    kwargs: dict = {"quality": 80, "exif": _camera_exif(gps=gps, orientation=orientation)}
     if xmp is not None:
         kwargs["xmp"] = xmp
     out = io.BytesIO()
@@ -102,6 +107,18 @@ def png_bomb(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
     )
+
+
+def stored_pictures(app) -> list[Path]:
+    """Every stored highlight picture."""
+    return sorted((Path(app.config["UPLOAD_DIR"]) / "posts").glob("*.jpg"))
+
+
+def served(client, key: str) -> bytes:
+    """Fetch a stored picture through its route."""
+    response = client.get(f"/media/{key}")
+    assert response.status_code == 200
+    return response.data
 
 
 def publish(client, body: str = "", photos: list[bytes] | tuple = (), **extra):

@@ -4,7 +4,6 @@ decided by decoding, the pixel limit checked before decoding, stored as a stripp
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pillow_heif
 import pytest
@@ -12,7 +11,15 @@ from PIL import Image
 
 from tests.support.web import post
 from tests.web.people_fixtures import user_row
-from tests.web.posts_support import claim_size, heic, jpeg, post_row, publish_named
+from tests.web.posts_support import (
+    claim_size,
+    heic,
+    jpeg,
+    post_row,
+    publish_named,
+    served,
+    stored_pictures,
+)
 
 HEIC_TYPE = "image/heic"
 
@@ -23,18 +30,6 @@ def mina(app, show_people, tmp_path):
     app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
     (person,) = show_people("mina")
     return person
-
-
-def stored(app) -> list[Path]:
-    """Every stored highlight picture."""
-    return sorted((Path(app.config["UPLOAD_DIR"]) / "posts").glob("*.jpg"))
-
-
-def served(client, key: str) -> bytes:
-    """Fetch a stored picture through its route."""
-    response = client.get(f"/media/{key}")
-    assert response.status_code == 200
-    return response.data
 
 
 def publish_heic(client, data: bytes, name: str = "IMG_0001.HEIC", kind: str = HEIC_TYPE):
@@ -89,7 +84,7 @@ def test_the_format_is_decided_by_decoding_not_by_name_or_type(app, mina):
     # A real HEIC with a .jpg name and a JPEG type is still read as the HEIC it is.
     response = publish_named(mina.client, "", [(heic((320, 200)), "a.jpg", "image/jpeg")])
     assert response.status_code == 303
-    assert len(stored(app)) == 4  # two photos, each with its thumbnail
+    assert len(stored_pictures(app)) == 4  # two photos, each with its thumbnail
 
 
 def test_a_truncated_heic_is_a_clear_400(app, mina):
@@ -97,7 +92,7 @@ def test_a_truncated_heic_is_a_clear_400(app, mina):
     response = publish_heic(mina.client, original[: len(original) // 2])
     assert response.status_code == 400
     assert "not a JPEG, PNG, WebP or HEIC" in response.get_data(as_text=True)
-    assert stored(app) == []
+    assert stored_pictures(app) == []
 
 
 @pytest.mark.parametrize("side", [9000, 40000])
@@ -116,7 +111,7 @@ def test_a_heic_promising_too_many_pixels_is_refused_before_decoding(app, mina, 
     )
     response = publish_heic(mina.client, bomb)
     assert response.status_code == 400
-    assert stored(app) == []
+    assert stored_pictures(app) == []
 
 
 def test_a_heic_avatar_goes_through_the_same_pipeline(client, app, auth):

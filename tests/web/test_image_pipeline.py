@@ -4,13 +4,21 @@ nothing but their pixels comes out."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.support.web import csrf_token
-from tests.web.posts_support import jpeg, png, png_bomb, post_row, publish, publish_ok
+from tests.web.posts_support import (
+    jpeg,
+    png,
+    png_bomb,
+    post_row,
+    publish,
+    publish_ok,
+    served,
+    stored_pictures,
+)
 
 
 @pytest.fixture
@@ -19,18 +27,6 @@ def mina(app, show_people, tmp_path):
     app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
     (person,) = show_people("mina")
     return person
-
-
-def stored(app) -> list[Path]:
-    """Every stored highlight picture."""
-    return sorted((Path(app.config["UPLOAD_DIR"]) / "posts").glob("*.jpg"))
-
-
-def served(client, key: str) -> bytes:
-    """Fetch a stored picture through its route."""
-    response = client.get(f"/media/{key}")
-    assert response.status_code == 200
-    return response.data
 
 
 def test_a_photo_is_resized_stripped_thumbnailed_and_cached(app, mina):
@@ -123,10 +119,10 @@ def test_only_real_pictures_are_stored(app, mina, data, refused):
     if refused:
         assert response.status_code == 400
         assert "not a JPEG, PNG, WebP or HEIC" in response.get_data(as_text=True)
-        assert stored(app) == []
+        assert stored_pictures(app) == []
         return
     assert response.status_code == 303
-    for path in stored(app):
+    for path in stored_pictures(app):
         content = path.read_bytes()
         assert b"<script" not in content and b"<html" not in content
         assert Image.open(io.BytesIO(content)).format == "JPEG"
@@ -137,7 +133,7 @@ def test_a_png_bomb_is_refused_before_decoding(app, mina):
     assert len(bomb) < 1024 * 1024
     response = publish(mina.client, "boom", [bomb])
     assert response.status_code == 400
-    assert stored(app) == []
+    assert stored_pictures(app) == []
 
 
 def test_an_8000_square_picture_is_accepted_at_the_limit(app, mina):
@@ -149,27 +145,27 @@ def test_an_8000_square_picture_is_accepted_at_the_limit(app, mina):
 def test_one_bad_photo_stores_none_of_them(app, mina):
     response = publish(mina.client, "two", [jpeg(), b"<svg/>"])
     assert response.status_code == 400
-    assert stored(app) == []
+    assert stored_pictures(app) == []
 
 
 def test_a_fifty_megabyte_upload_is_a_clear_413(app, mina):
     response = publish(mina.client, "big", [b"\xff" * (50 * 1024 * 1024)])
     assert response.status_code == 413
     assert "8 MB" in response.get_data(as_text=True)
-    assert stored(app) == []
+    assert stored_pictures(app) == []
 
 
 def test_a_photo_over_eight_megabytes_is_413(app, mina):
     response = publish(mina.client, "big", [jpeg() + b"\0" * (8 * 1024 * 1024)])
     assert response.status_code == 413
     assert "8 MB" in response.get_data(as_text=True)
-    assert stored(app) == []
+    assert stored_pictures(app) == []
 
 
 def test_five_photos_are_refused(app, mina):
     response = publish(mina.client, "many", [jpeg((50, 50))] * 5)
     assert response.status_code == 400
-    assert stored(app) == []
+    assert stored_pictures(app) == []
 
 
 @pytest.mark.parametrize(
