@@ -23,3 +23,19 @@ def show_people(app, make_user):
 def show_room(show_people):
     """Open a ranked lobby room hosted by the first person, with the others seated."""
     return room_factory(show_people)
+
+
+@pytest.fixture
+def live_room(show_room):
+    """A live ranked show of four with the host (mina) on air."""
+    room_id, people = show_room("mina", "junho", "seoyeon", "dohyun")
+    assert people[0].act(room_id, "start").status_code == 303
+    return room_id, people
+
+
+@pytest.fixture
+def scoring_room(live_room):
+    """The same show with mina's turn ended, so the others are scoring."""
+    room_id, people = live_room
+    assert people[0].act(room_id, "end-turn").status_code == 303
+    return room_id, people
