@@ -27,13 +27,13 @@ from collections import Counter, defaultdict
 from contextlib import closing
 from dataclasses import dataclass, field
 
+from bench.deploy_shape import DeployShape, client_address
 from bench.harness import (
     CLK_TCK,
     GC_CHOICES,
     BenchEnv,
     HttpUser,
     Meter,
-    Server,
     bulk_users,
     common_arguments,
     fmt,
@@ -88,13 +88,24 @@ async def _client_main(conn, specs: list[dict], pattern: str, event: str) -> Non
     regex = re.compile(pattern)
     receipts: list[tuple[int, int, float]] = []
     clients = []
+    http_sessions = []  # the address-bound sessions, which the Socket.IO client leaves open
     failures: dict[str, int] = Counter()
     subscribed: dict[int, list[int]] = {}
     disconnects = [0]
     semaphore = asyncio.Semaphore(40)
 
     async def start(spec: dict) -> None:
-        sio = socketio.AsyncClient(reconnection=False, request_timeout=30)
+        bound = {}
+        if spec.get("address"):
+            # Behind nginx each client comes from its own loopback network, so ip_hash
+            # spreads the sockets as it would real people's.
+            import aiohttp
+
+            bound["http_session"] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(local_addr=(spec["address"], 0))
+            )
+            http_sessions.append(bound["http_session"])
+        sio = socketio.AsyncClient(reconnection=False, request_timeout=30, **bound)
         index = spec["index"]
 
         def on_message(data: dict) -> None:
@@ -150,6 +161,7 @@ async def _client_main(conn, specs: list[dict], pattern: str, event: str) -> Non
             conn.send(("receipts", {"receipts": batch, "disconnects": disconnects[0]}))
             continue
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+        await asyncio.gather(*(h.close() for h in http_sessions), return_exceptions=True)
         conn.send(("receipts", {"receipts": batch, "disconnects": disconnects[0]}))
         return
 
@@ -228,9 +240,14 @@ class ClientPool:
 # ---------------------------------------------------------------- setting up groups
 
 
-async def setup_encore(env: BenchEnv, servers: list[Server], args) -> Setup | str:
-    """Create users, log them in, and build rooms and/or conversations; or say why not."""
-    base_urls = [s.url for s in servers]
+async def setup_encore(
+    env: BenchEnv, base_urls: list[str], args, addresses: list[str] | None = None
+) -> Setup | str:
+    """Create users, log them in, and build rooms and/or conversations; or say why not.
+
+    Users go round-robin over `base_urls`; with `addresses` (behind nginx) user n's
+    requests and socket come from `addresses[n]`.
+    """
     kinds = []
     if args.kind in ("rooms", "mixed") and await route_exists(base_urls[0], "/rooms/"):
         kinds.append("rooms")
@@ -242,7 +259,7 @@ async def setup_encore(env: BenchEnv, servers: list[Server], args) -> Setup | st
     count = max(group_size, args.clients - args.clients % group_size)
     with closing(env.db()) as conn:
         users = bulk_users(conn, count, "fan" + env.run_id)
-    sessions = await login_all(base_urls, users)
+    sessions = await login_all(base_urls, users, addresses=addresses)
     groups: list[Group] = []
     for g in range(count // group_size):
         members = list(range(g * group_size, (g + 1) * group_size))
@@ -263,6 +280,7 @@ async def setup_encore(env: BenchEnv, servers: list[Server], args) -> Setup | st
                     "url": sessions[member].base_url,
                     "cookie": sessions[member].cookie_header(),
                     "subscribe": group.subscribe,
+                    "address": addresses[member] if addresses else None,
                 }
             )
     return Setup(groups, specs, sessions)
@@ -332,7 +350,7 @@ def _make_chat(env: BenchEnv, users: list, members: list[int], n: int) -> Group:
     )
 
 
-def setup_bare(servers: list[Server], args) -> Setup:
+def setup_bare(base_urls: list[str], args, addresses: list[str] | None = None) -> Setup:
     """Anonymous clients in groups; posts go to the bare server's /post."""
     group_size = max(2, min(50, args.group_size))
     count = max(group_size, args.clients - args.clients % group_size)
@@ -344,12 +362,13 @@ def setup_bare(servers: list[Server], args) -> Setup:
             specs.append(
                 {
                     "index": member,
-                    "url": servers[member % len(servers)].url,
+                    "url": base_urls[member % len(base_urls)],
                     "cookie": None,
                     "subscribe": [{"channel_id": g + 1}],
+                    "address": addresses[member] if addresses else None,
                 }
             )
-    return Setup(groups, specs, [HttpUser(s.url, connections=200) for s in servers])
+    return Setup(groups, specs, [HttpUser(url, connections=200) for url in base_urls])
 
 
 # ---------------------------------------------------------------- posting and measuring
@@ -495,36 +514,45 @@ async def _run(args, server_env: dict, during_step) -> dict:
     setup_started = time.monotonic()
     with BenchEnv(args.database_url, args.redis_url, database=target == "encore") as env:
         profile = getattr(args, "profile", None)
-        servers = [
-            Server(
-                env,
-                kind=target,
-                async_mode=args.async_mode,
-                gc=args.gc,
-                extra_env={
-                    **server_env,
-                    **({"BENCH_PROFILE": os.path.abspath(profile)} if profile and n == 0 else {}),
-                    **(
-                        {"BENCH_EVENTLET_MAX_SIZE": str(args.eventlet_max_size)}
-                        if getattr(args, "eventlet_max_size", None)
-                        else {}
-                    ),
-                },
-            ).start()
-            for n in range(args.processes)
-        ]
+        via_nginx = getattr(args, "via", "direct") == "nginx"
+        # The web processes, and with --via nginx the deploy shape around them (nginx,
+        # and the Celery worker and beat when asked), all on this run's database and Redis.
+        shape = DeployShape(
+            env=env,
+            web=args.processes,
+            nginx=via_nginx,
+            celery=via_nginx and getattr(args, "celery", False),
+            kind=target,
+            async_mode=args.async_mode,
+            gc=args.gc,
+            server_env=lambda n: {
+                **server_env,
+                **({"BENCH_PROFILE": os.path.abspath(profile)} if profile and n == 0 else {}),
+                **(
+                    {"BENCH_EVENTLET_MAX_SIZE": str(args.eventlet_max_size)}
+                    if getattr(args, "eventlet_max_size", None)
+                    else {}
+                ),
+            },
+        )
         pool = None
         try:
+            servers = shape.start().webs
+            base_urls = [shape.url] if via_nginx else [s.url for s in servers]
+            count = max(2, min(50, args.group_size))
+            count = max(count, args.clients - args.clients % count)
+            addresses = [client_address(n) for n in range(count)] if via_nginx else None
             if target == "bare":
-                setup = setup_bare(servers, args)
+                setup = setup_bare(base_urls, args, addresses)
             else:
-                setup = await setup_encore(env, servers, args)
+                setup = await setup_encore(env, base_urls, args, addresses)
                 if isinstance(setup, str):
                     return {"status": "not available on this build", "reason": setup}
             run = env.run_id
             pool = ClientPool(setup.client_specs, rf"bm{run}q(\d+)\b", args.client_procs)
             await asyncio.get_running_loop().run_in_executor(None, pool.wait_ready)
             setup_s = round(time.monotonic() - setup_started, 1)
+            sockets_at_start = shape.sockets_per_web() if via_nginx else None
             steps = []
             first = 0
             labels = getattr(args, "step_labels", None) or []
@@ -578,6 +606,8 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 if side is not None:
                     step["side_load"] = await side
                 step["label"] = labels[number] if number < len(labels) else None
+                if via_nginx:
+                    step["sockets_per_process"] = shape.sockets_per_web()
                 step["holds"] = holds(step)
                 steps.append(step)
                 first += len(posts) + skipped
@@ -592,6 +622,9 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 "async_mode": args.async_mode,
                 "gc": args.gc,
                 "processes": args.processes,
+                "via": "nginx" if via_nginx else "direct",
+                "celery": bool(shape.celery),
+                "sockets_per_process_at_start": sockets_at_start,
                 "clients": len(setup.client_specs),
                 "groups": len(setup.groups),
                 "group_kinds": dict(Counter(g.kind for g in setup.groups)),
@@ -622,8 +655,7 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 if isinstance(locals().get("setup"), Setup):
                     await asyncio.gather(*(h.close() for h in setup.http))
             finally:
-                for server in servers:
-                    server.stop()
+                shape.stop()
 
 
 def _step_line(step: dict) -> str:
@@ -651,6 +683,12 @@ def summary_lines(result: dict) -> list[str]:
         f"{result['processes']} process(es), {result['clients']} clients in "
         f"{result['groups']} groups {result['group_kinds']}, {result['duration_s']} s per step"
     ]
+    if result.get("sockets_per_process_at_start"):
+        lines.append(
+            f"through nginx: sockets per web process at the start "
+            f"{result['sockets_per_process_at_start']}, at the end "
+            f"{result['steps'][-1].get('sockets_per_process') if result['steps'] else '–'}"
+        )
     lines += [_step_line(s) for s in result["steps"]]
     if result["steps"]:
         lines.append(latency_line("last step latency", result["steps"][-1]["latency_ms"]))
@@ -684,6 +722,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per step")
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait after posting")
     parser.add_argument("--processes", type=int, default=1, help="web server processes")
+    parser.add_argument(
+        "--via",
+        default="direct",
+        choices=["direct", "nginx"],
+        help="clients go to the processes directly, or through nginx (bench/deploy_shape.py)"
+        " from distinct loopback addresses",
+    )
     parser.add_argument("--client-procs", type=int, default=1, help="socket client processes")
     parser.add_argument(
         "--eventlet-max-size",

@@ -6,7 +6,11 @@ latency (p50/p99), what was lost, and each web process's resident memory, so gro
 drift show as a trend rather than a single number.
 
     python -m bench.soak                         # 500 clients, 30 minutes, 3 processes
-    python -m bench.soak --clients 50 --minutes 2 --processes 1   # a quick look
+    python -m bench.soak --clients 60 --minutes 1                 # a quick look
+    python -m bench.soak --via direct --no-celery                 # the processes alone
+
+By default the clients go through nginx (ip_hash) to three web processes with the Celery
+worker and beat running (bench/deploy_shape.py), each client from its own loopback network.
 
 Each minute posts for (60 - drain) seconds then waits `--drain` seconds for deliveries, so
 a late message is never counted in the next minute. Benchmarks report; they never assert.
@@ -29,7 +33,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     fanout.add_arguments(parser)
     parser.add_argument("--minutes", type=int, default=30, help="how long to soak (default 30)")
-    parser.set_defaults(clients=500, processes=3, client_procs=2, rate=10.0, drain=3.0)
+    parser.add_argument(
+        "--no-celery", dest="celery", action="store_false", help="no Celery worker and beat"
+    )
+    # The deployed shape by default: nginx (ip_hash) before three web processes, with the
+    # Celery worker and beat running beside them.
+    parser.set_defaults(
+        clients=500, processes=3, client_procs=2, rate=10.0, drain=3.0, via="nginx", celery=True
+    )
     args = parser.parse_args(argv)
     args.duration = max(1.0, 60.0 - args.drain)
     args.rates = ",".join([f"{args.rate:g}"] * max(1, args.minutes))
