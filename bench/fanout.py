@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import re
 import time
@@ -28,8 +27,8 @@ from contextlib import closing
 from dataclasses import dataclass, field
 
 from bench.deploy_shape import DeployShape, client_address
+from bench.fanout_clients import ClientPool
 from bench.harness import (
-    CLK_TCK,
     GC_CHOICES,
     BenchEnv,
     HttpUser,
@@ -69,172 +68,6 @@ class Setup:
     client_specs: list[dict]
     http: list = field(default_factory=list)  # HttpUser per client (Encore), or shared sessions
     notes: list[str] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- socket client workers
-
-
-def _client_worker(conn, specs: list[dict], pattern: str, event: str) -> None:
-    """Process entry: connect `specs` as Socket.IO clients and record what they receive."""
-    from bench.harness import die_with_parent
-
-    die_with_parent()
-    asyncio.run(_client_main(conn, specs, pattern, event))
-
-
-async def _client_main(conn, specs: list[dict], pattern: str, event: str) -> None:
-    import socketio
-
-    regex = re.compile(pattern)
-    receipts: list[tuple[int, int, float]] = []
-    clients = []
-    http_sessions = []  # the address-bound sessions, which the Socket.IO client leaves open
-    failures: dict[str, int] = Counter()
-    subscribed: dict[int, list[int]] = {}
-    disconnects = [0]
-    semaphore = asyncio.Semaphore(40)
-
-    async def start(spec: dict) -> None:
-        bound = {}
-        if spec.get("address"):
-            # Behind nginx each client comes from its own loopback network, so ip_hash
-            # spreads the sockets as it would real people's.
-            import aiohttp
-
-            bound["http_session"] = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(local_addr=(spec["address"], 0))
-            )
-            http_sessions.append(bound["http_session"])
-        sio = socketio.AsyncClient(reconnection=False, request_timeout=30, **bound)
-        index = spec["index"]
-
-        def on_message(data: dict) -> None:
-            received = time.monotonic()
-            if not isinstance(data, dict):
-                return
-            if event == "stage":  # stage events are matched by their version
-                receipts.append((index, int(data.get("version", -1)), received))
-                return
-            match = regex.search(data.get("html", ""))
-            if match:
-                receipts.append((index, int(match.group(1)), received))
-
-        def on_disconnect(*_args) -> None:
-            disconnects[0] += 1
-
-        sio.on(event, on_message)
-        sio.on("disconnect", on_disconnect)
-        async with semaphore:
-            try:
-                await sio.connect(
-                    spec["url"],
-                    headers={"Cookie": spec["cookie"]} if spec["cookie"] else {},
-                    transports=["websocket"],
-                    wait_timeout=30,
-                )
-            except Exception:
-                failures["connect"] += 1
-                return
-            ok_channels = []
-            for subscription in spec["subscribe"]:
-                try:
-                    ack = await sio.call("subscribe", subscription, timeout=30)
-                except Exception:
-                    ack = None
-                if isinstance(ack, dict) and ack.get("ok"):
-                    if "channel_id" in subscription:
-                        ok_channels.append(subscription["channel_id"])
-                    elif "room_id" in subscription and event == "stage":
-                        ok_channels.append(subscription["room_id"])
-                else:
-                    failures["subscribe"] += 1
-            subscribed[index] = ok_channels
-            clients.append(sio)
-
-    await asyncio.gather(*(start(spec) for spec in specs))
-    conn.send(("ready", {"failures": dict(failures), "subscribed": subscribed}))
-    loop = asyncio.get_running_loop()
-    while True:
-        command = await loop.run_in_executor(None, conn.recv)
-        batch, receipts[:] = list(receipts), []
-        if command == "collect":
-            conn.send(("receipts", {"receipts": batch, "disconnects": disconnects[0]}))
-            continue
-        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
-        await asyncio.gather(*(h.close() for h in http_sessions), return_exceptions=True)
-        conn.send(("receipts", {"receipts": batch, "disconnects": disconnects[0]}))
-        return
-
-
-class ClientPool:
-    """Socket.IO clients spread over `procs` worker processes (one asyncio loop each)."""
-
-    def __init__(
-        self, specs: list[dict], pattern: str, procs: int, event: str = "chat:message"
-    ) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.workers = []
-        for n in range(procs):
-            mine = specs[n::procs]
-            if not mine:
-                continue
-            parent, child = context.Pipe()
-            process = context.Process(target=_client_worker, args=(child, mine, pattern, event))
-            process.start()
-            self.workers.append((process, parent))
-        self.failures: Counter = Counter()
-        self.subscribed: dict[int, list[int]] = {}
-
-    def wait_ready(self, timeout: float = 300) -> None:
-        """Wait until every worker has connected and subscribed its clients."""
-        for _process, pipe in self.workers:
-            try:
-                if not pipe.poll(timeout):
-                    raise RuntimeError("socket clients did not connect in time")
-                _kind, info = pipe.recv()
-            except (EOFError, OSError) as error:
-                raise RuntimeError("a socket client process died while connecting") from error
-            self.failures.update(info["failures"])
-            self.subscribed.update(info["subscribed"])
-
-    def collect(self, final: bool = False) -> tuple[list, int]:
-        """Return (receipts since the last collect, disconnects so far)."""
-        receipts, disconnects = [], 0
-        alive = []
-        for process, pipe in self.workers:
-            try:
-                pipe.send("stop" if final else "collect")
-                alive.append(pipe)
-            except OSError:
-                print(f"warning: socket client process {process.pid} is gone", flush=True)
-        for pipe in alive:
-            try:
-                if pipe.poll(120):
-                    _kind, info = pipe.recv()
-                    receipts.extend(info["receipts"])
-                    disconnects += info["disconnects"]
-            except (EOFError, OSError):
-                print("warning: a socket client process died before reporting", flush=True)
-        return receipts, disconnects
-
-    def cpu_seconds(self) -> float:
-        """CPU time used by the worker processes so far."""
-        total = 0.0
-        for process, _pipe in self.workers:
-            try:
-                with open(f"/proc/{process.pid}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-            except OSError:
-                pass
-        return total
-
-    def close(self) -> None:
-        """Stop the workers."""
-        for process, _pipe in self.workers:
-            process.join(timeout=20)
-            if process.is_alive():
-                process.terminate()
 
 
 # ---------------------------------------------------------------- setting up groups
@@ -441,6 +274,8 @@ def evaluate(posts: list[Post], receipts: list, setup: Setup, subscribed: dict, 
         for channel in channels:
             members_of[channel].add(client)
     seen: Counter = Counter()
+    first_copy: dict[tuple[int, int], float] = {}
+    duplicate_gaps = []
     latencies = []
     foreign = 0
     for client, index, received in receipts:
@@ -450,7 +285,14 @@ def evaluate(posts: list[Post], receipts: list, setup: Setup, subscribed: dict, 
             continue
         seen[(client, index)] += 1
         if seen[(client, index)] == 1:
+            first_copy[(client, index)] = received
             latencies.append((received - post.sent) * 1000)
+        else:
+            # These clients never reconnect nor read the history, so a second copy is a
+            # second push: Redis publishes are at-least-once (redis-py and python-socketio
+            # both send a PUBLISH again when its reply is lost). The gap between the copies
+            # tells a publish retry (a backoff apart) from anything else.
+            duplicate_gaps.append(round((received - first_copy[(client, index)]) * 1000, 1))
     accepted = [p for p in posts if 200 <= p.status < 400]
     expected = 0
     delivered = 0
@@ -472,6 +314,7 @@ def evaluate(posts: list[Post], receipts: list, setup: Setup, subscribed: dict, 
         "deliveries": delivered,
         "lost": expected - delivered,
         "duplicated": duplicated,
+        "duplicate_gaps_ms": sorted(duplicate_gaps)[:50],
         "late_or_unmatched": foreign,
         "deliveries_per_s": round(delivered / wall, 1) if wall else None,
         "latency_ms": percentiles(latencies),

@@ -65,6 +65,12 @@ def trend(result: dict) -> dict:
         "p99_ms_per_minute": [s["latency_ms"]["p99"] for s in steps],
         "lost_total": sum(s["lost"] for s in steps),
         "duplicated_total": sum(s["duplicated"] for s in steps),
+        # Per duplicated push: the minute and the time between its two copies.
+        "duplicates": [
+            {"minute": n + 1, "gap_ms": gap}
+            for n, s in enumerate(steps)
+            for gap in s.get("duplicate_gaps_ms", [])
+        ],
         "deliveries_total": sum(s["deliveries"] for s in steps),
         "errors_total": sum(s["errors"] for s in steps),
         "rejected_429_total": sum(s["rejected_429"] for s in steps),
@@ -92,6 +98,11 @@ def main(argv: list[str] | None = None) -> None:
         f"deliveries, duplicated {soak['duplicated_total']}, errors {soak['errors_total']}, "
         f"429 {soak['rejected_429_total']}, socket disconnects {soak['disconnects']}",
     ]
+    if soak["duplicates"]:
+        lines.append(
+            "duplicated pushes (minute, ms between the copies; a browser's chat.js shows a "
+            f"line once, by its seq): {soak['duplicates']}"
+        )
     report("soak", result, lines, args.json_out)
 
 
