@@ -275,15 +275,17 @@ def evaluate(posts: list[Post], receipts: list, setup: Setup, subscribed: dict, 
             members_of[channel].add(client)
     seen: Counter = Counter()
     first_copy: dict[tuple[int, int], float] = {}
+    seqs: dict[tuple[int, int], set] = defaultdict(set)
     duplicate_gaps = []
     latencies = []
     foreign = 0
-    for client, index, received in receipts:
+    for client, index, received, *seq in receipts:
         post = by_index.get(index)
         if post is None:
             foreign += 1  # a late delivery of an earlier step, or of a post that failed
             continue
         seen[(client, index)] += 1
+        seqs[(client, index)].update(seq)
         if seen[(client, index)] == 1:
             first_copy[(client, index)] = received
             latencies.append((received - post.sent) * 1000)
@@ -315,6 +317,9 @@ def evaluate(posts: list[Post], receipts: list, setup: Setup, subscribed: dict, 
         "lost": expected - delivered,
         "duplicated": duplicated,
         "duplicate_gaps_ms": sorted(duplicate_gaps)[:50],
+        # A post that reached a client under two seqs was stored twice: a real bug, unlike
+        # one line pushed twice (one seq), which chat.js shows once.
+        "duplicated_lines": sum(1 for key, c in seen.items() if c > 1 and len(seqs[key]) > 1),
         "late_or_unmatched": foreign,
         "deliveries_per_s": round(delivered / wall, 1) if wall else None,
         "latency_ms": percentiles(latencies),

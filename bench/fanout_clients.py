@@ -60,7 +60,9 @@ async def _client_main(conn, specs: list[dict], pattern: str, event: str) -> Non
                 return
             match = regex.search(data.get("html", ""))
             if match:
-                receipts.append((index, int(match.group(1)), received))
+                # The line's seq too: two copies with one seq are one line pushed twice.
+                seq = data.get("seq")
+                receipts.append((index, int(match.group(1)), received, seq))
 
         def on_disconnect(*_args) -> None:
             disconnects[0] += 1

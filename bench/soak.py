@@ -65,6 +65,7 @@ def trend(result: dict) -> dict:
         "p99_ms_per_minute": [s["latency_ms"]["p99"] for s in steps],
         "lost_total": sum(s["lost"] for s in steps),
         "duplicated_total": sum(s["duplicated"] for s in steps),
+        "duplicated_lines_total": sum(s.get("duplicated_lines", 0) for s in steps),
         # Per duplicated push: the minute and the time between its two copies.
         "duplicates": [
             {"minute": n + 1, "gap_ms": gap}
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     if soak["duplicates"]:
         lines.append(
             "duplicated pushes (minute, ms between the copies; a browser's chat.js shows a "
-            f"line once, by its seq): {soak['duplicates']}"
+            f"line once, by its seq): {soak['duplicates']}; of them under two seqs (a line "
+            f"stored twice): {soak['duplicated_lines_total']}"
         )
     report("soak", result, lines, args.json_out)
 
