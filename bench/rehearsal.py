@@ -49,17 +49,10 @@ class Member:
     """One person: an HTTP session and a socket, both bound to the person's own address."""
 
     def __init__(self, base_url: str, address: str, username: str) -> None:
-        import aiohttp
 
         self.address = address
         self.username = username
-        self.http = HttpUser(base_url, username)
-        # Replace the session with one bound to this person's loopback address.
-        self.http.session = aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True),
-            timeout=aiohttp.ClientTimeout(total=30),
-            connector=aiohttp.TCPConnector(limit=4, local_addr=(address, 0)),
-        )
+        self.http = HttpUser(base_url, username, local_addr=address)
         self.lines: set[int] = set()
         self.caught_up: set[int] = set()
         self.last_seq = 0
