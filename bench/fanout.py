@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import re
 import time
@@ -27,13 +26,13 @@ from collections import Counter, defaultdict
 from contextlib import closing
 from dataclasses import dataclass, field
 
+from bench.deploy_shape import DeployShape, client_address
+from bench.fanout_clients import ClientPool
 from bench.harness import (
-    CLK_TCK,
     GC_CHOICES,
     BenchEnv,
     HttpUser,
     Meter,
-    Server,
     bulk_users,
     common_arguments,
     fmt,
@@ -71,166 +70,17 @@ class Setup:
     notes: list[str] = field(default_factory=list)
 
 
-# ---------------------------------------------------------------- socket client workers
-
-
-def _client_worker(conn, specs: list[dict], pattern: str, event: str) -> None:
-    """Process entry: connect `specs` as Socket.IO clients and record what they receive."""
-    from bench.harness import die_with_parent
-
-    die_with_parent()
-    asyncio.run(_client_main(conn, specs, pattern, event))
-
-
-async def _client_main(conn, specs: list[dict], pattern: str, event: str) -> None:
-    import socketio
-
-    regex = re.compile(pattern)
-    receipts: list[tuple[int, int, float]] = []
-    clients = []
-    failures: dict[str, int] = Counter()
-    subscribed: dict[int, list[int]] = {}
-    disconnects = [0]
-    semaphore = asyncio.Semaphore(40)
-
-    async def start(spec: dict) -> None:
-        sio = socketio.AsyncClient(reconnection=False, request_timeout=30)
-        index = spec["index"]
-
-        def on_message(data: dict) -> None:
-            received = time.monotonic()
-            if not isinstance(data, dict):
-                return
-            if event == "stage":  # stage events are matched by their version
-                receipts.append((index, int(data.get("version", -1)), received))
-                return
-            match = regex.search(data.get("html", ""))
-            if match:
-                receipts.append((index, int(match.group(1)), received))
-
-        def on_disconnect(*_args) -> None:
-            disconnects[0] += 1
-
-        sio.on(event, on_message)
-        sio.on("disconnect", on_disconnect)
-        async with semaphore:
-            try:
-                await sio.connect(
-                    spec["url"],
-                    headers={"Cookie": spec["cookie"]} if spec["cookie"] else {},
-                    transports=["websocket"],
-                    wait_timeout=30,
-                )
-            except Exception:
-                failures["connect"] += 1
-                return
-            ok_channels = []
-            for subscription in spec["subscribe"]:
-                try:
-                    ack = await sio.call("subscribe", subscription, timeout=30)
-                except Exception:
-                    ack = None
-                if isinstance(ack, dict) and ack.get("ok"):
-                    if "channel_id" in subscription:
-                        ok_channels.append(subscription["channel_id"])
-                    elif "room_id" in subscription and event == "stage":
-                        ok_channels.append(subscription["room_id"])
-                else:
-                    failures["subscribe"] += 1
-            subscribed[index] = ok_channels
-            clients.append(sio)
-
-    await asyncio.gather(*(start(spec) for spec in specs))
-    conn.send(("ready", {"failures": dict(failures), "subscribed": subscribed}))
-    loop = asyncio.get_running_loop()
-    while True:
-        command = await loop.run_in_executor(None, conn.recv)
-        batch, receipts[:] = list(receipts), []
-        if command == "collect":
-            conn.send(("receipts", {"receipts": batch, "disconnects": disconnects[0]}))
-            continue
-        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
-        conn.send(("receipts", {"receipts": batch, "disconnects": disconnects[0]}))
-        return
-
-
-class ClientPool:
-    """Socket.IO clients spread over `procs` worker processes (one asyncio loop each)."""
-
-    def __init__(
-        self, specs: list[dict], pattern: str, procs: int, event: str = "chat:message"
-    ) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.workers = []
-        for n in range(procs):
-            mine = specs[n::procs]
-            if not mine:
-                continue
-            parent, child = context.Pipe()
-            process = context.Process(target=_client_worker, args=(child, mine, pattern, event))
-            process.start()
-            self.workers.append((process, parent))
-        self.failures: Counter = Counter()
-        self.subscribed: dict[int, list[int]] = {}
-
-    def wait_ready(self, timeout: float = 300) -> None:
-        """Wait until every worker has connected and subscribed its clients."""
-        for _process, pipe in self.workers:
-            try:
-                if not pipe.poll(timeout):
-                    raise RuntimeError("socket clients did not connect in time")
-                _kind, info = pipe.recv()
-            except (EOFError, OSError) as error:
-                raise RuntimeError("a socket client process died while connecting") from error
-            self.failures.update(info["failures"])
-            self.subscribed.update(info["subscribed"])
-
-    def collect(self, final: bool = False) -> tuple[list, int]:
-        """Return (receipts since the last collect, disconnects so far)."""
-        receipts, disconnects = [], 0
-        alive = []
-        for process, pipe in self.workers:
-            try:
-                pipe.send("stop" if final else "collect")
-                alive.append(pipe)
-            except OSError:
-                print(f"warning: socket client process {process.pid} is gone", flush=True)
-        for pipe in alive:
-            try:
-                if pipe.poll(120):
-                    _kind, info = pipe.recv()
-                    receipts.extend(info["receipts"])
-                    disconnects += info["disconnects"]
-            except (EOFError, OSError):
-                print("warning: a socket client process died before reporting", flush=True)
-        return receipts, disconnects
-
-    def cpu_seconds(self) -> float:
-        """CPU time used by the worker processes so far."""
-        total = 0.0
-        for process, _pipe in self.workers:
-            try:
-                with open(f"/proc/{process.pid}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-            except OSError:
-                pass
-        return total
-
-    def close(self) -> None:
-        """Stop the workers."""
-        for process, _pipe in self.workers:
-            process.join(timeout=20)
-            if process.is_alive():
-                process.terminate()
-
-
 # ---------------------------------------------------------------- setting up groups
 
 
-async def setup_encore(env: BenchEnv, servers: list[Server], args) -> Setup | str:
-    """Create users, log them in, and build rooms and/or conversations; or say why not."""
-    base_urls = [s.url for s in servers]
+async def setup_encore(
+    env: BenchEnv, base_urls: list[str], args, addresses: list[str] | None = None
+) -> Setup | str:
+    """Create users, log them in, and build rooms and/or conversations; or say why not.
+
+    Users go round-robin over `base_urls`; with `addresses` (behind nginx) user n's
+    requests and socket come from `addresses[n]`.
+    """
     kinds = []
     if args.kind in ("rooms", "mixed") and await route_exists(base_urls[0], "/rooms/"):
         kinds.append("rooms")
@@ -242,7 +92,7 @@ async def setup_encore(env: BenchEnv, servers: list[Server], args) -> Setup | st
     count = max(group_size, args.clients - args.clients % group_size)
     with closing(env.db()) as conn:
         users = bulk_users(conn, count, "fan" + env.run_id)
-    sessions = await login_all(base_urls, users)
+    sessions = await login_all(base_urls, users, addresses=addresses)
     groups: list[Group] = []
     for g in range(count // group_size):
         members = list(range(g * group_size, (g + 1) * group_size))
@@ -263,6 +113,7 @@ async def setup_encore(env: BenchEnv, servers: list[Server], args) -> Setup | st
                     "url": sessions[member].base_url,
                     "cookie": sessions[member].cookie_header(),
                     "subscribe": group.subscribe,
+                    "address": addresses[member] if addresses else None,
                 }
             )
     return Setup(groups, specs, sessions)
@@ -332,7 +183,7 @@ def _make_chat(env: BenchEnv, users: list, members: list[int], n: int) -> Group:
     )
 
 
-def setup_bare(servers: list[Server], args) -> Setup:
+def setup_bare(base_urls: list[str], args, addresses: list[str] | None = None) -> Setup:
     """Anonymous clients in groups; posts go to the bare server's /post."""
     group_size = max(2, min(50, args.group_size))
     count = max(group_size, args.clients - args.clients % group_size)
@@ -344,12 +195,13 @@ def setup_bare(servers: list[Server], args) -> Setup:
             specs.append(
                 {
                     "index": member,
-                    "url": servers[member % len(servers)].url,
+                    "url": base_urls[member % len(base_urls)],
                     "cookie": None,
                     "subscribe": [{"channel_id": g + 1}],
+                    "address": addresses[member] if addresses else None,
                 }
             )
-    return Setup(groups, specs, [HttpUser(s.url, connections=200) for s in servers])
+    return Setup(groups, specs, [HttpUser(url, connections=200) for url in base_urls])
 
 
 # ---------------------------------------------------------------- posting and measuring
@@ -422,16 +274,27 @@ def evaluate(posts: list[Post], receipts: list, setup: Setup, subscribed: dict, 
         for channel in channels:
             members_of[channel].add(client)
     seen: Counter = Counter()
+    first_copy: dict[tuple[int, int], float] = {}
+    seqs: dict[tuple[int, int], set] = defaultdict(set)
+    duplicate_gaps = []
     latencies = []
     foreign = 0
-    for client, index, received in receipts:
+    for client, index, received, *seq in receipts:
         post = by_index.get(index)
         if post is None:
             foreign += 1  # a late delivery of an earlier step, or of a post that failed
             continue
         seen[(client, index)] += 1
+        seqs[(client, index)].update(seq)
         if seen[(client, index)] == 1:
+            first_copy[(client, index)] = received
             latencies.append((received - post.sent) * 1000)
+        else:
+            # These clients never reconnect nor read the history, so a second copy is a
+            # second push: Redis publishes are at-least-once (redis-py and python-socketio
+            # both send a PUBLISH again when its reply is lost). The gap between the copies
+            # tells a publish retry (a backoff apart) from anything else.
+            duplicate_gaps.append(round((received - first_copy[(client, index)]) * 1000, 1))
     accepted = [p for p in posts if 200 <= p.status < 400]
     expected = 0
     delivered = 0
@@ -453,6 +316,10 @@ def evaluate(posts: list[Post], receipts: list, setup: Setup, subscribed: dict, 
         "deliveries": delivered,
         "lost": expected - delivered,
         "duplicated": duplicated,
+        "duplicate_gaps_ms": sorted(duplicate_gaps)[:50],
+        # A post that reached a client under two seqs was stored twice: a real bug, unlike
+        # one line pushed twice (one seq), which chat.js shows once.
+        "duplicated_lines": sum(1 for key, c in seen.items() if c > 1 and len(seqs[key]) > 1),
         "late_or_unmatched": foreign,
         "deliveries_per_s": round(delivered / wall, 1) if wall else None,
         "latency_ms": percentiles(latencies),
@@ -495,36 +362,45 @@ async def _run(args, server_env: dict, during_step) -> dict:
     setup_started = time.monotonic()
     with BenchEnv(args.database_url, args.redis_url, database=target == "encore") as env:
         profile = getattr(args, "profile", None)
-        servers = [
-            Server(
-                env,
-                kind=target,
-                async_mode=args.async_mode,
-                gc=args.gc,
-                extra_env={
-                    **server_env,
-                    **({"BENCH_PROFILE": os.path.abspath(profile)} if profile and n == 0 else {}),
-                    **(
-                        {"BENCH_EVENTLET_MAX_SIZE": str(args.eventlet_max_size)}
-                        if getattr(args, "eventlet_max_size", None)
-                        else {}
-                    ),
-                },
-            ).start()
-            for n in range(args.processes)
-        ]
+        via_nginx = getattr(args, "via", "direct") == "nginx"
+        # The web processes, and with --via nginx the deploy shape around them (nginx,
+        # and the Celery worker and beat when asked), all on this run's database and Redis.
+        shape = DeployShape(
+            env=env,
+            web=args.processes,
+            nginx=via_nginx,
+            celery=via_nginx and getattr(args, "celery", False),
+            kind=target,
+            async_mode=args.async_mode,
+            gc=args.gc,
+            server_env=lambda n: {
+                **server_env,
+                **({"BENCH_PROFILE": os.path.abspath(profile)} if profile and n == 0 else {}),
+                **(
+                    {"BENCH_EVENTLET_MAX_SIZE": str(args.eventlet_max_size)}
+                    if getattr(args, "eventlet_max_size", None)
+                    else {}
+                ),
+            },
+        )
         pool = None
         try:
+            servers = shape.start().webs
+            base_urls = [shape.url] if via_nginx else [s.url for s in servers]
+            count = max(2, min(50, args.group_size))
+            count = max(count, args.clients - args.clients % count)
+            addresses = [client_address(n) for n in range(count)] if via_nginx else None
             if target == "bare":
-                setup = setup_bare(servers, args)
+                setup = setup_bare(base_urls, args, addresses)
             else:
-                setup = await setup_encore(env, servers, args)
+                setup = await setup_encore(env, base_urls, args, addresses)
                 if isinstance(setup, str):
                     return {"status": "not available on this build", "reason": setup}
             run = env.run_id
             pool = ClientPool(setup.client_specs, rf"bm{run}q(\d+)\b", args.client_procs)
             await asyncio.get_running_loop().run_in_executor(None, pool.wait_ready)
             setup_s = round(time.monotonic() - setup_started, 1)
+            sockets_at_start = shape.sockets_per_web() if via_nginx else None
             steps = []
             first = 0
             labels = getattr(args, "step_labels", None) or []
@@ -578,6 +454,8 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 if side is not None:
                     step["side_load"] = await side
                 step["label"] = labels[number] if number < len(labels) else None
+                if via_nginx:
+                    step["sockets_per_process"] = shape.sockets_per_web()
                 step["holds"] = holds(step)
                 steps.append(step)
                 first += len(posts) + skipped
@@ -592,6 +470,9 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 "async_mode": args.async_mode,
                 "gc": args.gc,
                 "processes": args.processes,
+                "via": "nginx" if via_nginx else "direct",
+                "celery": bool(shape.celery),
+                "sockets_per_process_at_start": sockets_at_start,
                 "clients": len(setup.client_specs),
                 "groups": len(setup.groups),
                 "group_kinds": dict(Counter(g.kind for g in setup.groups)),
@@ -622,8 +503,7 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 if isinstance(locals().get("setup"), Setup):
                     await asyncio.gather(*(h.close() for h in setup.http))
             finally:
-                for server in servers:
-                    server.stop()
+                shape.stop()
 
 
 def _step_line(step: dict) -> str:
@@ -651,6 +531,12 @@ def summary_lines(result: dict) -> list[str]:
         f"{result['processes']} process(es), {result['clients']} clients in "
         f"{result['groups']} groups {result['group_kinds']}, {result['duration_s']} s per step"
     ]
+    if result.get("sockets_per_process_at_start"):
+        lines.append(
+            f"through nginx: sockets per web process at the start "
+            f"{result['sockets_per_process_at_start']}, at the end "
+            f"{result['steps'][-1].get('sockets_per_process') if result['steps'] else '–'}"
+        )
     lines += [_step_line(s) for s in result["steps"]]
     if result["steps"]:
         lines.append(latency_line("last step latency", result["steps"][-1]["latency_ms"]))
@@ -684,6 +570,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per step")
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait after posting")
     parser.add_argument("--processes", type=int, default=1, help="web server processes")
+    parser.add_argument(
+        "--via",
+        default="direct",
+        choices=["direct", "nginx"],
+        help="clients go to the processes directly, or through nginx (bench/deploy_shape.py)"
+        " from distinct loopback addresses",
+    )
     parser.add_argument("--client-procs", type=int, default=1, help="socket client processes")
     parser.add_argument(
         "--eventlet-max-size",

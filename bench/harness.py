@@ -475,15 +475,23 @@ def bulk_users(conn, count: int, tag: str) -> list[tuple[int, str]]:
 class HttpUser:
     """An aiohttp session that logs in through the real form and posts with CSRF."""
 
-    def __init__(self, base_url: str, username: str | None = None, connections: int = 4) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        username: str | None = None,
+        connections: int = 4,
+        local_addr: str | None = None,
+    ) -> None:
         import aiohttp
 
         self.base_url = base_url
         self.username = username
+        # A loopback source address of its own lets nginx's ip_hash place this user.
+        bind = {"local_addr": (local_addr, 0)} if local_addr else {}
         self.session = aiohttp.ClientSession(
             cookie_jar=aiohttp.CookieJar(unsafe=True),
             timeout=aiohttp.ClientTimeout(total=30),
-            connector=aiohttp.TCPConnector(limit=connections),
+            connector=aiohttp.TCPConnector(limit=connections, **bind),
         )
         self.token: str | None = None
 
@@ -530,11 +538,20 @@ class HttpUser:
         return "; ".join(f"{c.key}={c.value}" for c in self.session.cookie_jar)
 
 
-async def login_all(base_urls: list[str], users: list[tuple[int, str]], concurrency: int = 16):
-    """Log every user in (round-robin over `base_urls`); return their HttpUser sessions."""
+async def login_all(
+    base_urls: list[str],
+    users: list[tuple[int, str]],
+    concurrency: int = 16,
+    addresses: list[str] | None = None,
+):
+    """Log every user in (round-robin over `base_urls`, each from `addresses[i]` when
+    given); return their HttpUser sessions."""
     semaphore = asyncio.Semaphore(concurrency)
     sessions: list[HttpUser] = [
-        HttpUser(base_urls[i % len(base_urls)], name) for i, (_, name) in enumerate(users)
+        HttpUser(
+            base_urls[i % len(base_urls)], name, local_addr=addresses[i] if addresses else None
+        )
+        for i, (_, name) in enumerate(users)
     ]
 
     async def one(http: HttpUser) -> None:

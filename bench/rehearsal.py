@@ -26,166 +26,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
 from contextlib import closing
-from pathlib import Path
 
-from bench.harness import (
-    DEFAULT_PG,
-    ROOT,
-    BenchEnv,
-    HttpUser,
-    Server,
-    common_arguments,
-    free_port,
-    not_available,
-    report,
-)
+from bench.deploy_shape import DeployShape, client_address, nginx_available
+from bench.harness import DEFAULT_PG, HttpUser, common_arguments, not_available, report
 
-WEB_PROCESSES = 3
 LINE = re.compile(r"rehearsal-(\d+)-line")
 SEQ = re.compile(r'data-seq="(\d+)"')
-
-
-class OwnRedis:
-    """A redis-server of the rehearsal's own on a free port, so it may be restarted."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> OwnRedis:
-        """Start it empty and wait until it answers."""
-        import redis
-
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return self
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        """Kill it; its keys go with it."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-# ---------------------------------------------------------------- the processes
-
-
-def nginx_conf(workdir: Path, port: int, upstreams: list[int]) -> Path:
-    """Write deploy/nginx.conf, pointed at loopback, inside an `http {}` of its own."""
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    servers = "".join(
-        f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n" for p in upstreams
-    )
-    site = re.sub(
-        r"(upstream encore \{\n    ip_hash;\n)(?:    server [^\n]+\n)+", r"\1" + servers, site
-    )
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
-    temp = "".join(
-        f"    {name}_temp_path {workdir}/{name};\n"
-        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    conf = (
-        f"worker_processes 1;\npid {workdir}/nginx.pid;\nerror_log {workdir}/error.log warn;\n"
-        "events { worker_connections 4096; }\n"
-        "http {\n"
-        "    log_format rehearsal '$remote_addr $request_method $uri $status $upstream_addr';\n"
-        f"    access_log {workdir}/access.log rehearsal;\n"
-        f"{temp}"
-        f"{site}\n"
-        "}\n"
-    )
-    path = workdir / "nginx.conf"
-    path.write_text(conf)
-    return path
-
-
-class Nginx:
-    """An nginx master process in the foreground, on a config of our own."""
-
-    def __init__(self, workdir: Path, upstreams: list[int]) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.conf = nginx_conf(workdir, self.port, upstreams)
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Nginx:
-        """Start nginx and wait until it proxies /healthz."""
-        import requests
-
-        binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.process = subprocess.Popen(
-            [binary, "-p", str(self.workdir), "-c", str(self.conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(100):
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError((self.workdir / "error.log").read_text()[-2000:])
-
-    def stop(self) -> None:
-        """Stop nginx."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-    def socket_landings(self) -> dict[str, Counter]:
-        """For each client address, how many socket requests each upstream served."""
-        landed: dict[str, Counter] = {}
-        log = self.workdir / "access.log"
-        for line in log.read_text().splitlines() if log.exists() else []:
-            parts = line.split()
-            if len(parts) >= 5 and parts[2].startswith("/socket.io/"):
-                landed.setdefault(parts[0], Counter())[parts[4]] += 1
-        return landed
-
-
-def celery_process(env: BenchEnv, role: str, log: Path) -> subprocess.Popen:
-    """Start `celery -A worker worker|beat` against the rehearsal's database and Redis."""
-    child = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
-    child.update(
-        {
-            "DATABASE_URL": env.database_url,
-            "REDIS_URL": env.redis_url,
-            "ENCORE_REDIS_PREFIX": env.prefix,
-            "ENCORE_INSTANCE_PATH": env.instance_path,
-            "ENCORE_PROCESS": "worker",
-            "SECRET_KEY": "bench-secret-" + env.run_id,
-            "PYTHONWARNINGS": "ignore",
-        }
-    )
-    extra = ["--concurrency", "1"] if role == "worker" else ["-s", f"{env.instance_path}/beat"]
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "worker", role, "--loglevel", "WARNING", *extra],
-        cwd=ROOT,
-        env=child,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 # ---------------------------------------------------------------- the people
@@ -195,17 +49,10 @@ class Member:
     """One person: an HTTP session and a socket, both bound to the person's own address."""
 
     def __init__(self, base_url: str, address: str, username: str) -> None:
-        import aiohttp
 
         self.address = address
         self.username = username
-        self.http = HttpUser(base_url, username)
-        # Replace the session with one bound to this person's loopback address.
-        self.http.session = aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True),
-            timeout=aiohttp.ClientTimeout(total=30),
-            connector=aiohttp.TCPConnector(limit=4, local_addr=(address, 0)),
-        )
+        self.http = HttpUser(base_url, username, local_addr=address)
         self.lines: set[int] = set()
         self.caught_up: set[int] = set()
         self.last_seq = 0
@@ -313,12 +160,11 @@ async def post_lines(members: list[Member], room_id: int, first: int, count: int
     return dict(statuses)
 
 
-async def show(
-    args, env: BenchEnv, nginx: Nginx, webs: list[Server], redis_server: OwnRedis
-) -> dict:
+async def show(args, shape: DeployShape) -> dict:
     """Run the show and chat through nginx, kill one web process mid-show, and report."""
+    env, nginx, webs, redis_server = shape.env, shape.nginx, shape.webs, shape.redis
     members = [
-        Member(nginx.url, f"127.0.{n + 1}.1", f"rehearsal{n}_{uuid.uuid4().hex[:4]}")
+        Member(nginx.url, client_address(n), f"rehearsal{n}_{uuid.uuid4().hex[:4]}")
         for n in range(args.users)
     ]
     try:
@@ -465,45 +311,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=9, help="members of the show (default 9)")
     parser.add_argument("--lines", type=int, default=30, help="chat lines to post (default 30)")
     args = parser.parse_args(argv)
-    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+    if not nginx_available():
         not_available("rehearsal", "nginx is not installed (apt-get install nginx)", args.json_out)
         return
     if not shutil.which("redis-server"):
         not_available("rehearsal", "redis-server is not installed", args.json_out)
         return
-    # Redis is restarted mid-show, so the rehearsal brings its own instead of --redis-url.
-    redis_server = OwnRedis().start()
-    with BenchEnv(args.database_url or DEFAULT_PG, redis_server.url) as env:
-        workdir = Path(env.instance_path) / "nginx"
-        workdir.mkdir()
-        webs = [
-            Server(env, async_mode=args.async_mode, extra_env={"ENCORE_PROXY_HOPS": "1"})
-            for _ in range(WEB_PROCESSES)
-        ]
-        nginx = None
-        celery = []
-        try:
-            for web in webs:
-                web.start()
-            celery = [
-                celery_process(env, role, Path(env.instance_path) / f"{role}.log")
-                for role in ("worker", "beat")
-            ]
-            nginx = Nginx(workdir, [w.port for w in webs]).start()
-            result = asyncio.run(show(args, env, nginx, webs, redis_server))
-        finally:
-            if nginx:
-                nginx.stop()
-            for process in celery:
-                process.terminate()
-                process.wait(timeout=20)
-            for web in webs:
-                web.stop()
-            redis_server.stop()
-        with closing(env.db()) as conn, conn.cursor() as cur:
+    # Redis is restarted mid-show, so the shape brings its own instead of --redis-url.
+    with DeployShape(
+        database_url=args.database_url or DEFAULT_PG, async_mode=args.async_mode
+    ) as shape:
+        result = asyncio.run(show(args, shape))
+        # Stop the processes first: the count must not race a late post.
+        for web in shape.webs:
+            web.stop()
+        with closing(shape.env.db()) as conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM messages")
             result["messages_in_database"] = cur.fetchone()[0]
-        report("rehearsal", result, summary(result), args.json_out)
+    report("rehearsal", result, summary(result), args.json_out)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
-from bench.harness import BenchEnv, Server, common_arguments, not_available, report
-from bench.rehearsal import WEB_PROCESSES, Member, Nginx, OwnRedis
+from bench.deploy_shape import DeployShape, Nginx, client_address, nginx_available
+from bench.harness import common_arguments, not_available, report
+from bench.rehearsal import Member
 
 
 async def _traffic(member: Member, room_id: int, log: list, stop: asyncio.Event) -> None:
@@ -85,7 +85,7 @@ async def _sign_up(member: Member) -> None:
 async def scenario(args, nginx: Nginx, database) -> dict:
     """Sign members up, open a room, then run traffic through the outage."""
     members = [
-        Member(nginx.url, f"127.0.{n + 1}.1", f"dbrehearsal{n}_{uuid.uuid4().hex[:4]}")
+        Member(nginx.url, client_address(n), f"dbrehearsal{n}_{uuid.uuid4().hex[:4]}")
         for n in range(args.users)
     ]
     try:
@@ -178,43 +178,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--outage", type=float, default=30.0, help="seconds stopped (30)")
     parser.add_argument("--after", type=float, default=20.0, help="seconds after the restart")
     args = parser.parse_args(argv)
-    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+    if not nginx_available():
         not_available("rehearsal_db", "nginx is not installed", args.json_out)
         return
-    from tests.support.private_postgres import PrivatePostgres, _binaries
+    from tests.support.private_postgres import _binaries
 
     if _binaries() is None or not shutil.which("redis-server"):
         not_available("rehearsal_db", "needs initdb and redis-server", args.json_out)
         return
-    database = PrivatePostgres().start()
-    redis_server = OwnRedis().start()
-    try:
-        with BenchEnv(database.server_url, redis_server.url) as env:
-            workdir = Path(env.instance_path) / "nginx"
-            workdir.mkdir()
-            webs = [
-                Server(env, async_mode=args.async_mode, extra_env={"ENCORE_PROXY_HOPS": "1"})
-                for _ in range(WEB_PROCESSES)
-            ]
-            nginx = None
-            try:
-                for web in webs:
-                    web.start()
-                nginx = Nginx(workdir, [w.port for w in webs]).start()
-                result = asyncio.run(scenario(args, nginx, database))
-                result["web_processes_alive_after"] = sum(
-                    1 for w in webs if w.process.poll() is None
-                )
-            finally:
-                if nginx:
-                    nginx.stop()
-                for web in webs:
-                    web.stop()
-                if not (database.data / "postmaster.pid").exists():
-                    database.start()  # so the run's database can be dropped
-    finally:
-        redis_server.stop()
-        database.remove()
+    # The scenario's own PostgreSQL, so stopping it disturbs nothing else; no Celery, whose
+    # retries would only add noise to the answers counted here.
+    with DeployShape(private_postgres=True, celery=False, async_mode=args.async_mode) as shape:
+        result = asyncio.run(scenario(args, shape.nginx, shape.database))
+        result["web_processes_alive_after"] = sum(1 for w in shape.webs if w.process.poll() is None)
     report("rehearsal_db", result, summary(result), args.json_out)
 
 

@@ -20,10 +20,9 @@ import argparse
 import signal
 import threading
 import time
-from pathlib import Path
 
+from bench.deploy_shape import DeployShape
 from bench.harness import BenchEnv, common_arguments, not_available, report
-from bench.rehearsal import OwnRedis, celery_process
 
 TASK = "app.tasks.leaderboard.refresh_leaderboards"
 
@@ -67,15 +66,16 @@ def _wait_lock(env: BenchEnv, timeout: float) -> bool:
     return False
 
 
-def rehearse(args, env: BenchEnv) -> dict:
+def rehearse(args, shape: DeployShape) -> dict:
     """Seed, refresh, kill mid-refresh, recover; return the measurements."""
     from bench.seed import seed
+
+    env = shape.env
 
     rooms = max(1, args.performances // 50)
     seeded = seed(env.database_url, users=args.users, rooms=rooms, performances=args.performances)
     celery = _celery(env)
-    logs = Path(env.instance_path)
-    worker = celery_process(env, "worker", logs / "worker1.log")
+    worker = shape.start_celery("worker", "worker1.log")
     try:
         first = celery.send_task(TASK, ignore_result=False).get(timeout=900)
         tally = {"reads": 0, "inconsistent": 0, "boards_seen": set()}
@@ -94,7 +94,7 @@ def rehearse(args, env: BenchEnv) -> dict:
     finally:
         if worker.poll() is None:
             worker.kill()
-    worker = celery_process(env, "worker", logs / "worker2.log")
+    worker = shape.start_celery("worker", "worker2.log")
     skipped = 0
     try:
         while True:
@@ -156,12 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     if not shutil.which("redis-server"):
         not_available("rehearsal_worker", "redis-server is not installed", args.json_out)
         return
-    redis_server = OwnRedis().start()
-    try:
-        with BenchEnv(args.database_url, redis_server.url) as env:
-            result = rehearse(args, env)
-    finally:
-        redis_server.stop()
+    # No web process and no beat: the refresh is sent by hand, and a beat's own sends
+    # would blur which refresh the kill interrupted.
+    with DeployShape(web=0, celery=False, database_url=args.database_url) as shape:
+        result = rehearse(args, shape)
     report("rehearsal_worker", result, summary(result), args.json_out)
 
 

@@ -6,7 +6,11 @@ latency (p50/p99), what was lost, and each web process's resident memory, so gro
 drift show as a trend rather than a single number.
 
     python -m bench.soak                         # 500 clients, 30 minutes, 3 processes
-    python -m bench.soak --clients 50 --minutes 2 --processes 1   # a quick look
+    python -m bench.soak --clients 60 --minutes 1                 # a quick look
+    python -m bench.soak --via direct --no-celery                 # the processes alone
+
+By default the clients go through nginx (ip_hash) to three web processes with the Celery
+worker and beat running (bench/deploy_shape.py), each client from its own loopback network.
 
 Each minute posts for (60 - drain) seconds then waits `--drain` seconds for deliveries, so
 a late message is never counted in the next minute. Benchmarks report; they never assert.
@@ -29,7 +33,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     fanout.add_arguments(parser)
     parser.add_argument("--minutes", type=int, default=30, help="how long to soak (default 30)")
-    parser.set_defaults(clients=500, processes=3, client_procs=2, rate=10.0, drain=3.0)
+    parser.add_argument(
+        "--no-celery", dest="celery", action="store_false", help="no Celery worker and beat"
+    )
+    # The deployed shape by default: nginx (ip_hash) before three web processes, with the
+    # Celery worker and beat running beside them.
+    parser.set_defaults(
+        clients=500, processes=3, client_procs=2, rate=10.0, drain=3.0, via="nginx", celery=True
+    )
     args = parser.parse_args(argv)
     args.duration = max(1.0, 60.0 - args.drain)
     args.rates = ",".join([f"{args.rate:g}"] * max(1, args.minutes))
@@ -54,6 +65,13 @@ def trend(result: dict) -> dict:
         "p99_ms_per_minute": [s["latency_ms"]["p99"] for s in steps],
         "lost_total": sum(s["lost"] for s in steps),
         "duplicated_total": sum(s["duplicated"] for s in steps),
+        "duplicated_lines_total": sum(s.get("duplicated_lines", 0) for s in steps),
+        # Per duplicated push: the minute and the time between its two copies.
+        "duplicates": [
+            {"minute": n + 1, "gap_ms": gap}
+            for n, s in enumerate(steps)
+            for gap in s.get("duplicate_gaps_ms", [])
+        ],
         "deliveries_total": sum(s["deliveries"] for s in steps),
         "errors_total": sum(s["errors"] for s in steps),
         "rejected_429_total": sum(s["rejected_429"] for s in steps),
@@ -81,6 +99,12 @@ def main(argv: list[str] | None = None) -> None:
         f"deliveries, duplicated {soak['duplicated_total']}, errors {soak['errors_total']}, "
         f"429 {soak['rejected_429_total']}, socket disconnects {soak['disconnects']}",
     ]
+    if soak["duplicates"]:
+        lines.append(
+            "duplicated pushes (minute, ms between the copies; a browser's chat.js shows a "
+            f"line once, by its seq): {soak['duplicates']}; of them under two seqs (a line "
+            f"stored twice): {soak['duplicated_lines_total']}"
+        )
     report("soak", result, lines, args.json_out)
 
 

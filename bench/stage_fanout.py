@@ -18,7 +18,7 @@ import re
 import time
 from contextlib import closing
 
-from bench.fanout import ClientPool
+from bench.fanout_clients import ClientPool
 from bench.harness import (
     BenchEnv,
     Meter,

@@ -157,3 +157,57 @@ def test_room_chat_reaches_members_with_and_without_javascript(browsers):
     expect(lines(nojs_lines, "잘 보여요!")).to_have_count(1, timeout=REFRESH_MS)
     assert_complete_and_unique(host.page, ["스크립트 없이도 돼요", "잘 보여요!"])
     assert_complete_and_unique(chat_frame(nojs.page), ["스크립트 없이도 돼요", "잘 보여요!"])
+
+
+def test_a_line_published_twice_shows_once(browsers):
+    """Redis publishes are at-least-once: redis-py and python-socketio send a PUBLISH again
+    when its reply is lost, so a socket can receive the same line twice. The page shows it
+    once (by its seq), and the next line still follows it."""
+    import os
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Message
+    from app.services.chat.publish import publish
+    from tests.conftest import make_app
+
+    ana = person(browsers, "ana", "아나")
+    ben = person(browsers, "ben", "벤")
+    pushes: list[str] = []
+    # Count the line's pushes as they arrive on Ben's socket, under the page.
+    ben.page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda frame: pushes.append(frame) if "pushed-twice line" in str(frame) else None,
+        ),
+    )
+    ana.page.goto("/chats/")
+    ana.page.get_by_label("Message someone").fill(ben.username)
+    ana.page.get_by_role("button", name="Start").click()
+    expect(ana.page.get_by_role("heading", level=1, name=ben.name)).to_be_visible()
+    connected(ana)
+    send(ana.page, "hello first")
+    ben.page.goto("/chats/")
+    ben.page.get_by_role("link", name=ana.name).click()
+    connected(ben)
+    send(ana.page, "pushed-twice line")
+    expect(lines(ben.page, "pushed-twice line")).to_have_count(1, timeout=LIVE_MS)
+    eventually(ben.page, lambda: len(pushes) == 1)
+
+    # The same line published again through Redis, as a retried PUBLISH would, from a
+    # write-only emitter like a Celery worker's.
+    emitter = make_app(
+        REDIS_URL=os.environ["TEST_REDIS_URL_RESOLVED"],
+        SOCKETIO_USE_QUEUE=True,
+        SOCKETIO_WRITE_ONLY=True,
+    )
+    with emitter.test_request_context():
+        message = db.session.scalar(select(Message).where(Message.body == "pushed-twice line"))
+        publish(message)
+        db.session.commit()
+    eventually(ben.page, lambda: len(pushes) == 2)
+    send(ana.page, "next line")
+    expect(lines(ben.page, "next line")).to_have_count(1, timeout=LIVE_MS)
+    assert_complete_and_unique(ben.page, ["hello first", "pushed-twice line", "next line"])

@@ -77,6 +77,15 @@ def test_requests_during_a_database_outage_get_503_and_everything_resumes(privat
     health = anonymous.get("/healthz")
     assert health.status_code == 503
     assert health.get_json()["db"] == "error"
+    # A logged-in browser (a session cookie, so hooks could try to load the user) gets the
+    # same JSON, not the 503 page: a monitor open in a signed-in tab must read it too.
+    assert mina.get_cookie("session") is not None
+    for client in (mina, anonymous):
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert health.mimetype == "application/json"
+        assert health.get_json()["status"] == "error"
+        assert health.get_json()["db"] == "error"
 
     # The database comes back: the same app and session carry on, and the notice goes.
     private_postgres.start()
@@ -87,3 +96,4 @@ def test_requests_during_a_database_outage_get_503_and_everything_resumes(privat
     followed = mina.post("/users/junho/follow", data={"csrf_token": csrf_token(mina)})
     assert followed.status_code == 303
     assert anonymous.get("/healthz").get_json()["db"] == "ok"
+    assert mina.get("/healthz").get_json()["db"] == "ok"

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from app.blueprints.main import bp
-from app.extensions import db, limiter
+from app.extensions import db, limiter, login_manager
 from app.health import store_failed
 from app.redis_store import redis_client
 
@@ -37,6 +37,9 @@ def index():
 @limiter.exempt
 def healthz():
     """Report whether the database and Redis answer; 200 while pages can be served."""
+    # The answer is about the machine, not the caller: never ask the database who is
+    # logged in (the language hooks would), since the database may be what is down.
+    login_manager._update_request_context_with_user(None)
     try:
         db.session.execute(text("SELECT 1"))
         db_state = "ok"

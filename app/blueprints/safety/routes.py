@@ -23,11 +23,13 @@ QUIET_ENDPOINTS = {None, "static", "profiles.avatar", "main.healthz"}
 @bp.before_app_request
 def _tell_report_outcomes() -> None:
     """Show reporters what became of their reports, once, on their next full page."""
-    if request.method != "GET" or is_htmx() or not current_user.is_authenticated:
-        return
     # Pictures, health checks and the auth pages never show notices; flashing there could
-    # race the page's own response for the session cookie and lose the message.
+    # race the page's own response for the session cookie and lose the message. Checked
+    # before `current_user`, which loads the user from the database: /healthz must answer
+    # its JSON to a logged-in browser too while the database is away.
     if request.endpoint in QUIET_ENDPOINTS or request.blueprint == "auth":
+        return
+    if request.method != "GET" or is_htmx() or not current_user.is_authenticated:
         return
     # Read with the navigation badges in one statement; the page needs those anyway.
     if not badges.counts(current_user.id).outcomes_waiting:
