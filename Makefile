@@ -6,8 +6,8 @@ HASH    := $(shell sha1sum pyproject.toml | cut -c1-12)
 STAMP   := $(VENV)/.installed-dev-$(HASH)
 RUNTIME_STAMP := $(VENV)/.installed-runtime-$(HASH)
 PYTEST_ARGS ?=
-# The browser tests need these Debian packages; `make test` installs them when it can.
-BROWSER_PACKAGES := chromium fonts-noto-cjk janus
+# The browser and deploy tests need these Debian packages; `make test` installs them when it can.
+BROWSER_PACKAGES := chromium fonts-noto-cjk janus nginx
 
 .PHONY: run test test-realtime lint format install install-runtime system-packages vendor bench clean messages
 
@@ -33,14 +33,14 @@ install-runtime: $(RUNTIME_STAMP)
 # Chromium, a Korean font and Janus (the media server) for the browser tests, from the OS packages as .ci/run does:
 # installed when missing and we are root with apt, otherwise stop at once and say how.
 system-packages:
-	@if command -v chromium >/dev/null 2>&1 && command -v janus >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if command -v chromium >/dev/null 2>&1 && command -v janus >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 		exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing $(BROWSER_PACKAGES) for the browser tests"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 	else \
-		echo "The browser tests need Chromium, the Noto CJK font and Janus. Install them with:"; \
+		echo "The browser tests need Chromium, the Noto CJK font, Janus and nginx. Install them with:"; \
 		echo "    sudo apt-get install -y $(BROWSER_PACKAGES)"; \
 		echo "or run everything else: make test PYTEST_ARGS=\"-m 'not e2e'\" BROWSER=skip"; \
 		exit 1; \

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bench.deploy_shape import Nginx, client_address, established_per_port, nginx_available
+from tests.support.services import missing_service
 
 
 class _Answer(BaseHTTPRequestHandler):
@@ -69,7 +70,7 @@ def test_nginx_spreads_distinct_networks_over_every_process_and_keeps_each_on_on
     tmp_path, upstreams
 ):
     if not nginx_available():
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+        missing_service("nginx is not installed (apt-get install nginx)")
     nginx = Nginx(tmp_path, upstreams).start()
     try:
         landed = {}
