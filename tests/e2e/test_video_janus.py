@@ -9,10 +9,7 @@ Encore server pointed at it with JANUS_URL.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import shutil
-import tempfile
 import urllib.request
 
 import pytest
@@ -20,30 +17,27 @@ from playwright.sync_api import expect
 
 from tests.e2e.show import LIVE_MS, join, nominate, open_room, score_button
 from tests.e2e.support import eventually
-from tests.e2e.test_video import (
+from tests.e2e.video_support import (
     CAMERA_TRACKS_LIVE,
     PEERS,
+    TILE_BOX,
     TILE_WIDTH,
+    VIDEO_MARKS,
     camera_on,
     camera_stopped,
     chromium,  # noqa: F401  (the loopback-enabled Chromium fixture)
     decodes_from,
+    everyone_decodes_everyone,
     on_room_page,
+    open_everyone_room,
     phone,
+    video_server,
 )
 from tests.support.janus_server import JanusServer
-from tests.support.live_server import LiveServer, WebUser
+from tests.support.live_server import WebUser
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.video,
-    pytest.mark.skipif(
-        os.environ.get("ENCORE_VIDEO_NETNS") != "1",
-        reason="runs inside a loopback-only network namespace (tests/e2e/test_video_netns.py)",
-    ),
-]
+pytestmark = VIDEO_MARKS
 
-MEDIA_MS = 30_000
 CREDENTIALS = """
 async (path) => {
   const token = document.querySelector('meta[name="csrf-token"]').content;
@@ -64,19 +58,54 @@ def janus():
 @pytest.fixture(scope="module")
 def server(database, janus):
     """An Encore server whose video goes through the module's Janus."""
-    from tests.conftest import REDIS_PREFIX
+    yield from video_server(database, "encore-janus-e2e-", janus.settings())
 
-    instance = tempfile.mkdtemp(prefix="encore-janus-e2e-")
-    live = LiveServer(
-        database.url,
-        redis_url=os.environ.get("TEST_REDIS_URL_RESOLVED"),
-        prefix=REDIS_PREFIX,
-        instance_path=instance,
-        extra_env=janus.settings(),
-    ).start()
-    yield live
-    live.stop()
-    shutil.rmtree(instance, ignore_errors=True)
+
+# A member who is not on air, with their own valid credentials, opens a second Janus
+# session from their page and publishes their camera into the show's VideoRoom.
+INTRUDE = """
+async (path) => {
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  const creds = await (await fetch(path, {method: "POST", headers: {"X-CSRFToken": token}})).json();
+  const camera = await navigator.mediaDevices.getUserMedia({audio: false, video: true});
+  const state = window.__intruder = {events: [], creds: creds, published: false};
+  return await new Promise((resolve) => {
+    const janus = new window.Janus({server: creds.server, token: creds.token,
+      error: (e) => resolve({error: String(e)}),
+      success: () => janus.attach({plugin: "janus.plugin.videoroom",
+        error: (e) => resolve({error: String(e)}),
+        success: (handle) => {
+          state.handle = handle;
+          handle.send({message: {request: "join", ptype: "publisher", room: creds.room,
+                                 pin: creds.pin}});
+        },
+        onmessage: (message, jsep) => {
+          state.events.push(message);
+          if (message.error) resolve({error: message.error});
+          if (message.videoroom === "joined") {
+            state.id = message.id;
+            state.handle.createOffer({
+              tracks: [{type: "video", capture: camera.getVideoTracks()[0], recv: false}],
+              success: (offer) => state.handle.send(
+                {message: {request: "publish", audio: false, video: true}, jsep: offer}),
+              error: (e) => resolve({error: String(e)}),
+            });
+          }
+          if (jsep) {
+            state.handle.handleRemoteJsep({jsep: jsep});
+            state.published = true;
+            resolve({id: state.id, creds: creds});
+          }
+        },
+      }),
+    });
+  });
+}
+"""
+KICKED = (
+    "() => (window.__intruder.events || [])"
+    ".some((m) => m.leaving === 'ok' && m.reason === 'kicked')"
+)
 
 
 def janus_post(url: str, body: dict) -> dict:
@@ -135,6 +164,20 @@ def join_as(janus: JanusServer, token: str, room: int, pin: str | None) -> dict:
     return {}
 
 
+def publishers(janus: JanusServer, room: int) -> set[int]:
+    """The feed ids publishing in the VideoRoom now (admin API)."""
+    answer = janus_post(
+        janus.admin_url,
+        {
+            "janus": "message_plugin",
+            "plugin": "janus.plugin.videoroom",
+            "admin_secret": janus.admin_secret,
+            "request": {"request": "listparticipants", "room": room},
+        },
+    )
+    return {p["id"] for p in answer["response"].get("participants", []) if p.get("publisher")}
+
+
 def decodes_via(janus: JanusServer, viewer, performer) -> None:
     """decodes_from, with what Janus and the page saw when it does not."""
     try:
@@ -164,34 +207,22 @@ def test_stage_video_through_janus_on_three_phones(browsers, janus):
         decodes_via(janus, viewer, host)
         expect(viewer.page.get_by_role("button", name="Tap for sound")).to_be_visible()
 
-    # Each line-up gets a fresh Janus session. Janus answers the long poll still open on a
-    # session the page just destroyed with 404: that is the teardown, not a failure.
-    with browsers.expecting(404):
-        # The turn passes: the host's tracks stop, the next performer replaces the stream.
-        nominate(host, bora)
-        host.stage.get_by_role("button", name="End the turn").click()
-        camera_stopped(host)
-        for viewer in (bora, chan):
-            expect(viewer.page.locator("#video-stage .video-tile")).to_have_count(
-                0, timeout=LIVE_MS
-            )
-        score_button(bora, 8).click()
-        score_button(chan, 7).click()
-        camera_on(bora)
-        for viewer in (host, chan):
-            decodes_via(janus, viewer, bora)
-            assert viewer.page.evaluate(TILE_WIDTH, host.name) == 0
-        assert host.page.evaluate(CAMERA_TRACKS_LIVE) == 0
+    # The turn passes: the host's tracks stop, the next performer replaces the stream.
+    nominate(host, bora)
+    host.stage.get_by_role("button", name="End the turn").click()
+    camera_stopped(host)
+    for viewer in (bora, chan):
+        expect(viewer.page.locator("#video-stage .video-tile")).to_have_count(0, timeout=LIVE_MS)
+    score_button(bora, 8).click()
+    score_button(chan, 7).click()
+    camera_on(bora)
+    for viewer in (host, chan):
+        decodes_via(janus, viewer, bora)
+        assert viewer.page.evaluate(TILE_WIDTH, host.name) == 0
+    assert host.page.evaluate(CAMERA_TRACKS_LIVE) == 0
 
-        bora.stage.get_by_role("button", name="End the turn").click()
-        camera_stopped(bora)
-
-        # That teardown's long polls can still be answered 404 a moment after this line;
-        # read the pages' CSP reports, then close the phones inside the window, which
-        # cancels whatever poll is still open instead of leaving a 404 to land later.
-        browsers.collect_csp_from_pages()
-        for someone in (host, bora, chan):
-            someone.page.context.close()
+    bora.stage.get_by_role("button", name="End the turn").click()
+    camera_stopped(bora)
 
 
 @pytest.mark.timeout(600)
@@ -263,8 +294,8 @@ def test_only_people_in_the_show_get_into_its_janus_room(browsers, server, janus
     assert answer.get("videoroom") != "joined" and answer.get("error_code"), answer
 
     # The show ends: the VideoRoom is destroyed and the token no longer opens Janus. The
-    # pages' last long polls on their torn-down sessions may meet 404 or 403 (token gone).
-    with browsers.expecting(403, 404):
+    # pages' last long polls on their torn-down sessions may meet 403 (token gone).
+    with browsers.expecting(403):
         host.stage.get_by_role("button", name="End the turn").click()
         score_button(bora, 9).click()
         nominate(host, bora)
@@ -289,3 +320,84 @@ def test_only_people_in_the_show_get_into_its_janus_room(browsers, server, janus
     with browsers.expecting(403):
         gone = bora.page.evaluate(CREDENTIALS, room + "/video/janus")
     assert gone == {"status": 403}
+
+
+@pytest.mark.timeout(900)
+def test_only_the_performer_reaches_viewers_and_intruders_are_kicked(browsers, janus):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    chan = phone(browsers, "chan", "박찬")
+    room = open_room(host, "무대는 한 사람만")
+    for guest in (bora, chan):
+        join(guest, room)
+    for someone in (host, bora, chan):
+        on_room_page(someone, room)
+    host.page.get_by_label("Who performs first?").select_option(label=f"{host.name} (you)")
+    host.stage.get_by_role("button", name="Start the show").click()
+    expect(host.page.get_by_role("button", name="Turn on camera")).to_be_visible(timeout=LIVE_MS)
+
+    # Bora is a member but not on air: with her own valid credentials she publishes first
+    # and takes the stage room's only publisher slot.
+    taken = bora.page.evaluate(INTRUDE, room + "/video/janus")
+    assert "id" in taken, taken
+    janus_room = taken["creds"]["room"]
+    host_feed = taken["creds"]["feeds"][str(host_id(host))]
+    assert taken["creds"]["publisher_id"] == 0 and taken["id"] != host_feed
+    assert publishers(janus, janus_room) == {taken["id"]}
+    # Viewers are told to watch the performer's feed only, so hers shows nowhere.
+    chan.page.wait_for_timeout(1500)
+    assert chan.page.locator("#video-stage .video-tile").count() == 0
+
+    # The performer's publish is refused (slot taken); the page asks again, Encore kicks
+    # the intruder, and the performer is on stage for everyone.
+    camera_on(host)
+    for viewer in (bora, chan):
+        decodes_via(janus, viewer, host)
+        assert viewer.page.locator("#video-stage .video-tile").count() == 1
+    eventually(bora.page, lambda: bora.page.evaluate(KICKED), message="the intruder stayed")
+    eventually(host.page, lambda: publishers(janus, janus_room) == {host_feed})
+
+    # Off air (scoring) nobody may publish; Chan intrudes now, and when Bora's turn goes on
+    # air the change kicks him before Bora even turns her camera on.
+    nominate(host, bora)
+    host.stage.get_by_role("button", name="End the turn").click()
+    camera_stopped(host)
+    eventually(host.page, lambda: publishers(janus, janus_room) == set())
+    intruder = chan.page.evaluate(INTRUDE, room + "/video/janus")
+    assert "id" in intruder, intruder
+    assert publishers(janus, janus_room) == {intruder["id"]}
+    score_button(bora, 8).click()
+    score_button(chan, 7).click()
+    expect(bora.page.get_by_role("button", name="Turn on camera")).to_be_visible(timeout=LIVE_MS)
+    eventually(chan.page, lambda: chan.page.evaluate(KICKED), message="Chan was not kicked")
+    eventually(host.page, lambda: publishers(janus, janus_room) == set())
+    camera_on(bora)
+    decodes_via(janus, host, bora)
+    assert host.page.locator("#video-stage .video-tile").count() == 1
+
+
+def host_id(someone) -> int:
+    """The signed-in user's id, as the video state tells it."""
+    return int(someone.page.locator("#video-stage").get_attribute("data-viewer-id") or 0)
+
+
+@pytest.mark.timeout(900)
+def test_everyone_mode_through_janus_with_four_phones(browsers, janus):
+    names = [("hana", "김하나"), ("bora", "이보라"), ("chan", "박찬"), ("dami", "최다미")]
+    people = [phone(browsers, prefix, name) for prefix, name in names]
+    host = people[0]
+    room = open_everyone_room(host, "미디어 서버 갤러리", 4)
+    for guest in people[1:]:
+        join(guest, room)
+    for someone in people:
+        on_room_page(someone, room)
+    assert host.page.locator("#video-stage").get_attribute("data-topology") == "janus"
+    host.stage.get_by_role("button", name="Start the show").click()
+    for someone in people:
+        camera_on(someone)
+    everyone_decodes_everyone(people)
+    # The performer on air (the host) is large; everyone else is a gallery tile.
+    for someone in people[1:]:
+        assert someone.page.evaluate(TILE_BOX, host.name) == "main"
+        others = [o for o in people[1:] if o is not someone]
+        assert all(someone.page.evaluate(TILE_BOX, o.name) == "gallery" for o in others)
