@@ -298,6 +298,9 @@
         render();
         return;
       }
+      // The page stops its own tracks (stopCamera); janus.js must not when a session it
+      // carried goes (a retry keeps the camera on for the next session).
+      stream.getTracks().forEach(function (t) { t.dontStop = true; });
       local = stream;
       say(msg.msgLive);
       Stage.countCameras(function (many) { hasManyCameras = many; render(); });
@@ -322,6 +325,7 @@
     facing = facing === "user" ? "environment" : "user";
     navigator.mediaDevices.getUserMedia({ video: Stage.constraints(state, facing).video }).then(function (stream) {
       var track = stream.getVideoTracks()[0];
+      track.dontStop = true;
       var old = local.getVideoTracks()[0];
       if (session && session.handle && session.published) {
         session.handle.replaceTracks({ tracks: [{ type: "video", mid: "1", capture: track }] });
