@@ -187,7 +187,7 @@ def test_an_ice_failure_restarts_once_then_says_so(browsers):
         "() => { window.__offers = [];"
         " window.encoreSocket.on('rtc:offer', (p) => window.__offers.push(p.sdp)); }"
     )
-    before = bora.page.evaluate(REMOTE_UFRAG)
+    before = bora.page.evaluate(REMOTE_UFRAG, False)
     connections = bora.page.evaluate("() => window.__pcs.length")
     assert before
 
@@ -199,7 +199,7 @@ def test_an_ice_failure_restarts_once_then_says_so(browsers):
     assert "a=ice-ufrag:" + before not in offer, "the new offer did not restart ICE"
     eventually(
         bora.page,
-        lambda: bora.page.evaluate(REMOTE_UFRAG) not in ("", before),
+        lambda: bora.page.evaluate(REMOTE_UFRAG, False) not in ("", before),
         message="the viewer never took the restarted offer",
     )
     assert bora.page.evaluate("() => window.__pcs.length") == connections

@@ -19,7 +19,9 @@ from tests.e2e.show import LIVE_MS, join, nominate, open_room, score_button
 from tests.e2e.support import eventually
 from tests.e2e.video_support import (
     CAMERA_TRACKS_LIVE,
+    FAIL_ICE,
     PEERS,
+    REMOTE_UFRAG,
     TILE_BOX,
     TILE_WIDTH,
     VIDEO_MARKS,
@@ -404,3 +406,49 @@ def test_everyone_mode_through_janus_with_four_phones(browsers, janus):
         assert someone.page.evaluate(TILE_BOX, host.name) == "main"
         others = [o for o in people[1:] if o is not someone]
         assert all(someone.page.evaluate(TILE_BOX, o.name) == "gallery" for o in others)
+
+
+@pytest.mark.timeout(600)
+def test_janus_ice_failures_restart_once_then_say_so(browsers, janus):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    room = open_room(host, "다시 잇는 미디어 서버", capacity=2)
+    join(bora, room)
+    for someone in (host, bora):
+        on_room_page(someone, room)
+    host.stage.get_by_role("button", name="Start the show").click()
+    camera_on(host)
+    decodes_via(janus, bora, host)
+
+    # The publisher's connection fails: a new offer with an ICE restart (`configure`),
+    # Janus answers with new ICE credentials, and the viewer keeps decoding.
+    sending = host.page.evaluate(REMOTE_UFRAG, True)
+    assert sending and host.page.evaluate(FAIL_ICE, True)
+    eventually(
+        host.page,
+        lambda: host.page.evaluate(REMOTE_UFRAG, True) not in ("", sending),
+        timeout=LIVE_MS,
+        message="the publisher did not restart ICE",
+    )
+    decodes_via(janus, bora, host)
+
+    # A subscriber's connection fails: `configure` with `restart`, Janus offers anew with
+    # new ICE credentials on the same connection, and decoding goes on.
+    receiving = bora.page.evaluate(REMOTE_UFRAG, False)
+    connections = bora.page.evaluate("() => window.__pcs.length")
+    assert receiving and bora.page.evaluate(FAIL_ICE, False)
+    eventually(
+        bora.page,
+        lambda: bora.page.evaluate(REMOTE_UFRAG, False) not in ("", receiving),
+        timeout=LIVE_MS,
+        message="the subscriber did not restart ICE",
+    )
+    assert bora.page.evaluate("() => window.__pcs.length") == connections
+    decodes_via(janus, bora, host)
+
+    # Second failures are not retried: each side says so in plain words.
+    failed = "The video connection failed, even after a retry"
+    assert bora.page.evaluate(FAIL_ICE, False)
+    expect(bora.page.locator("#video-status")).to_contain_text(failed, timeout=LIVE_MS)
+    assert host.page.evaluate(FAIL_ICE, True)
+    expect(host.page.locator("#video-status")).to_contain_text(failed, timeout=LIVE_MS)

@@ -97,6 +97,7 @@ def test_video_through_janus_in_a_loopback_only_namespace(chromium_path, axe_ava
         INNER_JANUS,
         (
             "tests/e2e/test_video_janus.py::test_everyone_mode_through_janus_with_four_phones",
+            "tests/e2e/test_video_janus.py::test_janus_ice_failures_restart_once_then_say_so",
             "tests/e2e/test_video_janus.py::"
             "test_only_the_performer_reaches_viewers_and_intruders_are_kicked",
         ),

@@ -216,11 +216,12 @@ FAIL_ICE = """
 }
 """
 
-# The ICE username fragment of the page's receiving connection's remote description.
+# The ICE username fragment in the remote description of the page's live sending (true)
+# or receiving (false) connection: it changes when ICE restarts.
 REMOTE_UFRAG = """
-() => {
+(sending) => {
   const pc = window.__pcs.find((p) => p.connectionState !== "closed" &&
-    !p.getSenders().some((s) => s.track) && p.remoteDescription);
+    p.getSenders().some((s) => s.track) === sending && p.remoteDescription);
   const m = pc && /a=ice-ufrag:(\\S+)/.exec(pc.remoteDescription.sdp);
   return m ? m[1] : "";
 }
