@@ -55,7 +55,7 @@ def _in_namespace() -> bool:
     return os.environ.get("ENCORE_VIDEO_NETNS") == "1"
 
 
-def _reexec_in_namespace() -> int:
+def _reexec_in_namespace(name: str = NAME) -> int:
     """Run this script again inside a fresh loopback-only namespace with the veth."""
     from tests.support.janus_server import MEDIA_ADDRESS, MEDIA_INTERFACE
 
@@ -68,7 +68,7 @@ def _reexec_in_namespace() -> int:
         ' && exec "$@"'
     )
     env = dict(os.environ, ENCORE_VIDEO_NETNS="1")
-    command = ["unshare", "-n", "sh", "-c", setup, "sh", sys.executable, "-m", "bench." + NAME]
+    command = ["unshare", "-n", "sh", "-c", setup, "sh", sys.executable, "-m", "bench." + name]
     return subprocess.run(command + sys.argv[1:], cwd=ROOT, env=env, check=False).returncode
 
 
@@ -81,7 +81,7 @@ def _cpu_seconds(pid: int) -> float:
 class Show:
     """One room on a live server: a performer on air and N viewers, each a Chromium page."""
 
-    def __init__(self, browser, server_url: str, viewers: int) -> None:
+    def __init__(self, browser, server_url: str, viewers: int, probe: str = PAGE_PROBE) -> None:
         from tests.support.live_server import WebUser
 
         self.url = server_url
@@ -108,7 +108,7 @@ class Show:
             context.add_cookies(
                 [{"name": c.name, "value": c.value, "url": server_url} for c in person.http.cookies]
             )
-            context.add_init_script(script=PAGE_PROBE)
+            context.add_init_script(script=probe)
             page = context.new_page()
             page.goto(server_url + self.room)
             self.pages.append(page)

@@ -7,12 +7,19 @@ rooms (the VideoRoom `admin_key`), and Janus runs with token auth: a member or s
 gets a short-lived token that Encore added through the admin API, plus the room's pin.
 Someone who only knows the room id has neither and Janus refuses them (docs/video.md).
 
+Holding credentials is not leave to be on camera: each person publishes under a feed id
+derived from the room secret (`publisher_id`), viewers subscribe only to the feeds of the
+people the server says may send, and Encore kicks every other publisher when the turn
+changes and whenever it mints credentials.
+
 Janus being down never fails a show: the calls time out fast, are logged, and the stage
 says video is unavailable. Nothing here holds media; Janus relays it and records nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -63,6 +70,8 @@ class Credentials:
     token: str
     expires: int
     publishers: int
+    publisher_id: int = 0  # the feed id this person publishes under, if they may send
+    feeds: dict[int, int] | None = None  # who may send now → the feed id to subscribe to
 
     def as_json(self) -> dict:
         """Return the credentials as a JSON-ready dict."""
@@ -73,7 +82,19 @@ class Credentials:
             "token": self.token,
             "expires": self.expires,
             "publishers": self.publishers,
+            "publisher_id": self.publisher_id,
+            "feeds": {str(user): feed for user, feed in (self.feeds or {}).items()},
         }
+
+
+def publisher_id(secret: str, user_id: int) -> int:
+    """Return the VideoRoom feed id `user_id` publishes under in the room with `secret`.
+
+    An HMAC of the room's secret, so nobody can work out another person's feed id before
+    the server names it, and under 2**53 so it stays exact in JavaScript.
+    """
+    digest = hmac.new(secret.encode(), f"publisher:{user_id}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % (ROOM_ID_LIMIT - 1) + 1
 
 
 def enabled() -> bool:
@@ -187,6 +208,33 @@ def remove_tokens(janus_id: int | None = None, now: float | None = None) -> int:
     return removed
 
 
+def _kick_intruders(janus_id: int, secret: str, allowed: set[int], stale: int = 0) -> int:
+    """Kick every publisher whose feed is not in `allowed` (and whoever holds the `stale`
+    feed id); return how many were kicked.
+
+    Participants who only listen (every viewer joins to hear about feeds) are left alone.
+    """
+    answer = _videoroom({"request": "listparticipants", "room": janus_id})
+    kicked = 0
+    for participant in answer.get("participants") or []:
+        feed = participant.get("id")
+        if feed == stale or (participant.get("publisher") and feed not in allowed):
+            try:
+                _videoroom({"request": "kick", "room": janus_id, "secret": secret, "id": feed})
+                kicked += 1
+            except JanusUnavailable:
+                pass  # already gone between the list and the kick
+    return kicked
+
+
+def _allowed_feeds(room: Room) -> dict[int, int]:
+    """Return who may send in `room` now → the feed id they publish under."""
+    from app.services.video import allowed_senders  # video imports nothing from here
+
+    secret = room.janus_secret or ""
+    return {user: publisher_id(secret, user) for user in allowed_senders(room)}
+
+
 # --- the show's hooks ----------------------------------------------------------------------
 
 
@@ -223,6 +271,16 @@ def open_after_commit(room: Room) -> None:
     _after_commit(lambda: _create_room(*args))
 
 
+def kick_after_commit(room: Room) -> None:
+    """In a transaction that changes who may send (a turn goes on air or ends): once it
+    commits, kick every publisher in the VideoRoom who may not send any more."""
+    if not enabled() or room.janus_room_id is None:
+        return
+    allowed = set(_allowed_feeds(room).values())  # read now: after the commit SQL is closed
+    janus_id, secret = room.janus_room_id, room.janus_secret or ""
+    _after_commit(lambda: _kick_intruders(janus_id, secret, allowed))
+
+
 def close_after_commit(room: Room) -> None:
     """In the transaction that ends the show: forget its VideoRoom, then destroy it in Janus
     and remove its tokens once the end is committed."""
@@ -246,8 +304,11 @@ def close_after_commit(room: Room) -> None:
 def credentials(room_id: int, user_id: int) -> Credentials:
     """Mint a short-lived Janus token for a member or spectator of the live show.
 
-    Raises NotWatching for anyone else, JanusUnavailable when Janus does not answer. A
-    VideoRoom Janus forgot (it restarted) is created again from the row.
+    Before answering, publishers who may not send are kicked, and so is whoever holds this
+    person's own feed id (a session of theirs that is going, or someone who took it), so
+    the feed id in the answer is free to join with. Raises NotWatching for anyone else,
+    JanusUnavailable when Janus does not answer. A VideoRoom Janus forgot (it restarted)
+    is created again from the row.
     """
     from app.services.video import in_room  # video imports nothing from here; avoid a cycle
 
@@ -264,6 +325,9 @@ def credentials(room_id: int, user_id: int) -> Credentials:
     if not _room_exists(room.janus_room_id):
         _create_room(room.id, room.janus_room_id, room.janus_secret, room.janus_pin, room.video)
     remove_tokens()  # expired ones, so Janus's list stays short
+    feeds = _allowed_feeds(room)
+    mine = publisher_id(room.janus_secret or "", user_id)
+    _kick_intruders(room.janus_room_id, room.janus_secret or "", set(feeds.values()), mine)
     expires = int(time.time()) + int(config["JANUS_TOKEN_TTL_SECONDS"])
     token = f"{TOKEN_PREFIX}.{room.janus_room_id}.{user_id}.{expires}.{secrets.token_urlsafe(24)}"
     _admin({"janus": "add_token", "token": token, "plugins": [PLUGIN]})
@@ -274,4 +338,6 @@ def credentials(room_id: int, user_id: int) -> Credentials:
         token=token,
         expires=expires,
         publishers=EVERYONE_PUBLISHERS if room.video == RoomVideo.EVERYONE else 1,
+        publisher_id=mine if user_id in feeds else 0,
+        feeds=feeds,
     )

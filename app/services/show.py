@@ -133,6 +133,8 @@ def _go_on_air(room: Room, member: RoomMember) -> Performance:
     member.has_performed = True
     _set_deadline(room, room.turn_minutes * 60)
     notifications.went_on_air(performance)
+    # Through the media server only this performer may publish now: kick anyone else.
+    janus_rooms.kick_after_commit(room)
     return performance
 
 
@@ -160,6 +162,7 @@ def forfeit(room: Room, performance: Performance) -> None:
     """A performer on air left: the turn closes unscored and the show moves on."""
     _close(room, performance)
     advance(room, performance)
+    janus_rooms.kick_after_commit(room)
 
 
 def advance(room: Room, performance: Performance) -> None:
@@ -195,6 +198,7 @@ def _open_scoring(room: Room, performance: Performance) -> None:
     _set_deadline(room, room.scoring_seconds)
     db.session.flush()
     notifications.turn_ended(performance)
+    janus_rooms.kick_after_commit(room)  # off air: in a stage room nobody may publish now
     close_when_present_scored(room, performance)
 
 

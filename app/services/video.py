@@ -95,13 +95,7 @@ def video_state(room_id: int, viewer_id: int) -> VideoState:
     member_ids = [m.user_id for m in members]
     live = room.status == RoomStatus.LIVE and room.video != RoomVideo.OFF
     performer_id = _on_air_performer(room) if live else None
-    if not live:
-        senders: list[int] = []
-    elif room.video == RoomVideo.EVERYONE:
-        senders = member_ids
-    else:
-        # Only a seated performer sends: someone watching without a seat never does.
-        senders = [performer_id] if performer_id in member_ids else []
+    senders = _senders(room, member_ids, performer_id) if live else []
     seated = set(member_ids)
     spectators = [u for u in presence.online_user_ids(room_id) if u not in seated] if live else []
     return VideoState(
@@ -115,6 +109,32 @@ def video_state(room_id: int, viewer_id: int) -> VideoState:
         spectator_ids=spectators,
         spectator=viewer_id not in seated,
     )
+
+
+def _senders(room: Room, member_ids: list[int], performer_id: int | None) -> list[int]:
+    """Who may be on camera now: every seated member in an everyone room, else the seated
+    performer on air (someone watching without a seat never sends)."""
+    if room.video == RoomVideo.EVERYONE:
+        return list(member_ids)
+    return [performer_id] if performer_id is not None and performer_id in member_ids else []
+
+
+def allowed_senders(room: Room) -> list[int]:
+    """Return who may send video in `room` now (empty unless it is live with video on).
+
+    Reads the session's current state, so inside a show transaction it already sees the
+    turn that is about to be committed (the media server's kicks are computed from it).
+    """
+    if room.status != RoomStatus.LIVE or room.video == RoomVideo.OFF:
+        return []
+    member_ids = list(
+        db.session.scalars(
+            select(RoomMember.user_id).where(
+                RoomMember.room_id == room.id, RoomMember.left_at.is_(None)
+            )
+        )
+    )
+    return _senders(room, member_ids, _on_air_performer(room))
 
 
 def _seated(user_id: int, room_id: int) -> bool:

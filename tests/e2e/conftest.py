@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -90,6 +91,11 @@ def browsers(chromium, server, axe_available):
 
     expect.set_options(timeout=10_000)
     watched = Browsers(chromium, server.url)
+    # A server with a media server: Janus's 404s for destroyed sessions are teardown.
+    janus_url = getattr(server, "env", {}).get("JANUS_URL")
+    if janus_url:
+        parts = urlsplit(janus_url)
+        watched.media_origins.add(f"{parts.scheme}://{parts.netloc}")
     yield watched
     watched.close()
 

@@ -4,6 +4,11 @@
 watched: a console error, an uncaught page error, a failed request, a response of 500 or
 more, a 4xx the test did not announce with `browsers.expecting(...)`, and any Content
 Security Policy violation are collected, and the test fails when it ends (see conftest).
+
+One standing exception: a 404 from the media server's origin (`media_origins`, the Janus
+of a JANUS_URL server). Janus answers 404 to a long poll still open on a session the page
+has just destroyed (every line-up change destroys one), and that is the teardown working,
+not an app error.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response
 
@@ -87,6 +93,13 @@ class Browsers:
     offline: set[int] = field(default_factory=set)
     network: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    # Origins of the media server (Janus) the pages talk to: its 404s are teardown.
+    media_origins: set[str] = field(default_factory=set)
+
+    def _media_404(self, status: int, url: str) -> bool:
+        """Tell whether this is Janus answering 404 for a session the page destroyed."""
+        parts = urlsplit(url)
+        return status == 404 and f"{parts.scheme}://{parts.netloc}" in self.media_origins
 
     # -- contexts -------------------------------------------------------------------------
 
@@ -178,6 +191,9 @@ class Browsers:
             status = FAILED_LOAD.search(text) or HTMX_ERROR.search(text)
             if status and int(status.group(1)) in self.expected_statuses:
                 return
+            where = (message.location or {}).get("url", "")
+            if status and self._media_404(int(status.group(1)), where):
+                return
             if offline():
                 # Offline, the socket's retries and a form that cannot be sent log errors;
                 # that is the browser reporting the outage the test made on purpose.
@@ -209,6 +225,8 @@ class Browsers:
                 elapsed = time.monotonic() - self.started
                 method = response.request.method
                 self.network.append(f"{elapsed:7.3f}s {label}: {method} {path} -> {status}")
+            if self._media_404(status, response.url):
+                return
             if status >= 500 or (status >= 400 and status not in self.expected_statuses):
                 self.problems.append(
                     f"{label}: HTTP {status} for {response.request.method} {response.url}"

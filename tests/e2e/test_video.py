@@ -8,183 +8,37 @@ skip.
 
 from __future__ import annotations
 
-import os
-import re
-
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.e2e.show import (
     LIVE_MS,
-    ROOM_URL,
     Person,
-    connected,
     join,
     nominate,
     open_room,
-    person,
     score_button,
 )
-from tests.e2e.support import CHROMIUM_ARGS, Browsers, eventually, sign_up, unique
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.video,
-    pytest.mark.skipif(
-        os.environ.get("ENCORE_VIDEO_NETNS") != "1",
-        reason="runs inside a loopback-only network namespace (tests/e2e/test_video_netns.py)",
-    ),
-]
-
-MEDIA_MS = 20_000
-# Peer connections join on loopback only; without this Chromium leaves 127.0.0.1 out.
-VIDEO_ARGS = [*CHROMIUM_ARGS, "--allow-loopback-in-peer-connection"]
-
-# Test-side only: remember every RTCPeerConnection and camera stream a page makes.
-RECORDER = """
-(() => {
-  const pcs = []; window.__pcs = pcs;
-  const Original = window.RTCPeerConnection;
-  if (Original) {
-    const Recorded = function (...args) {
-      const pc = new Original(...args); pcs.push(pc); return pc;
-    };
-    Recorded.prototype = Original.prototype;
-    window.RTCPeerConnection = Recorded;
-  }
-  const streams = []; window.__streams = streams;
-  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
-    const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-    navigator.mediaDevices.getUserMedia = (c) => gum(c).then((s) => { streams.push(s); return s; });
-  }
-})();
-"""
-
-FRAMES_DECODED = """
-async () => {
-  let total = 0;
-  for (const pc of window.__pcs) {
-    if (pc.connectionState === "closed") continue;
-    const stats = await pc.getStats();
-    stats.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "video") total += r.framesDecoded || 0;
-    });
-  }
-  return total;
-}
-"""
-
-PEERS = """
-async () => {
-  const out = [];
-  for (const pc of window.__pcs) {
-    const stats = await pc.getStats();
-    const rows = [];
-    stats.forEach((r) => { if (r.type === "inbound-rtp") rows.push([r.kind, r.framesDecoded]); });
-    out.push([pc.connectionState, pc.iceConnectionState, pc.signalingState, rows]);
-  }
-  return out;
-}
-"""
-
-DECODING_PEERS = """
-async () => {
-  let decoding = 0;
-  for (const pc of window.__pcs) {
-    if (pc.connectionState === "closed") continue;
-    const stats = await pc.getStats();
-    let frames = 0;
-    stats.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded || 0;
-    });
-    if (frames > 0) decoding += 1;
-  }
-  return decoding;
-}
-"""
-
-TILE_WIDTH = """
-(name) => {
-  const tile = [...document.querySelectorAll("#video-stage .video-tile")]
-    .find((f) => f.querySelector("figcaption").textContent === name);
-  const video = tile && tile.querySelector("video");
-  return video ? video.videoWidth : 0;
-}
-"""
-
-CAMERA_TRACKS_LIVE = (
-    "() => window.__streams.reduce((n, s) => "
-    "n + s.getTracks().filter((t) => t.readyState === 'live').length, 0)"
+from tests.e2e.support import Browsers, eventually, sign_up, unique
+from tests.e2e.video_support import (
+    CAMERA_TRACKS_LIVE,
+    FAIL_ICE,
+    MEDIA_MS,
+    RECORDER,
+    REMOTE_UFRAG,
+    TILE_WIDTH,
+    VIDEO_MARKS,
+    camera_on,
+    camera_stopped,
+    chromium,  # noqa: F401  (the loopback-enabled Chromium fixture)
+    decodes_from,
+    everyone_decodes_everyone,
+    on_room_page,
+    open_everyone_room,
+    phone,
 )
 
-
-@pytest.fixture(scope="module")
-def chromium(chromium_path):
-    """The package's Chromium, launched with loopback allowed for peer connections."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, args=VIDEO_ARGS, headless=True
-        )
-        no_camera = playwright.chromium.launch(
-            executable_path=chromium_path,
-            # No fake permission prompt: the page is refused the camera, as when denied.
-            args=[a for a in VIDEO_ARGS if a != "--use-fake-ui-for-media-stream"],
-            headless=True,
-        )
-        browser.no_camera = no_camera
-        yield browser
-        no_camera.close()
-        browser.close()
-
-
-def phone(browsers: Browsers, prefix: str, name: str) -> Person:
-    """A phone that records its peer connections and camera streams, signed up."""
-    someone = person(browsers, prefix, name)
-    someone.page.context.add_init_script(script=RECORDER)
-    return someone
-
-
-def on_room_page(someone: Person, room: str) -> None:
-    """Open (or reopen) the room page, so the recorder is in place before video.js runs."""
-    someone.page.goto(room)
-    connected(someone)
-
-
-def decodes_from(viewer: Page, performer: Person) -> None:
-    """The viewer shows the performer's tile with real frames, and decoding goes on."""
-    eventually(
-        viewer,
-        lambda: viewer.evaluate(TILE_WIDTH, performer.name) > 0,
-        timeout=MEDIA_MS,
-        message=f"no video of {performer.name}",
-    )
-    first = viewer.evaluate(FRAMES_DECODED)
-    eventually(
-        viewer,
-        lambda: viewer.evaluate(FRAMES_DECODED) > first,
-        timeout=MEDIA_MS,
-        message=f"frames stopped being decoded: {viewer.evaluate(PEERS)}",
-    )
-
-
-def camera_on(someone: Person) -> None:
-    """Press the camera button; the page's camera is live."""
-    button = someone.page.get_by_role("button", name="Turn on camera")
-    expect(button).to_be_visible(timeout=LIVE_MS)
-    button.click()
-    eventually(someone.page, lambda: someone.page.evaluate(CAMERA_TRACKS_LIVE) > 0)
-
-
-def camera_stopped(someone: Person) -> None:
-    """Every camera and microphone track the page opened has ended."""
-    eventually(
-        someone.page,
-        lambda: someone.page.evaluate(CAMERA_TRACKS_LIVE) == 0,
-        timeout=LIVE_MS,
-        message=f"{someone.name}'s camera is still on",
-    )
+pytestmark = VIDEO_MARKS
 
 
 def test_stage_video_on_three_phones_follows_the_turn(browsers):
@@ -306,15 +160,7 @@ def test_everyone_mode_gallery_with_four_phones(browsers):
     names = [("hana", "김하나"), ("bora", "이보라"), ("chan", "박찬"), ("dami", "최다미")]
     people = [phone(browsers, prefix, name) for prefix, name in names]
     host = people[0]
-    page = host.page
-    page.goto("/rooms/new")
-    page.get_by_label("Title").fill("다 같이 카메라")
-    page.get_by_label("Category").select_option("karaoke")
-    page.get_by_role("radio", name=re.compile("^Everyone")).check()
-    page.get_by_label("Seats").fill("4")
-    page.get_by_role("button", name="Open the room").click()
-    expect(page).to_have_url(ROOM_URL)
-    room = "/rooms/" + ROOM_URL.search(page.url).group(1)
+    room = open_everyone_room(host, "다 같이 카메라", 4)
     for guest in people[1:]:
         join(guest, room)
     for someone in people:
@@ -322,27 +168,55 @@ def test_everyone_mode_gallery_with_four_phones(browsers):
     host.stage.get_by_role("button", name="Start the show").click()
     for someone in people:
         camera_on(someone)
-    for someone in people:
-        others = [other.name for other in people if other is not someone]
-        eventually(
-            someone.page,
-            lambda s=someone, o=others: all(s.page.evaluate(TILE_WIDTH, n) > 0 for n in o),
-            timeout=MEDIA_MS * 3,
-            message=f"{someone.name} does not show all of {others}",
-        )
-        # Three receiving connections, each decoding, and decoding goes on.
-        eventually(
-            someone.page,
-            lambda s=someone: s.page.evaluate(DECODING_PEERS) >= 3,
-            timeout=MEDIA_MS,
-            message=f"{someone.name} decodes fewer than 3 streams",
-        )
-        first = someone.page.evaluate(FRAMES_DECODED)
-        eventually(
-            someone.page,
-            lambda s=someone, f=first: s.page.evaluate(FRAMES_DECODED) > f,
-            timeout=MEDIA_MS,
-        )
+    everyone_decodes_everyone(people)
+
+
+@pytest.mark.timeout(600)
+def test_an_ice_failure_restarts_once_then_says_so(browsers):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    room = open_room(host, "다시 시도하는 무대", capacity=2)
+    join(bora, room)
+    for someone in (host, bora):
+        on_room_page(someone, room)
+    host.stage.get_by_role("button", name="Start the show").click()
+    camera_on(host)
+    decodes_from(bora.page, host)
+    # The viewer records the offers that reach it over its real socket from now on.
+    bora.page.evaluate(
+        "() => { window.__offers = [];"
+        " window.encoreSocket.on('rtc:offer', (p) => window.__offers.push(p.sdp)); }"
+    )
+    before = bora.page.evaluate(REMOTE_UFRAG, False)
+    connections = bora.page.evaluate("() => window.__pcs.length")
+    assert before
+
+    # The performer's sending connection fails: it offers again with an ICE restart (new
+    # ICE credentials on the same connection), and the video goes on.
+    assert host.page.evaluate(FAIL_ICE, True)
+    eventually(bora.page, lambda: bora.page.evaluate("() => window.__offers.length") >= 1)
+    offer = bora.page.evaluate("() => window.__offers[0]")
+    assert "a=ice-ufrag:" + before not in offer, "the new offer did not restart ICE"
+    eventually(
+        bora.page,
+        lambda: bora.page.evaluate(REMOTE_UFRAG, False) not in ("", before),
+        message="the viewer never took the restarted offer",
+    )
+    assert bora.page.evaluate("() => window.__pcs.length") == connections
+    decodes_from(bora.page, host)
+    expect(bora.page.locator("#video-status")).not_to_contain_text("connection failed")
+
+    # A second failure is not retried: the viewer reads what happened, the show goes on.
+    assert host.page.evaluate(FAIL_ICE, True)
+    expect(bora.page.locator("#video-status")).to_contain_text(
+        "The video connection failed, even after a retry", timeout=LIVE_MS
+    )
+    eventually(bora.page, lambda: bora.page.evaluate(TILE_WIDTH, host.name) == 0)
+    host.stage.get_by_role("button", name="End the turn").click()
+    score_button(bora, 9).click()
+    host.page.once("dialog", lambda dialog: dialog.accept())
+    host.stage.get_by_role("button", name="Finish the show").click()
+    expect(bora.stage).to_contain_text("Results", timeout=LIVE_MS)
 
 
 def test_a_denied_camera_still_completes_the_show(browsers, server):

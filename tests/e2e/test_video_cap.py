@@ -6,54 +6,32 @@ Runs inside the loopback-only namespace with the other video tests
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.show import LIVE_MS, join, open_room, score_button
 from tests.e2e.support import eventually
-from tests.e2e.test_video import (
+from tests.e2e.video_support import (
     FRAMES_DECODED,
+    MEDIA_MS,
     TILE_WIDTH,
+    VIDEO_MARKS,
     camera_on,
     chromium,  # noqa: F401  (the loopback-enabled Chromium fixture)
     on_room_page,
     phone,
+    video_server,
 )
-from tests.support.live_server import LiveServer
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.video,
-    pytest.mark.skipif(
-        os.environ.get("ENCORE_VIDEO_NETNS") != "1",
-        reason="runs inside a loopback-only network namespace (tests/e2e/test_video_netns.py)",
-    ),
-]
+pytestmark = VIDEO_MARKS
 
-MEDIA_MS = 20_000
 FULL = "Video for this many people needs the media server"
 
 
 @pytest.fixture(scope="module")
 def server(database):
     """An Encore server whose performer sends to one viewer at most."""
-    from tests.conftest import REDIS_PREFIX
-
-    instance = tempfile.mkdtemp(prefix="encore-cap-e2e-")
-    live = LiveServer(
-        database.url,
-        redis_url=os.environ.get("TEST_REDIS_URL_RESOLVED"),
-        prefix=REDIS_PREFIX,
-        instance_path=instance,
-        extra_env={"VIDEO_P2P_MAX_VIEWERS": "1"},
-    ).start()
-    yield live
-    live.stop()
-    shutil.rmtree(instance, ignore_errors=True)
+    yield from video_server(database, "encore-cap-e2e-", {"VIDEO_P2P_MAX_VIEWERS": "1"})
 
 
 @pytest.mark.timeout(600)

@@ -8,49 +8,44 @@ Encore server pointed at it with JANUS_URL.
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import shutil
-import tempfile
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.janus_support import (
+    CREDENTIALS,
+    INTRUDE,
+    KICKED,
+    janus_post,
+    join_as,
+    publishers,
+    room_exists,
+)
 from tests.e2e.show import LIVE_MS, join, nominate, open_room, score_button
 from tests.e2e.support import eventually
-from tests.e2e.test_video import (
+from tests.e2e.video_support import (
     CAMERA_TRACKS_LIVE,
+    FAIL_ICE,
     PEERS,
+    REMOTE_UFRAG,
+    TILE_BOX,
     TILE_WIDTH,
+    VIDEO_MARKS,
     camera_on,
     camera_stopped,
     chromium,  # noqa: F401  (the loopback-enabled Chromium fixture)
     decodes_from,
+    everyone_decodes_everyone,
     on_room_page,
+    open_everyone_room,
     phone,
+    video_server,
 )
 from tests.support.janus_server import JanusServer
-from tests.support.live_server import LiveServer, WebUser
+from tests.support.live_server import WebUser
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.video,
-    pytest.mark.skipif(
-        os.environ.get("ENCORE_VIDEO_NETNS") != "1",
-        reason="runs inside a loopback-only network namespace (tests/e2e/test_video_netns.py)",
-    ),
-]
-
-MEDIA_MS = 30_000
-CREDENTIALS = """
-async (path) => {
-  const token = document.querySelector('meta[name="csrf-token"]').content;
-  const r = await fetch(path, {method: "POST", headers: {"X-CSRFToken": token}});
-  return r.ok ? await r.json() : {status: r.status};
-}
-"""
+pytestmark = VIDEO_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -64,75 +59,7 @@ def janus():
 @pytest.fixture(scope="module")
 def server(database, janus):
     """An Encore server whose video goes through the module's Janus."""
-    from tests.conftest import REDIS_PREFIX
-
-    instance = tempfile.mkdtemp(prefix="encore-janus-e2e-")
-    live = LiveServer(
-        database.url,
-        redis_url=os.environ.get("TEST_REDIS_URL_RESOLVED"),
-        prefix=REDIS_PREFIX,
-        instance_path=instance,
-        extra_env=janus.settings(),
-    ).start()
-    yield live
-    live.stop()
-    shutil.rmtree(instance, ignore_errors=True)
-
-
-def janus_post(url: str, body: dict) -> dict:
-    """POST one request to Janus's HTTP API and return its JSON answer."""
-    body = dict(body, transaction=secrets.token_hex(6))
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
-
-
-def janus_events(janus: JanusServer, session: int, token: str) -> list[dict]:
-    """Long-poll the session's events once (the VideoRoom answers joins asynchronously)."""
-    url = f"{janus.url}/{session}?maxev=5&token={token}"
-    with urllib.request.urlopen(url, timeout=40) as response:
-        answer = json.load(response)
-    return answer if isinstance(answer, list) else [answer]
-
-
-def room_exists(janus: JanusServer, room: int) -> bool:
-    """Ask Janus (admin API) whether the VideoRoom is there."""
-    answer = janus_post(
-        janus.admin_url,
-        {
-            "janus": "message_plugin",
-            "plugin": "janus.plugin.videoroom",
-            "admin_secret": janus.admin_secret,
-            "request": {"request": "exists", "room": room, "admin_key": janus.room_admin_key},
-        },
-    )
-    return bool(answer["response"].get("exists"))
-
-
-def join_as(janus: JanusServer, token: str, room: int, pin: str | None) -> dict:
-    """Open a session with `token`, attach the VideoRoom and join `room`; return the answer."""
-    created = janus_post(janus.url, {"janus": "create", "token": token})
-    if created["janus"] != "success":
-        return created
-    session = created["data"]["id"]
-    attached = janus_post(
-        f"{janus.url}/{session}",
-        {"janus": "attach", "plugin": "janus.plugin.videoroom", "token": token},
-    )
-    handle = attached["data"]["id"]
-    body = {"request": "join", "ptype": "publisher", "room": room}
-    if pin is not None:
-        body["pin"] = pin
-    janus_post(
-        f"{janus.url}/{session}/{handle}", {"janus": "message", "body": body, "token": token}
-    )
-    for event in janus_events(janus, session, token):
-        data = event.get("plugindata", {}).get("data")
-        if data:
-            return data
-    return {}
+    yield from video_server(database, "encore-janus-e2e-", janus.settings())
 
 
 def decodes_via(janus: JanusServer, viewer, performer) -> None:
@@ -164,34 +91,22 @@ def test_stage_video_through_janus_on_three_phones(browsers, janus):
         decodes_via(janus, viewer, host)
         expect(viewer.page.get_by_role("button", name="Tap for sound")).to_be_visible()
 
-    # Each line-up gets a fresh Janus session. Janus answers the long poll still open on a
-    # session the page just destroyed with 404: that is the teardown, not a failure.
-    with browsers.expecting(404):
-        # The turn passes: the host's tracks stop, the next performer replaces the stream.
-        nominate(host, bora)
-        host.stage.get_by_role("button", name="End the turn").click()
-        camera_stopped(host)
-        for viewer in (bora, chan):
-            expect(viewer.page.locator("#video-stage .video-tile")).to_have_count(
-                0, timeout=LIVE_MS
-            )
-        score_button(bora, 8).click()
-        score_button(chan, 7).click()
-        camera_on(bora)
-        for viewer in (host, chan):
-            decodes_via(janus, viewer, bora)
-            assert viewer.page.evaluate(TILE_WIDTH, host.name) == 0
-        assert host.page.evaluate(CAMERA_TRACKS_LIVE) == 0
+    # The turn passes: the host's tracks stop, the next performer replaces the stream.
+    nominate(host, bora)
+    host.stage.get_by_role("button", name="End the turn").click()
+    camera_stopped(host)
+    for viewer in (bora, chan):
+        expect(viewer.page.locator("#video-stage .video-tile")).to_have_count(0, timeout=LIVE_MS)
+    score_button(bora, 8).click()
+    score_button(chan, 7).click()
+    camera_on(bora)
+    for viewer in (host, chan):
+        decodes_via(janus, viewer, bora)
+        assert viewer.page.evaluate(TILE_WIDTH, host.name) == 0
+    assert host.page.evaluate(CAMERA_TRACKS_LIVE) == 0
 
-        bora.stage.get_by_role("button", name="End the turn").click()
-        camera_stopped(bora)
-
-        # That teardown's long polls can still be answered 404 a moment after this line;
-        # read the pages' CSP reports, then close the phones inside the window, which
-        # cancels whatever poll is still open instead of leaving a 404 to land later.
-        browsers.collect_csp_from_pages()
-        for someone in (host, bora, chan):
-            someone.page.context.close()
+    bora.stage.get_by_role("button", name="End the turn").click()
+    camera_stopped(bora)
 
 
 @pytest.mark.timeout(600)
@@ -263,8 +178,8 @@ def test_only_people_in_the_show_get_into_its_janus_room(browsers, server, janus
     assert answer.get("videoroom") != "joined" and answer.get("error_code"), answer
 
     # The show ends: the VideoRoom is destroyed and the token no longer opens Janus. The
-    # pages' last long polls on their torn-down sessions may meet 404 or 403 (token gone).
-    with browsers.expecting(403, 404):
+    # pages' last long polls on their torn-down sessions may meet 403 (token gone).
+    with browsers.expecting(403):
         host.stage.get_by_role("button", name="End the turn").click()
         score_button(bora, 9).click()
         nominate(host, bora)
@@ -289,3 +204,133 @@ def test_only_people_in_the_show_get_into_its_janus_room(browsers, server, janus
     with browsers.expecting(403):
         gone = bora.page.evaluate(CREDENTIALS, room + "/video/janus")
     assert gone == {"status": 403}
+
+
+@pytest.mark.timeout(900)
+def test_only_the_performer_reaches_viewers_and_intruders_are_kicked(browsers, janus):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    chan = phone(browsers, "chan", "박찬")
+    room = open_room(host, "무대는 한 사람만")
+    for guest in (bora, chan):
+        join(guest, room)
+    for someone in (host, bora, chan):
+        on_room_page(someone, room)
+    host.page.get_by_label("Who performs first?").select_option(label=f"{host.name} (you)")
+    host.stage.get_by_role("button", name="Start the show").click()
+    expect(host.page.get_by_role("button", name="Turn on camera")).to_be_visible(timeout=LIVE_MS)
+
+    # Bora is a member but not on air: with her own valid credentials she publishes first
+    # and takes the stage room's only publisher slot.
+    taken = bora.page.evaluate(INTRUDE, room + "/video/janus")
+    assert "id" in taken, taken
+    janus_room = taken["creds"]["room"]
+    host_feed = taken["creds"]["feeds"][str(host_id(host))]
+    assert taken["creds"]["publisher_id"] == 0 and taken["id"] != host_feed
+    # Janus counts a publisher once its media is up, a moment after the answer.
+    eventually(bora.page, lambda: publishers(janus, janus_room) == {taken["id"]}, timeout=LIVE_MS)
+    # Viewers are told to watch the performer's feed only, so hers shows nowhere.
+    chan.page.wait_for_timeout(1500)
+    assert chan.page.locator("#video-stage .video-tile").count() == 0
+
+    # The performer's publish is refused (slot taken); the page asks again, Encore kicks
+    # the intruder, and the performer is on stage for everyone.
+    camera_on(host)
+    for viewer in (chan, bora):
+        decodes_via(janus, viewer, host)
+        assert viewer.page.locator("#video-stage .video-tile").count() == 1
+    eventually(bora.page, lambda: bora.page.evaluate(KICKED), message="the intruder stayed")
+    eventually(host.page, lambda: publishers(janus, janus_room) == {host_feed})
+
+    # Off air (scoring) nobody may publish; Chan intrudes now, and when Bora's turn goes on
+    # air the change kicks him before Bora even turns her camera on.
+    nominate(host, bora)
+    host.stage.get_by_role("button", name="End the turn").click()
+    camera_stopped(host)
+    eventually(host.page, lambda: publishers(janus, janus_room) == set())
+    intruder = chan.page.evaluate(INTRUDE, room + "/video/janus")
+    assert "id" in intruder, intruder
+    eventually(
+        chan.page, lambda: publishers(janus, janus_room) == {intruder["id"]}, timeout=LIVE_MS
+    )
+    score_button(bora, 8).click()
+    score_button(chan, 7).click()
+    expect(bora.page.get_by_role("button", name="Turn on camera")).to_be_visible(timeout=LIVE_MS)
+    eventually(chan.page, lambda: chan.page.evaluate(KICKED), message="Chan was not kicked")
+    eventually(host.page, lambda: publishers(janus, janus_room) == set())
+    camera_on(bora)
+    decodes_via(janus, host, bora)
+    assert host.page.locator("#video-stage .video-tile").count() == 1
+
+
+def host_id(someone) -> int:
+    """The signed-in user's id, as the video state tells it."""
+    return int(someone.page.locator("#video-stage").get_attribute("data-viewer-id") or 0)
+
+
+@pytest.mark.timeout(900)
+def test_everyone_mode_through_janus_with_four_phones(browsers, janus):
+    names = [("hana", "김하나"), ("bora", "이보라"), ("chan", "박찬"), ("dami", "최다미")]
+    people = [phone(browsers, prefix, name) for prefix, name in names]
+    host = people[0]
+    room = open_everyone_room(host, "미디어 서버 갤러리", 4)
+    for guest in people[1:]:
+        join(guest, room)
+    for someone in people:
+        on_room_page(someone, room)
+    assert host.page.locator("#video-stage").get_attribute("data-topology") == "janus"
+    host.stage.get_by_role("button", name="Start the show").click()
+    for someone in people:
+        camera_on(someone)
+    everyone_decodes_everyone(people)
+    # The performer on air (the host) is large; everyone else is a gallery tile.
+    for someone in people[1:]:
+        assert someone.page.evaluate(TILE_BOX, host.name) == "main"
+        others = [o for o in people[1:] if o is not someone]
+        assert all(someone.page.evaluate(TILE_BOX, o.name) == "gallery" for o in others)
+
+
+@pytest.mark.timeout(600)
+def test_janus_ice_failures_restart_once_then_say_so(browsers, janus):
+    host = phone(browsers, "hana", "김하나")
+    bora = phone(browsers, "bora", "이보라")
+    room = open_room(host, "다시 잇는 미디어 서버", capacity=2)
+    join(bora, room)
+    for someone in (host, bora):
+        on_room_page(someone, room)
+    host.stage.get_by_role("button", name="Start the show").click()
+    camera_on(host)
+    decodes_via(janus, bora, host)
+
+    # The publisher's connection fails: a new offer with an ICE restart (`configure`),
+    # Janus answers with new ICE credentials, and the viewer keeps decoding.
+    sending = host.page.evaluate(REMOTE_UFRAG, True)
+    assert sending and host.page.evaluate(FAIL_ICE, True)
+    eventually(
+        host.page,
+        lambda: host.page.evaluate(REMOTE_UFRAG, True) not in ("", sending),
+        timeout=LIVE_MS,
+        message="the publisher did not restart ICE",
+    )
+    decodes_via(janus, bora, host)
+
+    # A subscriber's connection fails: `configure` with `restart`, Janus offers anew with
+    # new ICE credentials on the same connection, and decoding goes on.
+    receiving = bora.page.evaluate(REMOTE_UFRAG, False)
+    connections = bora.page.evaluate("() => window.__pcs.length")
+    assert receiving and bora.page.evaluate(FAIL_ICE, False)
+    eventually(
+        bora.page,
+        lambda: bora.page.evaluate(REMOTE_UFRAG, False) not in ("", receiving),
+        timeout=LIVE_MS,
+        message="the subscriber did not restart ICE",
+    )
+    assert bora.page.evaluate("() => window.__pcs.length") == connections
+    decodes_via(janus, bora, host)
+
+    # Second failures are not retried: each side says so in plain words.
+    failed = "The video connection failed, even after a retry"
+    assert bora.page.evaluate(FAIL_ICE, False)
+    expect(bora.page.locator("#video-status")).to_contain_text(failed, timeout=LIVE_MS)
+    assert host.page.evaluate(FAIL_ICE, True)
+    expect(host.page.locator("#video-status")).to_contain_text(failed, timeout=LIVE_MS)

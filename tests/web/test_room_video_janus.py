@@ -16,6 +16,7 @@ import pytest
 from app.extensions import db, socketio
 from app.models import Room
 from app.security import csp_for
+from app.services.janus_rooms import publisher_id
 from tests.conftest import _wipe_redis, _wipe_tables, make_app
 from tests.support.janus_server import JanusServer
 from tests.support.services import free_port
@@ -119,12 +120,37 @@ def test_a_live_show_gets_a_videoroom_that_its_end_destroys(app, janus, show_roo
     assert credentials(junho, room_id).status_code == 403
 
 
+def test_credentials_name_my_feed_id_and_only_the_performers_feed(app, janus, show_room):
+    room_id, (mina, junho) = show_room("mina", "junho")
+    assert mina.act(room_id, "start").status_code == 303  # the host goes on air first
+    _, secret, _ = janus_row(app, room_id)
+    performer_feed = publisher_id(secret, mina.id)
+    assert 0 < performer_feed < 2**53 and performer_feed != publisher_id(secret, junho.id)
+
+    # The performer publishes under a feed id derived from the room secret; a viewer gets
+    # no feed id of its own, and both are told to watch the performer's feed only.
+    mine = credentials(mina, room_id).get_json()
+    theirs = credentials(junho, room_id).get_json()
+    assert mine["publisher_id"] == performer_feed
+    assert theirs["publisher_id"] == 0
+    assert mine["feeds"] == theirs["feeds"] == {str(mina.id): performer_feed}
+
+    # Off air (scoring), nobody may send: no feed is named.
+    assert mina.act(room_id, "end-turn").status_code == 303
+    assert credentials(junho, room_id).get_json()["feeds"] == {}
+
+
 def test_everyone_rooms_allow_six_publishers(app, janus, show_people):
     mina, junho = show_people("mina", "junho")
     room_id = mina.create_room(video="everyone", capacity=6)
     assert junho.act(room_id, "join").status_code == 303
     assert mina.act(room_id, "start").status_code == 303
-    assert credentials(junho, room_id).get_json()["publishers"] == 6
+    given = credentials(junho, room_id).get_json()
+    assert given["publishers"] == 6
+    # Every member may send, each under their own feed id.
+    _, secret, _ = janus_row(app, room_id)
+    assert given["publisher_id"] == publisher_id(secret, junho.id)
+    assert given["feeds"] == {str(p.id): publisher_id(secret, p.id) for p in (mina, junho)}
 
 
 def test_only_people_in_the_show_get_credentials(app, janus, show_room, show_people, client):

@@ -8,6 +8,13 @@
  * when it is allowed to send and the camera button is pressed, and subscribes to the
  * feeds of whoever may send. When the line-up changes the whole session is torn down (the
  * old performer's tracks stop at once) and a new one joins. Text comes from data-msg-*.
+ *
+ * A sender publishes under the feed id its credentials name, and viewers subscribe only
+ * to the feed ids the credentials name for the people allowed on camera: anyone else
+ * publishing in the room is never shown (and the server kicks them). When a join or a
+ * publish is refused (someone took the slot or the id), the page asks for credentials once
+ * more, which makes the server clear the room, and tries again. When a connection's ICE
+ * fails it is restarted once; a second failure says so in plain words.
  */
 (function () {
   "use strict";
@@ -30,6 +37,7 @@
   var hasManyCameras = false;
   var remote = {};         // feed (user) id → MediaStream
   var janusReady = false;
+  var retried = false;     // one fresh start per line-up after a refused join or publish
 
   // Receiving needs only RTCPeerConnection; a camera is needed only by someone who may send.
   if (!window.Janus || !window.RTCPeerConnection || (!watchOnly && !navigator.mediaDevices)) {
@@ -85,6 +93,31 @@
     say(msg.msgUnavailable);
   }
 
+  function retryOnce() {
+    // Refused: ask again (the server kicks whoever holds my slot or id) with the camera
+    // kept on, once per line-up; a second refusal means no video.
+    if (retried) { unavailable(); return; }
+    retried = true;
+    generation += 1;
+    remote = {};
+    var old = session;
+    session = null;
+    if (old && old.janus) { try { old.janus.destroy({ cleanupHandles: true }); } catch (e) { /* gone */ } }
+    render();
+    open();
+  }
+
+  /* Feed id → user id of the people allowed on camera now, as the server named them. */
+  function allowedFeeds(current) {
+    var byFeed = {};
+    var feeds = (current.creds && current.creds.feeds) || {};
+    senders().forEach(function (user) {
+      var feed = feeds[String(user)];
+      if (feed && user !== me) byFeed[feed] = user;
+    });
+    return byFeed;
+  }
+
   function askForCredentials(mine) {
     fetch(msg.janusUrl, {
       method: "POST", credentials: "same-origin",
@@ -127,9 +160,9 @@
       success: function (handle) {
         current.handle = handle;
         // Everyone joins as a participant to hear about feeds; only a sender publishes,
-        // under its user id, which is how viewers know whose feed it is.
+        // under the feed id the server gave it, which is how viewers know whose feed it is.
         var join = { request: "join", ptype: "publisher", room: current.creds.room, pin: current.creds.pin };
-        if (maySend()) join.id = me;
+        if (maySend() && current.creds.publisher_id) join.id = current.creds.publisher_id;
         handle.send({ message: join });
       },
       error: function () { if (mine === generation) unavailable(); },
@@ -140,17 +173,34 @@
           if (local) publish(current);
         }
         if (message.error) {
-          // Refused before joining (pin, room gone): no video. Later errors (a publish
-          // refused) leave the session as it is.
-          if (!current.joined) unavailable();
+          // Refused joining (id taken, pin, room gone) or publishing (slot taken): start
+          // afresh once, which clears the room; later errors leave the session as it is.
+          if (!current.joined || current.published) retryOnce();
           return;
         }
-        (message.publishers || []).forEach(function (p) { subscribe(current, p.id, mine); });
+        if (message.leaving === "ok" && message.reason === "kicked") { retryOnce(); return; }
+        var allowed = allowedFeeds(current);
+        (message.publishers || []).forEach(function (p) {
+          if (allowed[p.id]) subscribe(current, allowed[p.id], p.id, mine);
+        });
         var gone = message.unpublished || message.leaving;
         // My own unpublish is confirmed with "ok": then close my sending connection.
         if (message.unpublished === "ok" && current.handle) current.handle.hangup();
-        else if (gone && gone !== "ok") dropFeed(current, gone);
+        else if (gone && gone !== "ok" && allowed[gone]) dropFeed(current, allowed[gone]);
         if (jsep) current.handle.handleRemoteJsep({ jsep: jsep });
+      },
+      iceState: function (ice) {
+        if (mine !== generation || ice !== "failed" || !current.published) return;
+        // The sending connection failed: restart ICE once (a new offer, `configure`).
+        if (current.restarted) { say(msg.msgIceFailed); return; }
+        current.restarted = true;
+        current.handle.createOffer({
+          iceRestart: true,
+          success: function (jsep) {
+            current.handle.send({ message: { request: "configure", audio: true, video: true }, jsep: jsep });
+          },
+          error: function () { say(msg.msgIceFailed); }
+        });
       },
       onlocaltrack: function () {},
       onremotetrack: function () {}
@@ -172,37 +222,46 @@
     });
   }
 
-  function subscribe(current, feed, mine) {
-    // Only feeds of people allowed on camera now, never my own, once each.
-    if (feed === me || current.feeds[feed] || senders().indexOf(feed) === -1) return;
-    current.feeds[feed] = { handle: null };
+  function subscribe(current, user, feed, mine) {
+    // Only the feed the server named for someone allowed on camera now, once each.
+    if (user === me || current.feeds[user] || senders().indexOf(user) === -1) return;
+    current.feeds[user] = { handle: null, feed: feed, restarted: false, answered: false };
     current.janus.attach({
       plugin: "janus.plugin.videoroom",
       success: function (handle) {
-        current.feeds[feed].handle = handle;
+        if (!current.feeds[user]) { handle.detach(); return; }
+        current.feeds[user].handle = handle;
         handle.send({ message: {
           request: "join", ptype: "subscriber", room: current.creds.room,
           pin: current.creds.pin, streams: [{ feed: feed }]
         } });
       },
-      error: function () { delete current.feeds[feed]; },
+      error: function () { delete current.feeds[user]; },
       onmessage: function (message, jsep) {
-        var entry = current.feeds[feed];
+        var entry = current.feeds[user];
         if (mine !== generation || !entry || !jsep) return;
+        // The first answer adds the data channel; an ICE restart's answer keeps what is there.
+        var tracks = entry.answered ? undefined : [{ type: "data" }];
+        entry.answered = true;
         entry.handle.createAnswer({
-          jsep: jsep, tracks: [{ type: "data" }],
+          jsep: jsep, tracks: tracks,
           success: function (answer) {
             entry.handle.send({ message: { request: "start", room: current.creds.room }, jsep: answer });
           },
-          error: function () { dropFeed(current, feed); say(msg.msgIceFailed); }
+          error: function () { dropFeed(current, user); say(msg.msgIceFailed); }
         });
       },
       iceState: function (ice) {
-        if (mine === generation && ice === "failed") { dropFeed(current, feed); say(msg.msgIceFailed); }
+        var entry = current.feeds[user];
+        if (mine !== generation || ice !== "failed" || !entry || !entry.handle) return;
+        if (entry.restarted) { dropFeed(current, user); say(msg.msgIceFailed); return; }
+        // Restart ICE once: Janus sends a fresh offer, answered as above with `start`.
+        entry.restarted = true;
+        entry.handle.send({ message: { request: "configure", restart: true } });
       },
       onremotetrack: function (track, mid, on) {
         if (mine !== generation) return;
-        var stream = remote[feed] || (remote[feed] = new MediaStream());
+        var stream = remote[user] || (remote[user] = new MediaStream());
         if (on) {
           stream.getTracks().filter(function (t) { return t.kind === track.kind; })
             .forEach(function (t) { stream.removeTrack(t); });
@@ -213,14 +272,14 @@
         }
         render();
       },
-      oncleanup: function () { if (mine === generation) { delete remote[feed]; render(); } }
+      oncleanup: function () { if (mine === generation) { delete remote[user]; render(); } }
     });
   }
 
-  function dropFeed(current, feed) {
-    var entry = current.feeds[feed];
-    delete current.feeds[feed];
-    delete remote[feed];
+  function dropFeed(current, user) {
+    var entry = current.feeds[user];
+    delete current.feeds[user];
+    delete remote[user];
     if (entry && entry.handle) { try { entry.handle.detach(); } catch (e) { /* gone */ } }
     render();
   }
@@ -239,6 +298,9 @@
         render();
         return;
       }
+      // The page stops its own tracks (stopCamera); janus.js must not when a session it
+      // carried goes (a retry keeps the camera on for the next session).
+      stream.getTracks().forEach(function (t) { t.dontStop = true; });
       local = stream;
       say(msg.msgLive);
       Stage.countCameras(function (many) { hasManyCameras = many; render(); });
@@ -263,6 +325,7 @@
     facing = facing === "user" ? "environment" : "user";
     navigator.mediaDevices.getUserMedia({ video: Stage.constraints(state, facing).video }).then(function (stream) {
       var track = stream.getVideoTracks()[0];
+      track.dontStop = true;
       var old = local.getVideoTracks()[0];
       if (session && session.handle && session.published) {
         session.handle.replaceTracks({ tracks: [{ type: "video", mid: "1", capture: track }] });
@@ -290,6 +353,7 @@
     if (key !== lineup) {
       // A new line-up: the old performer's tracks stop now and a fresh session joins.
       lineup = key;
+      retried = false;
       teardown();
       if (key && senders().length) open();
     }

@@ -93,7 +93,9 @@
       say(msg.msgIceFailed);
       render();
     } else {
+      // The viewer's side may not have noticed yet: tell it, so it can say what happened.
       closePeer(sends, peerId);
+      send("rtc:stop", { to: peerId, reason: "failed" });
     }
   }
 
@@ -289,6 +291,7 @@
       if (recvs[p.from] || p.reason === "full") {
         stopReceiving(p.from);
         if (p.reason === "full") say(msg.msgFull);
+        if (p.reason === "failed") say(msg.msgIceFailed);
         render();
       }
     });
