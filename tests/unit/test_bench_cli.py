@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# A scenario is a module that runs as a program; the rest (harness, seeding, clients) are
+# libraries the scenarios import.
 SCENARIOS = sorted(
     path.stem
     for path in (ROOT / "bench").glob("*.py")
-    if path.stem not in {"__init__", "harness", "compare", "gc_tune", "serve", "bare_server"}
+    if path.stem not in {"gc_tune", "serve", "bare_server"}
+    and 'if __name__ == "__main__":' in path.read_text()
 )
 
 
