@@ -30,28 +30,23 @@ from tests.e2e.video_support import (
     VIDEO_MARKS,
     camera_on,
     camera_stopped,
+    cast,
     chromium,  # noqa: F401  (the loopback-enabled Chromium fixture)
     decodes_from,
     everyone_decodes_everyone,
     on_room_page,
     open_everyone_room,
     phone,
+    start_show,
 )
 
 pytestmark = VIDEO_MARKS
 
 
 def test_stage_video_on_three_phones_follows_the_turn(browsers):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
-    chan = phone(browsers, "chan", "박찬")
+    host, bora, chan = people = cast(browsers, "hana", "bora", "chan")
     room = open_room(host, "영상 노래방")
-    for guest in (bora, chan):
-        join(guest, room)
-    for someone in (host, bora, chan):
-        on_room_page(someone, room)
-    host.page.get_by_label("Who performs first?").select_option(label=f"{host.name} (you)")
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room, host_first=True)
 
     # Nobody is asked for a camera until they press the button.
     expect(host.page.get_by_role("button", name="Turn on camera")).to_be_visible(timeout=LIVE_MS)
@@ -83,13 +78,9 @@ def test_stage_video_on_three_phones_follows_the_turn(browsers):
 
 
 def test_a_spectator_without_a_seat_watches_the_stage(browsers):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
+    host, bora = people = cast(browsers, "hana", "bora")
     room = open_room(host, "관객이 보는 무대", capacity=2)
-    join(bora, room)
-    for someone in (host, bora):
-        on_room_page(someone, room)
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room)
     camera_on(host)
     decodes_from(bora.page, host)
     # Someone logged in arrives late, with every seat taken: a spectator (show rule 10).
@@ -111,13 +102,9 @@ def test_a_spectator_without_a_seat_watches_the_stage(browsers):
 
 
 def test_leaving_the_page_stops_the_camera_for_everyone(browsers):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
+    host, bora = people = cast(browsers, "hana", "bora")
     room = open_room(host, "떠나는 무대", capacity=2)
-    join(bora, room)
-    for someone in (host, bora):
-        on_room_page(someone, room)
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room)
     camera_on(host)
     decodes_from(bora.page, host)
     # Navigating away: pagehide stops the tracks and tells the viewers.
@@ -131,13 +118,9 @@ def test_leaving_the_page_stops_the_camera_for_everyone(browsers):
 
 
 def test_a_dropped_connection_renegotiates_the_video(browsers):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
+    host, bora = people = cast(browsers, "hana", "bora")
     room = open_room(host, "다시 연결", capacity=2)
-    join(bora, room)
-    for someone in (host, bora):
-        on_room_page(someone, room)
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room)
     camera_on(host)
     decodes_from(bora.page, host)
     # The viewer's socket drops and reconnects: it asks again on a new connection.
@@ -157,15 +140,10 @@ def test_a_dropped_connection_renegotiates_the_video(browsers):
 
 @pytest.mark.timeout(900)
 def test_everyone_mode_gallery_with_four_phones(browsers):
-    names = [("hana", "김하나"), ("bora", "이보라"), ("chan", "박찬"), ("dami", "최다미")]
-    people = [phone(browsers, prefix, name) for prefix, name in names]
+    people = cast(browsers, "hana", "bora", "chan", "dami")
     host = people[0]
     room = open_everyone_room(host, "다 같이 카메라", 4)
-    for guest in people[1:]:
-        join(guest, room)
-    for someone in people:
-        on_room_page(someone, room)
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room)
     for someone in people:
         camera_on(someone)
     everyone_decodes_everyone(people)
@@ -173,13 +151,9 @@ def test_everyone_mode_gallery_with_four_phones(browsers):
 
 @pytest.mark.timeout(600)
 def test_an_ice_failure_restarts_once_then_says_so(browsers):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
+    host, bora = people = cast(browsers, "hana", "bora")
     room = open_room(host, "다시 시도하는 무대", capacity=2)
-    join(bora, room)
-    for someone in (host, bora):
-        on_room_page(someone, room)
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room)
     camera_on(host)
     decodes_from(bora.page, host)
     # The viewer records the offers that reach it over its real socket from now on.

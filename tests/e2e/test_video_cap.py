@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.show import LIVE_MS, join, open_room, score_button
+from tests.e2e.show import LIVE_MS, open_room, score_button
 from tests.e2e.support import eventually
 from tests.e2e.video_support import (
     FRAMES_DECODED,
@@ -17,9 +17,9 @@ from tests.e2e.video_support import (
     TILE_WIDTH,
     VIDEO_MARKS,
     camera_on,
+    cast,
     chromium,  # noqa: F401  (the loopback-enabled Chromium fixture)
-    on_room_page,
-    phone,
+    start_show,
     video_server,
 )
 
@@ -36,16 +36,9 @@ def server(database):
 
 @pytest.mark.timeout(600)
 def test_the_viewer_past_the_cap_reads_why_and_the_show_goes_on(browsers):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
-    chan = phone(browsers, "chan", "박찬")
+    host, bora, chan = people = cast(browsers, "hana", "bora", "chan")
     room = open_room(host, "한 명만 보는 무대")
-    for guest in (bora, chan):
-        join(guest, room)
-    for someone in (host, bora, chan):
-        on_room_page(someone, room)
-    host.page.get_by_label("Who performs first?").select_option(label=f"{host.name} (you)")
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room, host_first=True)
     camera_on(host)
 
     def outcome(viewer) -> str:

@@ -22,7 +22,7 @@ from tests.e2e.janus_support import (
     publishers,
     room_exists,
 )
-from tests.e2e.show import LIVE_MS, join, nominate, open_room, score_button
+from tests.e2e.show import LIVE_MS, nominate, open_room, score_button
 from tests.e2e.support import eventually
 from tests.e2e.video_support import (
     CAMERA_TRACKS_LIVE,
@@ -34,12 +34,14 @@ from tests.e2e.video_support import (
     VIDEO_MARKS,
     camera_on,
     camera_stopped,
+    cast,
     chromium,  # noqa: F401  (the loopback-enabled Chromium fixture)
     decodes_from,
     everyone_decodes_everyone,
     on_room_page,
     open_everyone_room,
     phone,
+    start_show,
     video_server,
 )
 from tests.support.janus_server import JanusServer
@@ -73,17 +75,10 @@ def decodes_via(janus: JanusServer, viewer, performer) -> None:
 
 @pytest.mark.timeout(900)
 def test_stage_video_through_janus_on_three_phones(browsers, janus):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
-    chan = phone(browsers, "chan", "박찬")
+    host, bora, chan = people = cast(browsers, "hana", "bora", "chan")
     room = open_room(host, "미디어 서버 무대")
-    for guest in (bora, chan):
-        join(guest, room)
-    for someone in (host, bora, chan):
-        on_room_page(someone, room)
+    start_show(people, room, host_first=True)
     assert host.page.locator("#video-stage").get_attribute("data-topology") == "janus"
-    host.page.get_by_label("Who performs first?").select_option(label=f"{host.name} (you)")
-    host.stage.get_by_role("button", name="Start the show").click()
 
     # One publisher, two subscribers through Janus.
     camera_on(host)
@@ -111,13 +106,9 @@ def test_stage_video_through_janus_on_three_phones(browsers, janus):
 
 @pytest.mark.timeout(600)
 def test_a_spectator_subscribes_through_janus_and_never_publishes(browsers, janus):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
+    host, bora = people = cast(browsers, "hana", "bora")
     room = open_room(host, "관객도 보는 미디어 서버", capacity=2)
-    join(bora, room)
-    for someone in (host, bora):
-        on_room_page(someone, room)
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room)
     camera_on(host)
     decodes_via(janus, bora, host)
     # Logged in, every seat taken, arriving late: a spectator, who subscribes only.
@@ -135,13 +126,9 @@ def test_a_spectator_subscribes_through_janus_and_never_publishes(browsers, janu
 
 @pytest.mark.timeout(600)
 def test_only_people_in_the_show_get_into_its_janus_room(browsers, server, janus):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
+    host, bora = people = cast(browsers, "hana", "bora")
     room = open_room(host, "초대받은 사람만", capacity=2)
-    join(bora, room)
-    for someone in (host, bora):
-        on_room_page(someone, room)
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room)
     expect(host.page.get_by_role("button", name="Turn on camera")).to_be_visible(timeout=LIVE_MS)
 
     # A member's credentials work: Janus lets the token in and the pin joins the room.
@@ -208,16 +195,9 @@ def test_only_people_in_the_show_get_into_its_janus_room(browsers, server, janus
 
 @pytest.mark.timeout(900)
 def test_only_the_performer_reaches_viewers_and_intruders_are_kicked(browsers, janus):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
-    chan = phone(browsers, "chan", "박찬")
+    host, bora, chan = people = cast(browsers, "hana", "bora", "chan")
     room = open_room(host, "무대는 한 사람만")
-    for guest in (bora, chan):
-        join(guest, room)
-    for someone in (host, bora, chan):
-        on_room_page(someone, room)
-    host.page.get_by_label("Who performs first?").select_option(label=f"{host.name} (you)")
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room, host_first=True)
     expect(host.page.get_by_role("button", name="Turn on camera")).to_be_visible(timeout=LIVE_MS)
 
     # Bora is a member but not on air: with her own valid credentials she publishes first
@@ -270,16 +250,11 @@ def host_id(someone) -> int:
 
 @pytest.mark.timeout(900)
 def test_everyone_mode_through_janus_with_four_phones(browsers, janus):
-    names = [("hana", "김하나"), ("bora", "이보라"), ("chan", "박찬"), ("dami", "최다미")]
-    people = [phone(browsers, prefix, name) for prefix, name in names]
+    people = cast(browsers, "hana", "bora", "chan", "dami")
     host = people[0]
     room = open_everyone_room(host, "미디어 서버 갤러리", 4)
-    for guest in people[1:]:
-        join(guest, room)
-    for someone in people:
-        on_room_page(someone, room)
+    start_show(people, room)
     assert host.page.locator("#video-stage").get_attribute("data-topology") == "janus"
-    host.stage.get_by_role("button", name="Start the show").click()
     for someone in people:
         camera_on(someone)
     everyone_decodes_everyone(people)
@@ -292,13 +267,9 @@ def test_everyone_mode_through_janus_with_four_phones(browsers, janus):
 
 @pytest.mark.timeout(600)
 def test_janus_ice_failures_restart_once_then_say_so(browsers, janus):
-    host = phone(browsers, "hana", "김하나")
-    bora = phone(browsers, "bora", "이보라")
+    host, bora = people = cast(browsers, "hana", "bora")
     room = open_room(host, "다시 잇는 미디어 서버", capacity=2)
-    join(bora, room)
-    for someone in (host, bora):
-        on_room_page(someone, room)
-    host.stage.get_by_role("button", name="Start the show").click()
+    start_show(people, room)
     camera_on(host)
     decodes_via(janus, bora, host)
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.show import LIVE_MS, ROOM_URL, Person, connected, person
+from tests.e2e.show import LIVE_MS, ROOM_URL, Person, connected, join, person
 from tests.e2e.support import CHROMIUM_ARGS, Browsers, eventually
 from tests.support.live_server import LiveServer
 
@@ -158,6 +158,28 @@ def phone(browsers: Browsers, prefix: str, name: str) -> Person:
     someone = person(browsers, prefix, name)
     someone.page.context.add_init_script(script=RECORDER)
     return someone
+
+
+# The phones the video tests hand out, by username prefix.
+CAST = {"hana": "김하나", "bora": "이보라", "chan": "박찬", "dami": "최다미"}
+
+
+def cast(browsers: Browsers, *prefixes: str) -> list[Person]:
+    """A signed-up phone for each of `prefixes` (the first is the host)."""
+    return [phone(browsers, prefix, CAST[prefix]) for prefix in prefixes]
+
+
+def start_show(people: list[Person], room: str, *, host_first: bool = False) -> None:
+    """The guests join, everyone sits on the room page, and the host starts the show
+    (picking themselves to perform first when `host_first`)."""
+    host = people[0]
+    for guest in people[1:]:
+        join(guest, room)
+    for someone in people:
+        on_room_page(someone, room)
+    if host_first:
+        host.page.get_by_label("Who performs first?").select_option(label=f"{host.name} (you)")
+    host.stage.get_by_role("button", name="Start the show").click()
 
 
 def on_room_page(someone: Person, room: str) -> None:
