@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.demo.people import demo_user
 from app.extensions import db
 from app.models import Room
-from app.services import deadlines, rooms, show
+from app.services import deadlines, reactions, rooms, show
 
 LOBBY = ("불금 노래방 🎤", "mina", ("junho", "hana", "alex"))
 LIVE = ("Dance battle: 신촌 vs 홍대", "seoyeon", ("dohyun", "jiwoo", "alex", "yuna"))
@@ -61,14 +61,14 @@ def seed() -> str:
         room_id, ids = live
         show.start_show(room_id, ids["seoyeon"])
         for name in ("dohyun", "jiwoo", "alex"):
-            show.react(room_id, ids[name], "clap")
-        show.react(room_id, ids["yuna"], "mirror_ball")
+            reactions.react(room_id, ids[name], "clap")
+        reactions.react(room_id, ids["yuna"], "mirror_ball")
         show.nominate(room_id, ids["seoyeon"], ids["jiwoo"])
         show.end_turn(room_id, ids["seoyeon"])
         for name, value in (("dohyun", 8), ("jiwoo", 9), ("alex", 7), ("yuna", 9)):
             show.score(room_id, ids[name], str(value))
         # Jiwoo is on air; her turn ends and half the room has scored so far.
-        show.react(room_id, ids["yuna"], "clap")
+        reactions.react(room_id, ids["yuna"], "clap")
         show.nominate(room_id, ids["jiwoo"], ids["alex"])
         show.end_turn(room_id, ids["jiwoo"])
         show.score(room_id, ids["seoyeon"], "10")
@@ -97,7 +97,7 @@ def seed() -> str:
         for position, name in enumerate(order):
             if position + 1 < len(order):
                 show.nominate(room_id, ids[name], ids[order[position + 1]])
-            show.react(room_id, ids[order[position - 1]], "clap")
+            reactions.react(room_id, ids[order[position - 1]], "clap")
             show.end_turn(room_id, ids[name])
             scorers = [other for other in order if other != name]
             for scorer, value in zip(scorers, marks[name], strict=True):

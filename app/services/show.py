@@ -1,4 +1,5 @@
-"""The live show: turns on air, nominations, blind peer scores, deadlines and reactions.
+"""The live show: turns on air, nominations, blind peer scores and deadlines (reactions are
+in app.services.reactions).
 
 Every stage change holds the room row and bumps the version once (app.services.stage).
 Show rules, second edition: each phase has a deadline on the room row, set here when the
@@ -13,39 +14,32 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.database import begin_write, utcnow
+from app.database import utcnow
 from app.extensions import db
 from app.models import Performance, Phase, Room, RoomMember, RoomStatus, Score
-from app.realtime.broadcast import broadcast
-from app.realtime.events import REACTION
 from app.services import attendance, janus_rooms, notifications
 from app.services.rooms import NotHost, NotMember, membership, present_members
 from app.services.scoring import average_of
 from app.services.show_errors import (
     AlreadyScored,
     AlreadyStarted,
-    CannotReactToYourself,
     CannotScoreYourself,
     InvalidNominee,
-    InvalidReaction,
     InvalidScore,
-    NobodyOnAir,
     NomineeNotEligible,
     NotEnoughMembers,
     NotPerformerOrHost,
     ShowNotLive,
     WrongPhase,
 )
-from app.services.stage import RoomNotFound, commit_stage, lock_room
+from app.services.stage import commit_stage, lock_room
 
 SCORE_MIN, SCORE_MAX = 1, 10
 _SCORE_TEXT = re.compile(r"(?:10|[1-9])")
-# Reaction kind → the Performance column that counts it.
-REACTION_COLUMNS: dict[str, str] = {"clap": "claps", "mirror_ball": "mirror_balls"}
 # After scoring closes with nobody nominated, this long passes before the member who has
 # waited longest goes on air.
 NOMINATION_SECONDS = 30
@@ -372,43 +366,3 @@ def finish_show(room_id: int, actor_id: int) -> Room:
         raise ShowNotLive()
     finish(room)
     return commit_stage(room)
-
-
-def react(room_id: int, actor_id: int, kind: str) -> dict[str, int]:
-    """Count a clap or a mirror ball on the performance on air; return the new totals.
-
-    Members and spectators alike may react; the performer may not react to themselves.
-    """
-    column = REACTION_COLUMNS.get(kind)
-    if column is None:
-        raise InvalidReaction()
-    begin_write()
-    room = db.session.get(Room, room_id, populate_existing=True)
-    if room is None or room.status == RoomStatus.CANCELLED:
-        raise RoomNotFound()
-    if room.status != RoomStatus.LIVE or room.current_performance_id is None:
-        raise NobodyOnAir()
-    performance_id = room.current_performance_id
-    performer_id = db.session.scalar(
-        select(Performance.performer_id).where(Performance.id == performance_id)
-    )
-    if performer_id == actor_id:
-        raise CannotReactToYourself()
-    # One atomic increment, and only while that performance is still on air.
-    row = db.session.execute(
-        update(Performance)
-        .where(Performance.id == performance_id, Performance.phase == Phase.ON_AIR)
-        .values({column: getattr(Performance, column) + 1})
-        .returning(Performance.claps, Performance.mirror_balls)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if row is None:
-        raise NobodyOnAir()
-    counts = {"clap": int(row.claps), "mirror_ball": int(row.mirror_balls)}
-    broadcast(
-        REACTION,
-        {"room_id": room_id, "performance_id": performance_id, "kind": kind, "counts": counts},
-        f"room:{room_id}",
-    )
-    db.session.commit()
-    return counts

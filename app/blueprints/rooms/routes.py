@@ -21,7 +21,7 @@ from app.models import RoomStatus
 from app.request_input import page_arg
 from app.responses import fragment_or_redirect, is_htmx, page_or_fragment, see_other, varying
 from app.services import chat as chat_service
-from app.services import deadlines, show_members
+from app.services import deadlines, reactions, show_members
 from app.services import rooms as rooms_service
 from app.services import show as show_service
 from app.services.errors import DomainError
@@ -278,7 +278,7 @@ def _reaction_key() -> str:
 def react(room_id: int):
     """Clap or spin the mirror ball for the performer on air."""
     kind = request.form.get("kind", "")
-    counts = show_service.react(room_id, current_user.id, kind)
+    counts = reactions.react(room_id, current_user.id, kind)
     url = url_for("rooms.show", room_id=room_id)
     if not is_htmx():
         return see_other(url)
