@@ -31,18 +31,15 @@ from bench.fanout_clients import ClientPool
 from bench.harness import (
     GC_CHOICES,
     BenchEnv,
-    HttpUser,
     Meter,
-    bulk_users,
     common_arguments,
     fmt,
     latency_line,
-    login_all,
     not_available,
     percentiles,
     report,
-    route_exists,
 )
+from bench.users import HttpUser, bulk_users, login_all, route_exists
 
 P99_LIMIT_MS = 500.0
 FLOOD_RATE_PER_USER = 0.5  # the chat flood limit: 5 lines per 10 s

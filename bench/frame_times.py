@@ -23,16 +23,8 @@ import threading
 import time
 from contextlib import closing
 
-from bench.harness import (
-    BENCH_PASSWORD,
-    BenchEnv,
-    Server,
-    bulk_users,
-    common_arguments,
-    login_all,
-    percentiles,
-    report,
-)
+from bench.harness import BENCH_PASSWORD, BenchEnv, Server, common_arguments, percentiles, report
+from bench.users import bulk_users, login_all
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"]

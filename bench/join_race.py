@@ -22,15 +22,13 @@ from contextlib import closing
 from bench.harness import (
     BenchEnv,
     Server,
-    bulk_users,
     common_arguments,
     latency_line,
-    login_all,
     not_available,
     percentiles,
     report,
-    route_exists,
 )
+from bench.users import bulk_users, login_all, route_exists
 
 
 async def _race(env: BenchEnv, server: Server, args) -> dict:

@@ -25,12 +25,12 @@ import time
 from bench.harness import (
     BENCH_PASSWORD,
     BenchEnv,
-    bulk_users,
     common_arguments,
     machine_busy_seconds,
     percentiles,
     report,
 )
+from bench.users import bulk_users
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 

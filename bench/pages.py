@@ -25,7 +25,6 @@ from contextlib import closing
 from bench.harness import (
     GC_CHOICES,
     BenchEnv,
-    HttpUser,
     Meter,
     Server,
     common_arguments,
@@ -34,6 +33,7 @@ from bench.harness import (
     percentiles,
     report,
 )
+from bench.users import HttpUser
 
 PAGES = (
     ("home", "/", False),

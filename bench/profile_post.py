@@ -29,11 +29,11 @@ from bench.harness import (
     BENCH_PASSWORD,
     CSRF_META,
     BenchEnv,
-    bulk_users,
     common_arguments,
     not_available,
     report,
 )
+from bench.users import bulk_users
 
 
 def _client_for(app, username: str):

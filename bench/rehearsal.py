@@ -36,7 +36,8 @@ from collections import Counter
 from contextlib import closing
 
 from bench.deploy_shape import DeployShape, client_address, nginx_available
-from bench.harness import DEFAULT_PG, HttpUser, common_arguments, not_available, report
+from bench.harness import DEFAULT_PG, common_arguments, not_available, report
+from bench.users import HttpUser
 
 LINE = re.compile(r"rehearsal-(\d+)-line")
 SEQ = re.compile(r'data-seq="(\d+)"')

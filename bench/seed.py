@@ -19,13 +19,8 @@ import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import (
-    DEFAULT_PG,
-    cheap_password_hash,
-    migrate,
-    pg_connect,
-    with_database,
-)
+from bench.harness import DEFAULT_PG, migrate, pg_connect, with_database
+from bench.users import cheap_password_hash
 
 CATEGORIES = ("talent", "karaoke", "dance", "comedy", "challenge", "instrument")
 CHUNK_ROWS = 200_000

@@ -23,15 +23,13 @@ from bench.harness import (
     BenchEnv,
     Meter,
     Server,
-    bulk_users,
     common_arguments,
     latency_line,
-    login_all,
     not_available,
     percentiles,
     report,
-    route_exists,
 )
+from bench.users import bulk_users, login_all, route_exists
 
 TARGET_P99_MS = 100.0
 

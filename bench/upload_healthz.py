@@ -23,11 +23,11 @@ from bench.harness import (
     DEFAULT_PG,
     BenchEnv,
     Server,
-    bulk_users,
     latency_line,
     percentiles,
     report,
 )
+from bench.users import bulk_users
 
 
 def _png_bomb(side: int) -> bytes:
