@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import PASSWORD, audit, log_in, sign_up, unique
+from tests.e2e.audits import audit
+from tests.e2e.support import PASSWORD, log_in, sign_up, unique
 
 pytestmark = pytest.mark.e2e
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Frame, FrameLocator, Locator, Page, expect
 
+from tests.e2e.audits import announced, remember_live_regions
 from tests.e2e.show import LIVE_MS, REFRESH_MS, connected, join, member, open_room, person
-from tests.e2e.support import announced, eventually, remember_live_regions
+from tests.e2e.support import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import PASSWORD, audit, sign_up, unique
+from tests.e2e.audits import audit
+from tests.e2e.support import PASSWORD, sign_up, unique
 from tests.support.live_server import WebUser
 
 pytestmark = pytest.mark.e2e

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.support import assert_no_sideways_scroll, axe_violations, eventually
+from tests.e2e.audits import assert_no_sideways_scroll, axe_violations
+from tests.e2e.support import eventually
 
 pytestmark = pytest.mark.e2e
 

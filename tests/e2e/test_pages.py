@@ -12,7 +12,8 @@ import uuid
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.support import PASSWORD, Browsers, audit, unique
+from tests.e2e.audits import audit
+from tests.e2e.support import PASSWORD, Browsers, unique
 from tests.support.live_server import WebUser
 
 pytestmark = pytest.mark.e2e

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.support import assert_no_sideways_scroll, sign_up, unique
+from tests.e2e.audits import assert_no_sideways_scroll
+from tests.e2e.support import sign_up, unique
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ from app.extensions import db
 from app.models import Post
 from app.services import modlog
 from tests.conftest import make_app
+from tests.e2e.audits import audit
 from tests.e2e.show import connected, join, open_room, person
-from tests.e2e.support import audit
 
 pytestmark = pytest.mark.e2e
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.audits import announced, remember_live_regions, tab_to
 from tests.e2e.show import LIVE_MS, Person, connected, join, member, open_room, person
-from tests.e2e.support import announced, eventually, remember_live_regions, sign_up, tab_to, unique
+from tests.e2e.support import eventually, sign_up, unique
 
 pytestmark = pytest.mark.e2e
 

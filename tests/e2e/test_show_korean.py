@@ -12,8 +12,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.audits import assert_accessible, assert_no_sideways_scroll, screenshot
 from tests.e2e.show import LIVE_MS, Person, connected, member, person, reaction_count
-from tests.e2e.support import assert_accessible, assert_no_sideways_scroll, screenshot
 from tests.support.i18n import english_leaks, html_lang, visible_text
 
 pytestmark = pytest.mark.e2e

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.audits import screenshot
 from tests.e2e.show import (
     LIVE_MS,
     REFRESH_MS,
@@ -20,7 +21,6 @@ from tests.e2e.show import (
     score_button,
     sees,
 )
-from tests.e2e.support import screenshot
 
 pytestmark = pytest.mark.e2e
 
