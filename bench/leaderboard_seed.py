@@ -11,6 +11,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 from bench.harness import pg_connect
+from bench.seed import PERFORMANCE_COLUMNS, USER_COLUMNS
 
 CATEGORIES = ("talent", "karaoke", "dance", "comedy", "challenge", "instrument")
 PASSWORD = "bench-password"  # noqa: S105  (a throwaway database's only login)
@@ -46,17 +47,7 @@ def seed(url: str, users: int, performances: int, weeks: int, rng: random.Random
         _copy(
             cur,
             "users",
-            (
-                "id",
-                "username",
-                "username_key",
-                "display_name",
-                "password_hash",
-                "bio",
-                "timezone",
-                "session_token",
-                "created_at",
-            ),
+            USER_COLUMNS,
             (
                 (
                     str(i),
@@ -131,21 +122,7 @@ def seed(url: str, users: int, performances: int, weeks: int, rng: random.Random
         _copy(
             cur,
             "performances",
-            (
-                "id",
-                "room_id",
-                "performer_id",
-                "turn",
-                "phase",
-                "category",
-                "started_at",
-                "ended_at",
-                "closed_at",
-                "claps",
-                "mirror_balls",
-                "average",
-                "counts_toward_ranking",
-            ),
+            PERFORMANCE_COLUMNS,
             performance_rows(),
         )
         for table in ("users", "rooms", "performances"):

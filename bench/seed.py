@@ -38,6 +38,35 @@ TABLES = (
 )
 
 
+# The columns the seeders COPY into (bench/leaderboard_seed.py uses them too).
+USER_COLUMNS = (
+    "id",
+    "username",
+    "username_key",
+    "display_name",
+    "password_hash",
+    "bio",
+    "timezone",
+    "session_token",
+    "created_at",
+)
+PERFORMANCE_COLUMNS = (
+    "id",
+    "room_id",
+    "performer_id",
+    "turn",
+    "phase",
+    "category",
+    "started_at",
+    "ended_at",
+    "closed_at",
+    "claps",
+    "mirror_balls",
+    "average",
+    "counts_toward_ranking",
+)
+
+
 def _ts(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S+00")
 
@@ -106,17 +135,7 @@ def seed(
         copier = Copier(
             cur,
             "users",
-            (
-                "id",
-                "username",
-                "username_key",
-                "display_name",
-                "password_hash",
-                "bio",
-                "timezone",
-                "session_token",
-                "created_at",
-            ),
+            USER_COLUMNS,
         )
         for n in range(1, users + 1):
             name = f"seed_{n}"
@@ -178,21 +197,7 @@ def seed(
         perf_copier = Copier(
             cur,
             "performances",
-            (
-                "id",
-                "room_id",
-                "performer_id",
-                "turn",
-                "phase",
-                "category",
-                "started_at",
-                "ended_at",
-                "closed_at",
-                "claps",
-                "mirror_balls",
-                "average",
-                "counts_toward_ranking",
-            ),
+            PERFORMANCE_COLUMNS,
             (room_copier,),
         )
         message_copier = Copier(
