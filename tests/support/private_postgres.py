@@ -72,9 +72,13 @@ class PrivatePostgres:
 
     def start(self) -> PrivatePostgres:
         """Start (or restart) the server on the same port and data; wait until it accepts."""
+        # fsync and full-page writes only guard against the machine losing power; a stop
+        # here is a process crash, after which the OS still holds every write. Commits stay
+        # synchronous: an asynchronous commit still sits in PostgreSQL's own WAL buffers
+        # when `stop` kills it, and what the test wrote just before would vanish.
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories="
-            f"{self.folder} -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+            f"{self.folder} -c fsync=off -c full_page_writes=off"
         )
         self._run(
             "pg_ctl",
