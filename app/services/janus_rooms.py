@@ -46,6 +46,7 @@ TOKEN_PREFIX = "encore"  # noqa: S105  (a label, not a secret)
 ROOM_ID_LIMIT = 2**53 - 1
 EVERYONE_PUBLISHERS = 6
 _AFTER_COMMIT = "encore_janus_after_commit"
+_KICKS = "encore_janus_kicks"  # VideoRoom id → (secret, allowed feeds), this transaction
 
 
 class JanusUnavailable(Unavailable):
@@ -245,6 +246,7 @@ def _after_commit(action: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    session.info.pop(_KICKS, None)  # the queued kicks hold their own reference
     for action in session.info.pop(_AFTER_COMMIT, None) or ():
         try:
             action()
@@ -257,6 +259,7 @@ def _run_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
     session.info.pop(_AFTER_COMMIT, None)
+    session.info.pop(_KICKS, None)
 
 
 def open_after_commit(room: Room) -> None:
@@ -273,12 +276,20 @@ def open_after_commit(room: Room) -> None:
 
 def kick_after_commit(room: Room) -> None:
     """In a transaction that changes who may send (a turn goes on air or ends): once it
-    commits, kick every publisher in the VideoRoom who may not send any more."""
+    commits, kick every publisher in the VideoRoom who may not send any more.
+
+    One kick per VideoRoom and transaction, with the line-up of the last call: a step that
+    both ends a turn and puts the next performer on air asks twice, and Janus hears once.
+    """
     if not enabled() or room.janus_room_id is None:
         return
-    allowed = set(_allowed_feeds(room).values())  # read now: after the commit SQL is closed
-    janus_id, secret = room.janus_room_id, room.janus_secret or ""
-    _after_commit(lambda: _kick_intruders(janus_id, secret, allowed))
+    kicks: dict[int, tuple[str, set[int]]] = db.session.info.setdefault(_KICKS, {})
+    janus_id = room.janus_room_id
+    queued = janus_id in kicks
+    # Read now: once the transaction has committed, this session runs no more SQL.
+    kicks[janus_id] = (room.janus_secret or "", set(_allowed_feeds(room).values()))
+    if not queued:
+        _after_commit(lambda: _kick_intruders(janus_id, *kicks[janus_id]))
 
 
 def close_after_commit(room: Room) -> None:
