@@ -103,7 +103,21 @@ def reaction_count(someone: Person, kind: str) -> Locator:
     return someone.stage.locator(f'#reactions [data-count="{kind}"]').first
 
 
+def settled(someone: Person) -> None:
+    """Wait until no stage request of `someone`'s page is in flight.
+
+    A step's answer and the live refresh its own push starts can both swap the stage; a
+    tap that lands between two swaps presses a button that is gone. htmx marks the element
+    whose request is in flight with `htmx-request`, so none left means no swap is coming.
+    """
+    if someone.javascript:
+        busy = someone.page.locator("#stage-region.htmx-request, #stage-region .htmx-request")
+        expect(busy).to_have_count(0)
+
+
 def nominate(someone: Person, nominee: Person) -> None:
-    """Pick who goes next."""
+    """Pick who goes next, and wait until the nominator's own stage says so."""
     someone.stage.get_by_label("Nominate who goes next").select_option(label=nominee.name)
     someone.stage.get_by_role("button", name="Nominate", exact=True).click()
+    expect(someone.stage).to_contain_text(f"Next up: {nominee.name}", timeout=someone.wait_ms)
+    settled(someone)
