@@ -43,7 +43,7 @@ def init_realtime(app: Flask) -> None:
 
         manager = RedisManager(queue, channel=channel, write_only=True, redis_options=redis_options)
 
-        def emit(event: str, data: dict, to: str) -> None:
+        def emit(event: str, data: dict, to: str | list[str]) -> None:
             manager.emit(event, data, room=to, namespace="/")
 
         app.extensions["encore_emit"] = emit

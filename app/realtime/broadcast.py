@@ -15,20 +15,24 @@ log = logging.getLogger(__name__)
 
 _PENDING = "encore_pending_events"
 
+# One Socket.IO room, or several that get the same event in one emit (one message on the
+# Redis queue however many rooms it names).
+Audience = str | list[str]
 
-def broadcast(spec: EventSpec, payload: dict, to: str) -> None:
-    """Queue `spec` for the Socket.IO room `to`; it is sent when the session commits."""
+
+def broadcast(spec: EventSpec, payload: dict, to: Audience) -> None:
+    """Queue `spec` for the Socket.IO room (or rooms) `to`; it is sent when the session commits."""
     spec.check(payload)
     db.session.info.setdefault(_PENDING, []).append((spec.name, payload, to))
 
 
-def emit_now(spec: EventSpec, payload: dict, to: str) -> None:
+def emit_now(spec: EventSpec, payload: dict, to: Audience) -> None:
     """Send an event that no transaction carries (presence, leaderboard refreshed)."""
     spec.check(payload)
     _emit(spec.name, payload, to)
 
 
-def _emit(name: str, payload: dict, to: str) -> None:
+def _emit(name: str, payload: dict, to: Audience) -> None:
     """Hand one event to Socket.IO (or the write-only Redis emitter in a worker)."""
     emitter = current_app.extensions["encore_emit"]
     try:
@@ -51,6 +55,6 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def pending_events() -> list[tuple[str, dict, str]]:
+def pending_events() -> list[tuple[str, dict, Audience]]:
     """Return the events queued on the current session and not yet sent (for tests)."""
     return list(db.session.info.get(_PENDING, ()))

@@ -64,8 +64,9 @@ CHAT_REMOVED = EventSpec(
 INBOX = EventSpec(
     "inbox",
     "user:<id>",
-    {"channel_id": int, "unread": int, "total_unread": int},
-    "A conversation of yours changed; update its row and the unread badge.",
+    {"channel_id": int},
+    "A conversation of yours changed (a new line, you read it, you left it); fetch your"
+    " unread badge and conversation list again.",
 )
 LEADERBOARD_REFRESHED = EventSpec(
     "leaderboard:refreshed",

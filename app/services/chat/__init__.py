@@ -72,7 +72,7 @@ from app.services.chat.persist import persist
 from app.services.chat.post import PostResult, find_retry, post_message, post_room_message
 from app.services.chat.publish import publish
 from app.services.chat.render import mark_mine, render_line
-from app.services.chat.unread import inbox_counts, mark_read, unread_in, unread_total
+from app.services.chat.unread import mark_read, unread_in, unread_total
 
 __all__ = [
     "AFTER_LIMIT",
@@ -112,7 +112,6 @@ __all__ = [
     "conversations",
     "find_retry",
     "flood_limits",
-    "inbox_counts",
     "is_room_member",
     "latest",
     "leave",

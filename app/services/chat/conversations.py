@@ -19,7 +19,7 @@ from app.services.chat.errors import ChannelNotFound, NotAGroup
 from app.services.chat.history import lines
 from app.services.chat.persist import persist
 from app.services.chat.publish import publish
-from app.services.chat.unread import queue_inbox_gone
+from app.services.chat.unread import queue_inbox
 from app.services.errors import InvalidInput, NotFound
 
 MAX_GROUP_MEMBERS = 50
@@ -160,7 +160,7 @@ def leave(user_id: int, channel_id: int) -> None:
     _system_line(channel_id, user_id, SYSTEM_LEFT)
     member.left_at = utcnow()
     db.session.flush()
-    queue_inbox_gone(user_id, channel_id)
+    queue_inbox(user_id, channel_id)
     # The leaver's open sockets, on every process, stop hearing the conversation.
     socket_actions.queue(socket_actions.leave_room(user_id, f"channel:{channel_id}"))
     db.session.commit()

@@ -1,12 +1,12 @@
 """Unread counts: derived from the channel's last number and each member's read mark.
 
-Nothing is stored per member when a line is posted; a count is a subtraction made when
-someone asks (the badge, the list) or, for the `inbox` push, one grouped query per post.
+Nothing is stored or counted per member when a line is posted; a count is a subtraction
+made when someone asks (the badge, the list), and the `inbox` push only says "ask".
 """
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 
 from app.database import begin_write
 from app.extensions import db
@@ -50,65 +50,26 @@ def unread_total(user_id: int) -> int:
     return max(0, int(value or 0))
 
 
-def inbox_counts(channel_id: int) -> list[tuple[int, int, int]]:
-    """Return (member id, unread here, unread everywhere) for every present member, at once.
-
-    One grouped query instead of two per member: a post to a group of ten used to spend
-    nearly half its time counting unread lines member by member.
-    """
-    members = select(ChannelMember.user_id).where(
-        ChannelMember.channel_id == channel_id, ChannelMember.left_at.is_(None)
-    )
-    unread = func.greatest if db.engine.dialect.name == "postgresql" else func.max
-    behind = unread(Channel.last_seq - ChannelMember.last_read_seq, 0)
-    rows = db.session.execute(
-        select(
-            ChannelMember.user_id,
-            func.sum(case((ChannelMember.channel_id == channel_id, behind), else_=0)),
-            func.sum(behind),
-        )
-        .join(Channel, Channel.id == ChannelMember.channel_id)
-        .where(
-            ChannelMember.user_id.in_(members),
-            ChannelMember.left_at.is_(None),
-            Channel.kind != ChannelKind.ROOM,
-        )
-        .group_by(ChannelMember.user_id)
-        .order_by(ChannelMember.user_id)
-    ).all()
-    return [(int(uid), int(here or 0), int(total or 0)) for uid, here, total in rows]
-
-
 def queue_inbox_for_members(channel_id: int) -> None:
-    """Queue each present member's `inbox` event with their new counts (one query)."""
-    for member_id, unread, total in inbox_counts(channel_id):
-        broadcast(
-            INBOX,
-            {"channel_id": channel_id, "unread": unread, "total_unread": total},
-            f"user:{member_id}",
+    """Tell every present member, with one event, that the conversation has a new line.
+
+    The event carries no counts: each page asks for its own badge and list (a subtraction
+    made on read), so the post pays one small SELECT of member ids and one emit to all
+    their rooms, whatever the group's size.
+    """
+    member_ids = db.session.scalars(
+        select(ChannelMember.user_id).where(
+            ChannelMember.channel_id == channel_id, ChannelMember.left_at.is_(None)
         )
+    ).all()
+    if member_ids:
+        broadcast(INBOX, {"channel_id": channel_id}, [f"user:{uid}" for uid in member_ids])
 
 
 def queue_inbox(user_id: int, channel_id: int) -> None:
-    """Queue the `inbox` event that tells `user_id` their new unread counts."""
-    broadcast(
-        INBOX,
-        {
-            "channel_id": channel_id,
-            "unread": unread_in(user_id, channel_id),
-            "total_unread": unread_total(user_id),
-        },
-        f"user:{user_id}",
-    )
-
-
-def queue_inbox_gone(user_id: int, channel_id: int) -> None:
-    """Tell the leaver's other pages their unread total without the left conversation."""
-    broadcast(
-        INBOX,
-        {"channel_id": channel_id, "unread": 0, "total_unread": unread_total(user_id)},
-        f"user:{user_id}",
-    )
+    """Tell `user_id`'s pages that their counts for the conversation changed (they read
+    it, or left it)."""
+    broadcast(INBOX, {"channel_id": channel_id}, f"user:{user_id}")
 
 
 def mark_read(user_id: int, channel_id: int, seq: int | None = None) -> int:
