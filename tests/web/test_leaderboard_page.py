@@ -100,6 +100,40 @@ def test_your_rank_is_pinned(app, client):
     assert "You are not on this board yet" in other
 
 
+def test_rows_are_rendered_once_per_snapshot_and_language_but_yours_are_marked(app):
+    """The ranked list is kept for everyone who sees the same page of the same snapshot:
+    a rename shows after the next refresh, the Korean page stays Korean, and a performer
+    on the page still finds their own row marked."""
+    ko = {"Accept-Language": "ko-KR,ko;q=0.9"}
+    with app.app_context():
+        ids = _seed(3)
+        leaderboard.refresh()
+    visitor = app.test_client()
+    assert "공연자 0" in visitor.get("/leaderboard").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(User, ids["performer0"]).display_name = "새 이름"
+        db.session.commit()
+    # The same snapshot: the rows the first visitor rendered, in English, and unmarked.
+    again = app.test_client().get("/leaderboard").get_data(as_text=True)
+    assert "공연자 0" in again and "새 이름" not in again
+    assert "lb-mine" not in again
+    korean = app.test_client().get("/leaderboard", headers=ko).get_data(as_text=True)
+    assert '<html lang="ko"' in korean and "새 이름" in korean  # its own, fresh rendering
+    # performer0 signs in: their row is on the page, so their list is rendered for them.
+    with app.app_context():
+        db.session.get(User, ids["performer0"]).set_password("performer-password")
+        db.session.commit()
+    performer = app.test_client()
+    assert AuthActions(performer).login("performer0", "performer-password").status_code == 303
+    theirs = performer.get("/leaderboard").get_data(as_text=True)
+    assert "lb-mine" in theirs and "새 이름" in theirs
+    # A refresh makes a new snapshot, and everyone sees the new name at once.
+    with app.app_context():
+        leaderboard.refresh()
+    fresh = visitor.get("/leaderboard").get_data(as_text=True)
+    assert "새 이름" in fresh and "공연자 0" not in fresh
+
+
 def test_pages_and_categories(client, app):
     app.config["LEADERBOARD_PAGE_SIZE"] = 2
     with app.app_context():

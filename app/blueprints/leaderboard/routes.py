@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import render_template, request
 
 from app.blueprints.leaderboard import bp
+from app.blueprints.leaderboard.rows import board_rows
 from app.request_input import page_arg
 from app.responses import page_or_fragment, viewer_id
 from app.services import leaderboard
@@ -25,7 +26,10 @@ def index():
     period, category, number = _query_args()
     board_page = leaderboard.page(period, category, number, viewer_id())
     return page_or_fragment(
-        "leaderboard/page.html", "leaderboard/_board.html", board_page=board_page
+        "leaderboard/page.html",
+        "leaderboard/_board.html",
+        board_page=board_page,
+        board_rows=board_rows(board_page),
     )
 
 
