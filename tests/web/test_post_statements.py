@@ -17,9 +17,9 @@ from tests.web.chat_helpers import client_id, person, room_with, say, start_grou
 # Loading the signed-in user, then the post itself (see app/services/chat/post.py): the
 # UPDATE … RETURNING checks the seat and numbers the line, the INSERT stores it. A
 # conversation also moves the sender's read mark and selects the present members' ids for
-# the one `inbox` emit (nothing is counted per member). SQLite sends its transaction control as statements, and must end
-# the read snapshot before BEGIN IMMEDIATE, which expires the loaded user: rendering the
-# line loads the sender again.
+# the one `inbox` emit (nothing is counted per member). SQLite sends its transaction
+# control as statements, and must end the read snapshot before BEGIN IMMEDIATE, which
+# expires the loaded user: rendering the line loads the sender again.
 ROOM_POST = {
     "postgresql": ["SELECT", "UPDATE", "INSERT"],
     "sqlite": ["BEGIN", "SELECT", "BEGIN", "UPDATE", "INSERT", "SELECT"],
