@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -22,3 +22,10 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.autodiscover_tasks(["app"], related_name="tasks", force=True)
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def send_task(name: str, args: list | None = None) -> None:
+    """Queue the task `name` on the current app's Celery app (each app has its own, so
+    tests and benchmarks can run several side by side). Services import this rather than
+    reaching into `app.extensions`, so the dependency shows in their imports."""
+    current_app.extensions["celery"].send_task(name, args=args or [])

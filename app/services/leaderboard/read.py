@@ -9,6 +9,7 @@ import redis
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.celery_app import send_task
 from app.database import utcnow
 from app.redis_store import redis_client, redis_key
 from app.services.errors import InvalidInput
@@ -67,7 +68,7 @@ def _request_refresh() -> None:
     try:
         if client is None or not client.set(redis_key("lb", "kick"), "1", nx=True, ex=300):
             return
-        current_app.extensions["celery"].send_task("app.tasks.leaderboard.refresh_leaderboards")
+        send_task("app.tasks.leaderboard.refresh_leaderboards")
     except Exception:  # the page still renders from the database
         log.exception("could not queue a leaderboard refresh")
 

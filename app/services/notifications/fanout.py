@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import and_, event, exists, func, literal, select
 from sqlalchemy.orm import Session
 
+from app.celery_app import send_task
 from app.database import utcnow
 from app.extensions import db
 from app.models import Follow, Notification, NotificationMute
@@ -51,10 +52,9 @@ def _send_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    celery = current_app.extensions["celery"]
     for args in pending:
         try:
-            celery.send_task(TASK, args=list(args))
+            send_task(TASK, list(args))
         except Exception:  # the committed action stands even if the broker is down
             log.exception("could not queue the fan-out %s", args)
 
