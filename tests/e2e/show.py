@@ -116,8 +116,12 @@ def settled(someone: Person) -> None:
 
 
 def nominate(someone: Person, nominee: Person) -> None:
-    """Pick who goes next, and wait until the nominator's own stage says so."""
+    """Pick who goes next, and wait until the nominator's own stage says so: "Next up"
+    while a turn is still on air or being scored, or the nominee on air at once when
+    scoring had already closed."""
     someone.stage.get_by_label("Nominate who goes next").select_option(label=nominee.name)
     someone.stage.get_by_role("button", name="Nominate", exact=True).click()
-    expect(someone.stage).to_contain_text(f"Next up: {nominee.name}", timeout=someone.wait_ms)
+    next_up = someone.stage.locator(".stage-next", has_text=f"Next up: {nominee.name}")
+    on_air = someone.stage.locator(".stage-performer", has_text=nominee.name)
+    expect(next_up.or_(on_air).first).to_be_visible(timeout=someone.wait_ms)
     settled(someone)

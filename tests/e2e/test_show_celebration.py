@@ -15,6 +15,7 @@ from tests.e2e.show import (
     person,
     reaction_count,
     score_button,
+    settled,
 )
 
 pytestmark = pytest.mark.e2e
@@ -77,6 +78,7 @@ def test_reactions_and_podium_animate_unless_motion_is_reduced(browsers):
     host.stage.get_by_role("button", name="End the turn").click()
     score_button(bora, 7).click()
     expect(bora.stage).to_contain_text("On air", timeout=LIVE_MS)
+    settled(bora)  # her score's answer and the refresh it pushed have both landed
     bora.stage.get_by_role("button", name="End the turn").click()
     score_button(host, 9).click()
 
