@@ -51,11 +51,17 @@ def too_new(user_id: int, now: datetime | None = None) -> bool:
     return created is None or created > (now or utcnow()) - MIN_ACCOUNT_AGE
 
 
-def may_chat_clause(user_id: int, now: datetime):
-    """SQL condition: panic mode is off, or `user_id` is old enough (the post's one UPDATE)."""
+def joined_before(now: datetime) -> datetime:
+    """The newest sign-up that may still chat and post at `now` while panic mode is on."""
+    return now - MIN_ACCOUNT_AGE
+
+
+def may_chat_clause(user_id, joined_before_value):
+    """SQL condition: panic mode is off, or `user_id` joined by `joined_before_value` (see
+    `joined_before`); both may be bound parameters of a statement built once."""
     on = select(SiteSetting.key).where(SiteSetting.key == KEY, SiteSetting.value == "on").exists()
     old_enough = (
-        select(User.id).where(User.id == user_id, User.created_at <= now - MIN_ACCOUNT_AGE).exists()
+        select(User.id).where(User.id == user_id, User.created_at <= joined_before_value).exists()
     )
     return ~on | old_enough
 

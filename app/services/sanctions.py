@@ -257,12 +257,13 @@ def chat_restriction(
     return None
 
 
-def may_chat_clause(user_id: int, room_id_column, now: datetime):
+def may_chat_clause(user_id, room_id_column, now, joined_before):
     """SQL condition: no ban, timeout or panic mode keeps `user_id` from chatting now.
 
     `chat_restriction` in SQL, so a chat post checks it inside its one numbering UPDATE
     instead of spending round trips on it; `room_id_column` is the channel's room (NULL for
-    a conversation), whose room-scoped timeouts count too.
+    a conversation), whose room-scoped timeouts count too. `user_id`, `now` and
+    `joined_before` (`panic.joined_before(now)`) may be values or bound parameters.
     """
     banned = select(Ban.id).where(Ban.user_id == user_id, _in_force(now)).exists()
     room_scope_sql = literal("room:").concat(cast(room_id_column, String))
@@ -275,7 +276,7 @@ def may_chat_clause(user_id: int, room_id_column, now: datetime):
         )
         .exists()
     )
-    return ~banned & ~timed_out & panic.may_chat_clause(user_id, now)
+    return ~banned & ~timed_out & panic.may_chat_clause(user_id, joined_before)
 
 
 def check_can_chat(user_id: int, channel_id: int, now: datetime | None = None) -> None:

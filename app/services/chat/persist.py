@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import case, insert, literal, select, update
+from sqlalchemy import Integer, bindparam, case, insert, literal, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.database import begin_write, is_sqlite, utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, Room
-from app.services import sanctions
+from app.models.types import UTCDateTime
+from app.services import panic, sanctions
 from app.services.chat.access import conversation_seat
 from app.services.chat.errors import SlowMode
 from app.services.room_chat_access import room_chat_clause
@@ -53,10 +55,44 @@ def begin_post() -> None:
         begin_write()
 
 
-def _seat_clause(user_id: int):
+def _seat_clause(user_id):
     """WHERE clause: `user_id` may write to the channel row being updated."""
     return ((Channel.kind == ChannelKind.ROOM) & room_chat_clause(user_id, Channel.room_id)) | (
         (Channel.kind != ChannelKind.ROOM) & conversation_seat(user_id, Channel.id)
+    )
+
+
+@cache
+def _numbering_statement(by_room: bool, conversations_only: bool):
+    """The numbering UPDATE, built once per shape with bound parameters.
+
+    Building this statement (seat, sanctions, panic mode, slow mode: a dozen subqueries)
+    cost more CPU than the database took to run it; built once, each post only binds
+    `user_id`, `target`, `now` and `joined_before`.
+    """
+    user_id = bindparam("user_id", type_=Integer)
+    now = bindparam("now", type_=UTCDateTime)
+    joined_before = bindparam("joined_before", type_=UTCDateTime)
+    target_id = bindparam("target", type_=Integer)
+    target = Channel.room_id == target_id if by_room else Channel.id == target_id
+    if conversations_only:
+        target = target & (Channel.kind != ChannelKind.ROOM)
+    # The host is not slowed down in their own room.
+    slow = (
+        select(case((Room.host_id == user_id, 0), else_=Room.chat_slow_seconds))
+        .where(Room.id == Channel.room_id)
+        .scalar_subquery()
+    )
+    return (
+        update(Channel)
+        .where(
+            target,
+            _seat_clause(user_id),
+            sanctions.may_chat_clause(user_id, Channel.room_id, now, joined_before),
+        )
+        .values(last_seq=Channel.last_seq + 1, last_message_at=now)
+        .returning(Channel.id, Channel.last_seq, Channel.kind, slow)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -75,25 +111,15 @@ def number_line(
     after a None (it is the rare path).
     """
     now = now or utcnow()
-    target = Channel.id == channel_id if channel_id is not None else Channel.room_id == room_id
-    if conversations_only:
-        target = target & (Channel.kind != ChannelKind.ROOM)
-    # The host is not slowed down in their own room.
-    slow = (
-        select(case((Room.host_id == user_id, 0), else_=Room.chat_slow_seconds))
-        .where(Room.id == Channel.room_id)
-        .scalar_subquery()
-    )
+    by_room = channel_id is None
     row = db.session.execute(
-        update(Channel)
-        .where(
-            target,
-            _seat_clause(user_id),
-            sanctions.may_chat_clause(user_id, Channel.room_id, now),
-        )
-        .values(last_seq=Channel.last_seq + 1, last_message_at=now)
-        .returning(Channel.id, Channel.last_seq, Channel.kind, slow)
-        .execution_options(synchronize_session=False)
+        _numbering_statement(by_room, conversations_only),
+        {
+            "user_id": user_id,
+            "target": room_id if by_room else channel_id,
+            "now": now,
+            "joined_before": panic.joined_before(now),
+        },
     ).first()
     if row is None:
         return None
