@@ -119,6 +119,9 @@ def nominate(someone: Person, nominee: Person) -> None:
     """Pick who goes next, and wait until the nominator's own stage says so: "Next up"
     while a turn is still on air or being scored, or the nominee on air at once when
     scoring had already closed."""
+    # The step before (often this person's own "End the turn") may still be swapping the
+    # stage; a choice made in the form it replaces would be lost.
+    settled(someone)
     someone.stage.get_by_label("Nominate who goes next").select_option(label=nominee.name)
     someone.stage.get_by_role("button", name="Nominate", exact=True).click()
     next_up = someone.stage.locator(".stage-next", has_text=f"Next up: {nominee.name}")
