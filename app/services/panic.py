@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import BindParameter, ColumnElement, select
 
 from app.database import begin_write, utcnow
 from app.extensions import db
@@ -48,7 +48,7 @@ def too_new(user_id: int, now: datetime | None = None) -> bool:
     if not is_on():
         return False
     created = db.session.scalar(select(User.created_at).where(User.id == user_id))
-    return created is None or created > (now or utcnow()) - MIN_ACCOUNT_AGE
+    return created is None or created > joined_before(now or utcnow())
 
 
 def joined_before(now: datetime) -> datetime:
@@ -56,7 +56,9 @@ def joined_before(now: datetime) -> datetime:
     return now - MIN_ACCOUNT_AGE
 
 
-def may_chat_clause(user_id, joined_before_value):
+def may_chat_clause(
+    user_id: int | BindParameter[int], joined_before_value: datetime | BindParameter[datetime]
+) -> ColumnElement[bool]:
     """SQL condition: panic mode is off, or `user_id` joined by `joined_before_value` (see
     `joined_before`); both may be bound parameters of a statement built once."""
     on = select(SiteSetting.key).where(SiteSetting.key == KEY, SiteSetting.value == "on").exists()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, literal, or_, select
+from sqlalchemy import BindParameter, ColumnElement, String, cast, literal, or_, select
 
 from app.database import begin_write, utcnow
 from app.extensions import db
@@ -257,7 +257,12 @@ def chat_restriction(
     return None
 
 
-def may_chat_clause(user_id, room_id_column, now, joined_before):
+def may_chat_clause(
+    user_id: int | BindParameter[int],
+    room_id_column: ColumnElement[int],
+    now: datetime | BindParameter[datetime],
+    joined_before: datetime | BindParameter[datetime],
+) -> ColumnElement[bool]:
     """SQL condition: no ban, timeout or panic mode keeps `user_id` from chatting now.
 
     `chat_restriction` in SQL, so a chat post checks it inside its one numbering UPDATE

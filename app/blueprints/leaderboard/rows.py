@@ -57,10 +57,9 @@ class RenderedRows:
 
 def _store() -> RenderedRows:
     """This app's store (tests build many apps in one process; each keeps its own)."""
-    store = current_app.extensions.get(_EXTENSION)
-    if store is None:
-        store = current_app.extensions.setdefault(_EXTENSION, RenderedRows())
-    return store
+    if _EXTENSION not in current_app.extensions:
+        current_app.extensions[_EXTENSION] = RenderedRows()
+    return current_app.extensions[_EXTENSION]
 
 
 def _key(board_page: BoardPage) -> Hashable | None:
