@@ -223,3 +223,18 @@ def test_live_and_open_rooms_for_the_home_page(app, listed_rooms):
     with app.app_context():
         titles = [room.title for room in live_and_open_rooms(None, 2)]
     assert titles == ["Live comedy", "Dance night"]
+
+
+def test_built_in_form_messages_follow_the_language_of_each_request(show_people, app):
+    """WTForms' own messages come from a catalogue read once per language, never mixed up."""
+    (mina,) = show_people("mina")
+    data = {"title": "Quiz", "category": "dance", "mode": "casual", "capacity": "ten"}
+    for language, message in [
+        ("ko-KR,ko;q=0.9", "올바르지 않은 정수 값입니다."),
+        ("en-US,en;q=0.9", "Not a valid integer value."),
+        ("ko-KR,ko;q=0.9", "올바르지 않은 정수 값입니다."),
+    ]:
+        response = post(mina.client, "/rooms/", data, headers={"Accept-Language": language})
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True), language
+    assert room_count(app) == 0

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from app.forms import Form
 
-class NameForm(FlaskForm):
+
+class NameForm(Form):
     """The username and display name every new account chooses, however it signs up."""
 
     username = StringField(
@@ -37,7 +38,7 @@ class SignupForm(NameForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Sign in with a username and password."""
 
     username = StringField(

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from app.forms import Form
 
-class MessageForm(FlaskForm):
+
+class MessageForm(Form):
     """One chat line. `client_id` makes a retried post idempotent."""
 
     body = TextAreaField(_l("Message"), render_kw={"maxlength": 500, "rows": 1})
     client_id = HiddenField()
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     """Start a group conversation."""
 
     title = StringField(_l("Title"), render_kw={"maxlength": 80, "autocomplete": "off"})
@@ -26,19 +27,19 @@ class GroupForm(FlaskForm):
     )
 
 
-class DirectForm(FlaskForm):
+class DirectForm(Form):
     """Start (or reopen) a direct conversation with one person."""
 
     username = StringField(_l("Username"))
 
 
-class RenameForm(FlaskForm):
+class RenameForm(Form):
     """Give a group a new title."""
 
     title = StringField(_l("Title"), render_kw={"maxlength": 80, "autocomplete": "off"})
 
 
-class ReadForm(FlaskForm):
+class ReadForm(Form):
     """How far the reader has read."""
 
     seq = IntegerField(validators=[Optional()])

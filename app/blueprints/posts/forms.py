@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from app.forms import Form
 
-class PostForm(FlaskForm):
+
+class PostForm(Form):
     """A new highlight: text, photos and an optional performance."""
 
     body = TextAreaField(
@@ -31,7 +32,7 @@ class PostForm(FlaskForm):
     performance_id = IntegerField(validators=[Optional()], widget=HiddenInput())
 
 
-class EditPostForm(FlaskForm):
+class EditPostForm(Form):
     """The text of an existing highlight."""
 
     body = TextAreaField(
@@ -41,7 +42,7 @@ class EditPostForm(FlaskForm):
     )
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     """A comment, or a reply when `parent_id` is set."""
 
     body = TextAreaField(

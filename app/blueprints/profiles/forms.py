@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.forms import Form
 
-class ProfileForm(FlaskForm):
+
+class ProfileForm(Form):
     """Display name and bio."""
 
     display_name = StringField(
@@ -31,7 +32,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class BioForm(FlaskForm):
+class BioForm(Form):
     """The bio alone, edited in place on the profile page."""
 
     bio = StringField(
@@ -41,7 +42,7 @@ class BioForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """Change the password (the current one is needed when there is one)."""
 
     current_password = PasswordField(
@@ -57,7 +58,7 @@ class PasswordForm(FlaskForm):
     )
 
 
-class AvatarForm(FlaskForm):
+class AvatarForm(Form):
     """A new profile picture."""
 
     avatar = FileField(

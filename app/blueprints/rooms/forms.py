@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
     RadioField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.forms import Form
 from app.services.rooms import (
     CAPACITY_MAX,
     CAPACITY_MIN,
@@ -25,7 +25,7 @@ from app.services.rooms import (
 )
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     """Open a new room."""
 
     title = StringField(
