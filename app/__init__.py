@@ -90,10 +90,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
-    from app.sessions import load_user, unauthorized
+    from app.sessions import load_user, slide_expiry_daily, unauthorized
 
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
+    app.before_request(slide_expiry_daily)
 
     csrf.init_app(app)
 

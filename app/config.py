@@ -107,6 +107,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = PRODUCTION
+    # The cookie is re-sent when the session changes, and app.sessions slides its expiry
+    # once a day: not re-signed on every request.
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = PRODUCTION

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import after_this_request, current_app, redirect, request, session, url_for
@@ -30,6 +31,22 @@ def load_user(user_key: str) -> User | None:
     return user
 
 
+def _today() -> int:
+    """The UTC day number a session's expiry last slid forward on."""
+    return datetime.now(UTC).toordinal()
+
+
+def slide_expiry_daily() -> None:
+    """Move a signed-in session's expiry forward on its first request of each day.
+
+    Sessions are permanent (a month) and sliding, but re-signing and re-sending the cookie
+    on every request (Flask's SESSION_REFRESH_EACH_REQUEST) cost a chat post more CPU than
+    its word filter; a day's granularity keeps anyone who uses Encore signed in.
+    """
+    if session.permanent and session.get("day") != _today():
+        session["day"] = _today()
+
+
 def unauthorized():
     """Send anonymous visitors to the login page, remembering where they were going."""
     target = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
@@ -49,6 +66,7 @@ def sign_in(user: User, *, remember: bool = False) -> None:
     session.clear()
     login_user(user, remember=remember)
     session["sid"] = secrets.token_urlsafe(16)
+    session["day"] = _today()
     session.permanent = True
 
 
