@@ -67,6 +67,35 @@ def test_a_post_racing_its_own_retry_is_stored_once(app):
         assert db.session.scalar(select(Channel.last_seq)) == 2
 
 
+def _tabs(app, signed_in, count: int) -> list:
+    """`count` browser tabs of the person signed in on `signed_in`."""
+    clients = [app.test_client() for _ in range(count)]
+    for client in clients:
+        client.set_cookie("session", signed_in.get_cookie("session").value)
+    return clients
+
+
+def test_the_same_line_from_four_tabs_at_once_is_stored_once(app):
+    mina, mina_id = person(app, "mina")
+    url = f"/rooms/{room_with(app, mina_id)}/messages"
+    responses = run_together([(lambda c=c: say(c, url, "encore!")) for c in _tabs(app, mina, 4)])
+    assert sorted(r.status_code for r in responses) == [201, 429, 429, 429]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id))) == 1
+
+
+def test_eight_lines_at_once_meet_the_flood_limit_exactly(app):
+    mina, mina_id = person(app, "mina")
+    url = f"/rooms/{room_with(app, mina_id)}/messages"
+    tabs = _tabs(app, mina, 8)
+    responses = run_together(
+        [(lambda c=c, n=n: say(c, url, f"line {n}")) for n, c in enumerate(tabs)]
+    )
+    assert sorted(r.status_code for r in responses) == [201] * 5 + [429] * 3
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id))) == 5
+
+
 def test_two_first_visitors_create_one_room_channel(app):
     from app.services import chat
 

@@ -78,41 +78,52 @@ def _local_flood() -> LocalFlood:
     return current_app.extensions.setdefault("chat_local_flood", LocalFlood())
 
 
+# One round trip, atomic: trim the window; a line already in it (a retry) passes; past the
+# line limit or a repeat of another post's line is refused with the seconds to wait;
+# otherwise claim the repeat key and count the line.
+# KEYS: the window, the repeat key. ARGV: now, client id, window s, lines, repeat s.
+# Returns {0} (stored or a retry), {1, wait} (flooding) or {2, wait} (a repeat).
+_FLOOD_SCRIPT = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  return {0}
+end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {1, math.max(1, math.ceil(tonumber(oldest[2]) + window - now))}
+end
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[2] then
+  return {2, math.max(1, redis.call('TTL', KEYS[2]))}
+end
+redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[5])
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('EXPIRE', KEYS[1], window + 1)
+return {0}
+"""
+
+
 def _redis_flood(
     client: redis.Redis, user_id: int, scope: str, digest: str, client_id: str, rule: FloodLimits
 ) -> None:
     """Record one line in Redis (shared by every process), or raise on a flood rule.
 
     Lines are counted by client id, so a retried post (same id) is never a new line. The
-    common case is two round trips: read the window and claim the repeat key, then add.
+    whole rule is one server-side script: one round trip, and no other process can store
+    the same line between the check and the claim.
     """
-    now = time.time()
-    lines_key = redis_key("chat", "flood", scope, user_id)
-    repeat_key = redis_key("chat", "repeat", scope, user_id, digest)
-    pipe = client.pipeline()
-    pipe.zremrangebyscore(lines_key, 0, now - rule.seconds)
-    pipe.zscore(lines_key, client_id)
-    pipe.zrange(lines_key, 0, 0, withscores=True)
-    pipe.zcard(lines_key)
-    pipe.get(repeat_key)
-    pipe.ttl(repeat_key)
-    _, seen, oldest, count, owner, ttl = pipe.execute()
-    if seen is not None:
-        return
-    if count >= rule.lines:
-        first = oldest[0][1] if oldest else now
-        raise Flooding(retry_after=max(1, math.ceil(first + rule.seconds - now)))
-    if owner is not None and owner != client_id:
-        raise RepeatedLine(retry_after=max(1, int(ttl or 1)))
-    pipe = client.pipeline()
-    pipe.set(repeat_key, client_id, nx=True, ex=rule.repeat_seconds)
-    pipe.zadd(lines_key, {client_id: now})
-    pipe.expire(lines_key, rule.seconds + 1)
-    claimed, _, _ = pipe.execute()
-    if not claimed and client.get(repeat_key) != client_id:
-        # Another process stored the same line between the two round trips.
-        client.zrem(lines_key, client_id)
-        raise RepeatedLine(retry_after=max(1, int(client.ttl(repeat_key) or 1)))
+    keys = [
+        redis_key("chat", "flood", scope, user_id),
+        redis_key("chat", "repeat", scope, user_id, digest),
+    ]
+    args = [repr(time.time()), client_id, rule.seconds, rule.lines, rule.repeat_seconds]
+    verdict = client.register_script(_FLOOD_SCRIPT)(keys=keys, args=args, client=client)
+    if verdict[0] == 1:
+        raise Flooding(retry_after=int(verdict[1]))
+    if verdict[0] == 2:
+        raise RepeatedLine(retry_after=int(verdict[1]))
 
 
 def check_flood(user_id: int, scope: str, body: str, client_id: str) -> None:
