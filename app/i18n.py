@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import flask_babel
 from flask import Flask, Response, current_app, request
-from flask_babel import Domain, format_date, format_datetime, format_decimal, format_time
+from flask_babel import Domain, format_date, format_datetime, format_decimal
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 
@@ -106,7 +106,9 @@ def datetime_short(value: datetime | None) -> str:
 
 def time_short(value: datetime | None) -> str:
     """A time of day for chat lines ("15:07"), the same in both languages."""
-    return format_time(value, "HH:mm") if value is not None else ""
+    # Babel's formatter parses its pattern and looks up the locale on every call; a chat
+    # line writes this for every post, and "HH:mm" needs neither.
+    return flask_babel.to_user_timezone(value).strftime("%H:%M") if value is not None else ""
 
 
 def number(value: float | int | None) -> str:
