@@ -10,6 +10,8 @@ before any view runs.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, abort, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
@@ -20,8 +22,9 @@ MAX_BIGINT = 2**63 - 1
 # 64 bits for every page size the app uses.
 MAX_PAGE = 1_000_000
 # Tab, line feed and carriage return are ordinary text in a textarea; every other control
-# character (C0, DEL and C1) is refused.
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
+# character (C0, DEL and C1) is refused. One regular expression, not a loop over every
+# character: it runs on every request.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def parse_int(raw: str | None, *, minimum: int = 0, maximum: int = MAX_BIGINT) -> int | None:
@@ -80,7 +83,7 @@ def id_arg(name: str) -> int | None:
 
 def has_control_characters(text: str) -> bool:
     """Tell whether `text` holds a control character other than tab or a line break."""
-    return any((ch < " " or "\x7f" <= ch <= "\x9f") and ch not in _ALLOWED_CONTROLS for ch in text)
+    return _CONTROL_CHARACTER.search(text) is not None
 
 
 def refuse_control_characters() -> None:

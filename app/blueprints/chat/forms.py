@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import IntegerField, StringField
 from wtforms.validators import Optional
 
 from app.forms import Form
-
-
-class MessageForm(Form):
-    """One chat line. `client_id` makes a retried post idempotent."""
-
-    body = TextAreaField(_l("Message"), render_kw={"maxlength": 500, "rows": 1})
-    client_id = HiddenField()
 
 
 class GroupForm(Form):
