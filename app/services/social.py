@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from math import ceil
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import Integer, and_, bindparam, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
 from app.models import Follow, Performance, Phase, Room, RoomMember, RoomStatus, User
@@ -199,20 +200,31 @@ def followed_ids(user_id: int) -> list[int]:
     return list(db.session.scalars(select(Follow.followed_id).where(Follow.follower_id == user_id)))
 
 
-def activity_feed(user_id: int, limit: int = 10) -> list[FeedItem]:
-    """Return recent closed performances by people `user_id` follows, newest first."""
-    rows = db.session.execute(
+@cache
+def _feed_statement(limit: int):
+    """Recent closed performances by people `:user_id` follows, built once per limit.
+
+    The home page runs this on every visit; building the joins anew cost about as much CPU
+    as PostgreSQL took to answer.
+    """
+    return (
         select(Performance, Room.title, Room.mode)
         .join(Room, Room.id == Performance.room_id)
         .join(Follow, Follow.followed_id == Performance.performer_id)
+        .options(joinedload(Performance.performer))
         .where(
-            Follow.follower_id == user_id,
+            Follow.follower_id == bindparam("user_id", type_=Integer),
             Performance.phase == Phase.CLOSED,
             Performance.closed_at.is_not(None),
         )
         .order_by(Performance.closed_at.desc(), Performance.id.desc())
         .limit(limit)
-    ).all()
+    )
+
+
+def activity_feed(user_id: int, limit: int = 10) -> list[FeedItem]:
+    """Return recent closed performances by people `user_id` follows, newest first."""
+    rows = db.session.execute(_feed_statement(limit), {"user_id": user_id}).all()
     return [
         FeedItem(
             performer=performance.performer,
@@ -226,8 +238,10 @@ def activity_feed(user_id: int, limit: int = 10) -> list[FeedItem]:
     ]
 
 
-def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
-    """Return open rooms: live ones with people `user_id` follows first, then the others."""
+@cache
+def _open_rooms_statement(limit: int):
+    """Open rooms, live ones with people `:user_id` follows first; built once per limit."""
+    user_id = bindparam("user_id", type_=Integer)
     followed_member = aliased(RoomMember)
     has_followed = (
         select(func.count())
@@ -241,7 +255,7 @@ def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
         .correlate(Room)
         .scalar_subquery()
     )
-    rooms = db.session.scalars(
+    return (
         select(Room)
         .where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
         .order_by(
@@ -254,19 +268,36 @@ def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
             Room.id.desc(),
         )
         .limit(limit)
-    ).all()
-    if not rooms:
-        return []
-    members = db.session.execute(
+    )
+
+
+@cache
+def _followed_members_statement():
+    """The people `:user_id` follows who sit in the rooms `:room_ids`, by arrival."""
+    return (
         select(RoomMember.room_id, User)
         .join(User, User.id == RoomMember.user_id)
         .join(Follow, Follow.followed_id == RoomMember.user_id)
         .where(
-            RoomMember.room_id.in_([room.id for room in rooms]),
+            RoomMember.room_id.in_(bindparam("room_ids", expanding=True)),
             RoomMember.left_at.is_(None),
-            Follow.follower_id == user_id,
+            Follow.follower_id == bindparam("user_id", type_=Integer),
         )
         .order_by(RoomMember.joined_at)
+    )
+
+
+def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
+    """Return open rooms: live ones with people `user_id` follows first, then the others.
+
+    Both statements are built once: the home page asks on every visit.
+    """
+    rooms = db.session.scalars(_open_rooms_statement(limit), {"user_id": user_id}).all()
+    if not rooms:
+        return []
+    members = db.session.execute(
+        _followed_members_statement(),
+        {"user_id": user_id, "room_ids": [room.id for room in rooms]},
     ).all()
     by_room: dict[int, list[User]] = {}
     for room_id, person in members:
