@@ -138,14 +138,22 @@ def following_among(follower_id: int | None, user_ids: list[int]) -> set[int]:
     )
 
 
+@cache
+def _follow_counts_statement():
+    """Followers and following of `:user_id`, in one statement built once."""
+    user_id = bindparam("user_id", type_=Integer)
+    count = select(func.count()).select_from(Follow)
+    return select(
+        count.where(Follow.followed_id == user_id).scalar_subquery(),
+        count.where(Follow.follower_id == user_id).scalar_subquery(),
+    )
+
+
 def follow_counts(user_id: int) -> tuple[int, int]:
     """Return (followers, following) for a user."""
-    followers = db.session.scalar(
-        select(func.count()).select_from(Follow).where(Follow.followed_id == user_id)
-    )
-    following = db.session.scalar(
-        select(func.count()).select_from(Follow).where(Follow.follower_id == user_id)
-    )
+    followers, following = db.session.execute(
+        _follow_counts_statement(), {"user_id": user_id}
+    ).one()
     return int(followers or 0), int(following or 0)
 
 
