@@ -104,3 +104,19 @@ def test_people_search_escapes_the_query(client, make_user):
 
 def test_nav_shows_people(client):
     assert 'href="/people"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_navigation_shows_my_picture_on_someone_elses_profile(client, app, auth, make_user):
+    make_user("mina", "Mina")
+    make_user("bora", "Bora")
+    with app.app_context():
+        from app.extensions import db
+        from app.services.accounts import get_user_by_username
+
+        get_user_by_username("bora").avatar_filename = "bora-face.webp"
+        db.session.commit()
+    auth.login("mina")
+    html = client.get("/users/bora").get_data(as_text=True)
+    nav = html.split('class="avatar-link"', 1)[1].split("</a>", 1)[0]
+    assert "bora-face.webp" not in nav and ">M</span>" in nav
+    assert html.count("bora-face.webp") == 1  # her picture heads her profile
