@@ -9,8 +9,10 @@ everything else is a filter, so unblocking restores it.
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, false, or_, select, union
+from sqlalchemy import Integer, bindparam, delete, false, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from app.database import begin_write
@@ -105,21 +107,23 @@ def has_blocked(blocker_id: int | None, blocked_id: int) -> bool:
     )
 
 
+@cache
+def _between_statement():
+    """Either of `:a` and `:b` blocked the other; built once (every room view asks)."""
+    a, b = bindparam("a", type_=Integer), bindparam("b", type_=Integer)
+    return select(Block.blocker_id).where(
+        or_(
+            (Block.blocker_id == a) & (Block.blocked_id == b),
+            (Block.blocker_id == b) & (Block.blocked_id == a),
+        )
+    )
+
+
 def is_blocked_between(a: int | None, b: int | None) -> bool:
     """Tell whether either person blocked the other (False when either is a visitor)."""
     if a is None or b is None or a == b:
         return False
-    return (
-        db.session.scalar(
-            select(Block.blocker_id).where(
-                or_(
-                    (Block.blocker_id == a) & (Block.blocked_id == b),
-                    (Block.blocker_id == b) & (Block.blocked_id == a),
-                )
-            )
-        )
-        is not None
-    )
+    return db.session.scalar(_between_statement(), {"a": a, "b": b}) is not None
 
 
 def check_not_blocked(actor_id: int, other_id: int) -> None:

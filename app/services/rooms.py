@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Integer, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -180,16 +181,23 @@ def can_watch(user_id: int, room_id: int) -> bool:
     return not blocks.is_blocked_between(user_id, row.host_id)
 
 
+@cache
+def _present_members_statement():
+    """Built once: every stage read asks, on every push to every open tab."""
+    return (
+        select(RoomMember)
+        .options(joinedload(RoomMember.user))
+        .where(
+            RoomMember.room_id == bindparam("room_id", type_=Integer),
+            RoomMember.left_at.is_(None),
+        )
+        .order_by(RoomMember.joined_at, RoomMember.id)
+    )
+
+
 def present_members(room_id: int) -> list[RoomMember]:
     """Return the members holding a seat, longest-waiting first, with their users loaded."""
-    return list(
-        db.session.scalars(
-            select(RoomMember)
-            .options(joinedload(RoomMember.user))
-            .where(RoomMember.room_id == room_id, RoomMember.left_at.is_(None))
-            .order_by(RoomMember.joined_at, RoomMember.id)
-        )
-    )
+    return list(db.session.scalars(_present_members_statement(), {"room_id": room_id}))
 
 
 def join_room(room_id: int, user_id: int) -> Room:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app.database import utcnow
@@ -92,23 +93,63 @@ class Stage:
         return self.viewer_id is not None and not self.is_member
 
 
-def results(room_id: int) -> list[ResultRow]:
-    """Return the closed performances, best average first; ties share a rank."""
-    performances = list(
-        db.session.scalars(
-            select(Performance)
-            .options(joinedload(Performance.performer))
-            .where(Performance.room_id == room_id, Performance.phase == Phase.CLOSED)
-        )
+# The stage is read on every push to every open tab, so its statements are built once with
+# bound parameters: building them anew cost about as much CPU as PostgreSQL took to answer.
+_ROOM_ID = bindparam("room_id", type_=Integer)
+
+
+@cache
+def _closed_statement():
+    """The room's closed performances in turn order, with their performers."""
+    return (
+        select(Performance)
+        .options(joinedload(Performance.performer))
+        .where(Performance.room_id == _ROOM_ID, Performance.phase == Phase.CLOSED)
+        .order_by(Performance.turn)
     )
-    counts = dict(
-        db.session.execute(
-            select(Score.performance_id, func.count(Score.id))
-            .join(Performance, Performance.id == Score.performance_id)
-            .where(Performance.room_id == room_id, Performance.phase == Phase.CLOSED)
-            .group_by(Score.performance_id)
-        ).all()
+
+
+@cache
+def _current_statement():
+    """The performance on stage, with its performer and the nominee."""
+    return (
+        select(Performance)
+        .options(joinedload(Performance.performer), joinedload(Performance.next_performer))
+        .where(Performance.id == bindparam("performance_id", type_=Integer))
     )
+
+
+@cache
+def _scorers_statement():
+    """Who has scored the performance (never what they gave)."""
+    return select(Score.scorer_id).where(
+        Score.performance_id == bindparam("performance_id", type_=Integer)
+    )
+
+
+@cache
+def _score_counts_statement():
+    """How many scores each closed performance of the room received."""
+    return (
+        select(Score.performance_id, func.count(Score.id))
+        .join(Performance, Performance.id == Score.performance_id)
+        .where(Performance.room_id == _ROOM_ID, Performance.phase == Phase.CLOSED)
+        .group_by(Score.performance_id)
+    )
+
+
+def closed_performances(room_id: int) -> list[Performance]:
+    """Return the room's closed performances in turn order, performers loaded."""
+    return list(db.session.scalars(_closed_statement(), {"room_id": room_id}))
+
+
+def results(room_id: int, closed: list[Performance] | None = None) -> list[ResultRow]:
+    """Return the closed performances, best average first; ties share a rank.
+
+    `closed` is closed_performances(room_id) when the caller has read it already.
+    """
+    performances = list(closed) if closed is not None else closed_performances(room_id)
+    counts = dict(db.session.execute(_score_counts_statement(), {"room_id": room_id}).all())
     performances.sort(key=lambda p: (p.average is None, -(p.average or 0), p.turn))
     rows: list[ResultRow] = []
     rank = 0
@@ -156,25 +197,14 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
     performance = None
     if room.current_performance_id is not None:
         performance = db.session.scalar(
-            select(Performance)
-            .options(joinedload(Performance.performer), joinedload(Performance.next_performer))
-            .where(Performance.id == room.current_performance_id)
+            _current_statement(), {"performance_id": room.current_performance_id}
         )
-    closed = list(
-        db.session.scalars(
-            select(Performance)
-            .options(joinedload(Performance.performer))
-            .where(Performance.room_id == room.id, Performance.phase == Phase.CLOSED)
-            .order_by(Performance.turn)
-        )
-    )
+    closed = closed_performances(room.id)
     averages: dict[int, Decimal | None] = {p.performer_id: p.average for p in closed}
     scorer_ids: set[int] = set()
     if performance is not None and performance.phase == Phase.SCORING:
         scorer_ids = set(
-            db.session.scalars(
-                select(Score.scorer_id).where(Score.performance_id == performance.id)
-            )
+            db.session.scalars(_scorers_statement(), {"performance_id": performance.id})
         )
     # Sockets are watched for everyone still in the room, finished shows included.
     online = set(presence.online_user_ids(room.id))
@@ -215,7 +245,7 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
         eligible_count=max(len(eligible | scorer_ids), len(scorer_ids)),
         has_scored=has_scored,
         nominees=nominees,
-        results=results(room.id) if finished else [],
+        results=results(room.id, closed) if finished else [],
         calibration=calibration(room.id) if finished and room.host_id == viewer_id else [],
         last_closed=closed[-1] if closed else None,
         seconds_left=_seconds_left(room, utcnow()) if live else None,
