@@ -14,6 +14,9 @@ from flask import Flask, Response, current_app, request
 from flask_babel import Domain, format_date, format_datetime, format_decimal
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 LOCALE_COOKIE = "encore_lang"
 LOCALE_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
@@ -41,6 +44,33 @@ class RequestDomain(Domain):
         translations = super().get_translations()
         ctx.encore_translations = (getattr(ctx, "babel_locale", None), self, translations)
         return translations
+
+
+def _translations_for_this_render() -> dict:
+    """`_()` and `ngettext()` for one render_template call, bound to its catalogue.
+
+    Flask-Babel's template callables look the catalogue up through the request context on
+    every call, and the stage translates two hundred strings. These are bound to the
+    catalogue once per render (so `force_locale` around a render still switches language)
+    and keep Jinja's new-style rules: the result is markup-safe and always `%`-formatted,
+    so every placeholder value is escaped.
+    """
+    catalogue = flask_babel.get_translations()
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables) -> str:
+        text = catalogue.ugettext(message)
+        # The catalogue is our own reviewed text, as in Jinja's own callables; the values
+        # formatted into it are escaped by Markup's `%`.
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        text = catalogue.ungettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def install_request_domain(babel: flask_babel.Babel) -> None:
@@ -140,6 +170,8 @@ def register_i18n(app: Flask) -> None:
     app.add_template_filter(ago, "ago")
     app.add_template_filter(number, "number")
     app.add_template_filter(score, "score")
+
+    app.context_processor(_translations_for_this_render)
 
     @app.after_request
     def _vary_on_language(response: Response) -> Response:

@@ -192,3 +192,18 @@ def test_social_buttons_follow_each_brand_on_login_and_signup(path):
         assert 'class="btn btn-provider btn-kakao' in html and 'fill="#000"' in html
         assert all(colour in html for colour in ("#EA4335", "#4285F4", "#FBBC05", "#34A853"))
         assert "https://" not in html.split("provider-list", 1)[1].split("</ul>", 1)[0]
+
+
+def test_names_inside_translated_sentences_are_escaped_in_both_languages(app):
+    from tests.web.chat_helpers import person, room_with
+
+    host, host_id = person(app, "hostess")
+    _guest, guest_id = person(app, "guest", '<img src=x onerror="alert(1)">')
+    room_id = room_with(app, host_id, guest_id)
+    for language, manage in [("ko", "님 관리"), ("en", "Manage ")]:
+        html = host.get(
+            f"/rooms/{room_id}/stage", headers={"HX-Request": "true", "Accept-Language": language}
+        ).get_data(as_text=True)
+        assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html, language
+        assert "<img src=x" not in html, language
+        assert manage in html, language
