@@ -46,6 +46,13 @@ class RequestDomain(Domain):
         return translations
 
 
+def _formatted(context: Context, text: str, variables: dict) -> str:
+    """Fill a translated template string the way Jinja's new-style gettext does."""
+    # The catalogue is our own reviewed text, as in Jinja's own callables; the values
+    # formatted into it are escaped by Markup's `%`.
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
+
+
 def _translations_for_this_render() -> dict:
     """`_()` and `ngettext()` for one render_template call, bound to its catalogue.
 
@@ -59,16 +66,12 @@ def _translations_for_this_render() -> dict:
 
     @pass_context
     def gettext(context: Context, message: str, **variables) -> str:
-        text = catalogue.ugettext(message)
-        # The catalogue is our own reviewed text, as in Jinja's own callables; the values
-        # formatted into it are escaped by Markup's `%`.
-        return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
+        return _formatted(context, catalogue.ugettext(message), variables)
 
     @pass_context
     def ngettext(context: Context, singular: str, plural: str, num: int, **variables) -> str:
         variables.setdefault("num", num)
-        text = catalogue.ungettext(singular, plural, num)
-        return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
+        return _formatted(context, catalogue.ungettext(singular, plural, num), variables)
 
     return {"gettext": gettext, "ngettext": ngettext}
 
