@@ -127,8 +127,10 @@ def _register_template_helpers(app: Flask) -> None:
     """Expose navigation, asset URLs and settings to every template."""
     from flask_babel import get_locale
 
+    from app.fragment_cache import init_fragment_cache
     from app.navigation import is_current, nav_items
 
+    init_fragment_cache(app)
     static_root = Path(app.static_folder or "")
     # filename -> digest, and (script root, filename) -> the finished URL: every page links
     # the same handful of assets, and building each URL anew cost a route build apiece.

@@ -1,0 +1,108 @@
+"""Kept fragments (app/fragment_cache.py): each viewer still sees exactly their own page.
+
+Member rows, result rows and chat lines are rendered once per key and copied. These tests
+change what a kept fragment shows, between two views of the same page by someone who has
+the old one kept, and read the page again through HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.fragment_cache import FragmentStore
+from tests.support.web import HTMX, post
+from tests.web.chat_helpers import say
+
+
+def member_row(html: str, user_id: int) -> str:
+    """The `<li>` of one member in a stage fragment."""
+    match = re.search(rf'<li class="member[^"]*" data-user-id="{user_id}">.*?</li>', html, re.S)
+    assert match, f"no row for member {user_id}"
+    return match.group(0)
+
+
+def stage(person, room_id: int) -> str:
+    response = person.client.get(f"/rooms/{room_id}/stage", headers=HTMX)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_member_row_follows_every_change_it_shows(show_room):
+    room_id, (mina, junho, seoyeon) = show_room("mina", "junho", "seoyeon")
+    before = member_row(stage(seoyeon, room_id), junho.id)
+    assert "junho" in before and "is-on-air" not in member_row(stage(seoyeon, room_id), mina.id)
+
+    data = {"display_name": "준호 <b>", "bio": ""}
+    assert post(junho.client, "/settings/profile", data).status_code == 303
+    assert mina.act(room_id, "start").status_code == 303
+
+    after = stage(seoyeon, room_id)
+    assert "준호 &lt;b&gt;" in member_row(after, junho.id)
+    assert ">junho<" not in member_row(after, junho.id)
+    assert "is-on-air" in member_row(after, mina.id)
+
+
+def test_the_hosts_menu_is_never_copied_to_another_viewer(show_room):
+    room_id, (mina, junho, seoyeon) = show_room("mina", "junho", "seoyeon")
+    assert f'id="make-host-{junho.id}"' not in stage(seoyeon, room_id)
+
+    hosts = stage(mina, room_id)
+    assert f'id="make-host-{junho.id}"' in member_row(hosts, junho.id)
+    assert f'id="remove-{seoyeon.id}"' in member_row(hosts, seoyeon.id)
+
+    again = stage(seoyeon, room_id)
+    assert "make-host-" not in again and "csrf_token" not in member_row(again, junho.id)
+
+
+def test_rows_are_kept_per_language(show_room):
+    room_id, (mina, junho, seoyeon) = show_room("mina", "junho", "seoyeon")
+    assert post(junho.client, "/language", {"lang": "en", "next": "/"}).status_code == 303
+    assert post(seoyeon.client, "/language", {"lang": "ko", "next": "/"}).status_code == 303
+
+    for _ in range(2):  # the second round reads what the first one kept
+        assert '<span class="badge">Host</span>' in member_row(stage(junho, room_id), mina.id)
+        assert '<span class="badge">방장</span>' in member_row(stage(seoyeon, room_id), mina.id)
+
+
+def chat_line(html: str, text: str) -> str:
+    """The `<li>` of the chat line that says `text`."""
+    match = re.search(rf'<li class="chat-line[^"]*"[^>]*>(?:(?!</li>).)*{text}.*?</li>', html, re.S)
+    assert match, f"no line saying {text!r}"
+    return match.group(0)
+
+
+def test_a_chat_line_is_copied_with_only_what_its_viewer_may_see(show_room):
+    room_id, (mina, junho, seoyeon) = show_room("mina", "junho", "seoyeon")
+    assert say(junho.client, f"/rooms/{room_id}/messages", "first <song>").status_code == 201
+
+    def line_for(person) -> str:
+        page = person.client.get(f"/rooms/{room_id}")
+        assert page.status_code == 200
+        return chat_line(page.get_data(as_text=True), "first &lt;song&gt;")
+
+    for _ in range(2):
+        theirs = line_for(seoyeon)
+        assert "is-mine" not in theirs and "chat-line-delete" not in theirs
+        mine = line_for(junho)
+        assert "is-mine" in mine and "chat-line-delete" in mine
+        hosts = line_for(mina)
+        assert "is-mine" not in hosts and "chat-line-delete" in hosts
+
+    message_id = re.search(r'data-id="(\d+)"', mine).group(1)
+    deleted = post(junho.client, f"/rooms/{room_id}/messages/{message_id}/delete", {})
+    assert deleted.status_code == 303
+    page = seoyeon.client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert "first &lt;song&gt;" not in page
+    assert 'class="chat-system chat-removed"' in page
+
+
+def test_the_store_drops_the_least_recently_used_past_its_bound():
+    store = FragmentStore(max_characters=10)
+    store.put(("a",), "aaaa")
+    store.put(("b",), "bbbb")
+    assert store.get(("a",)) == "aaaa"  # now a is the recent one
+    store.put(("c",), "cccc")
+    assert store.get(("b",)) is None
+    assert store.get(("a",)) == "aaaa" and store.get(("c",)) == "cccc"
+    store.put(("a",), "A")
+    assert len(store) == 2 and store.get(("a",)) == "A"
