@@ -82,19 +82,28 @@ def _setting() -> tuple:
     fragment: a page holds a hundred and fifty of them, and Flask-Babel's lookups cost more
     than the fragment itself.
     """
-    if not has_request_context():
-        return (None, None, None)
-    return (
-        str(flask_babel.get_locale()),
-        str(flask_babel.get_timezone()),
-        request.script_root,
-    )
+    script_root = request.script_root if has_request_context() else None
+    return (str(flask_babel.get_locale()), str(flask_babel.get_timezone()), script_root)
+
+
+class _RenderSetting:
+    """_setting() for one render, worked out when its first fragment asks (most pages have none)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: tuple | None = None
+
+    def get(self) -> tuple:
+        if self.value is None:
+            self.value = _setting()
+        return self.value
 
 
 def init_fragment_cache(app: Flask) -> None:
     """Add the `{% cache %}` tag to `app`'s templates, and the setting to every render."""
     app.jinja_env.add_extension(FragmentCacheExtension)
-    app.context_processor(lambda: {SETTING: _setting()})
+    app.context_processor(lambda: {SETTING: _RenderSetting()})
 
 
 class FragmentCacheExtension(Extension):
@@ -114,10 +123,10 @@ class FragmentCacheExtension(Extension):
         call = self.call_method("_fragment", [setting, key], lineno=lineno)
         return nodes.CallBlock(call, [], [], body, lineno=lineno)
 
-    def _fragment(self, setting: tuple | Undefined, parts: tuple, caller) -> str:
+    def _fragment(self, setting: _RenderSetting | Undefined, parts: tuple, caller) -> str:
         """Return the kept rendering of the body for `parts`, rendering it on a miss."""
         # Renders outside render_template (a chat line for a broadcast) work it out here.
-        key = (setting if isinstance(setting, tuple) else _setting(), parts)
+        key = (setting.get() if isinstance(setting, _RenderSetting) else _setting(), parts)
         html = store.get(key)
         if html is None:
             html = caller()

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
+from app.extensions import db
 from app.fragment_cache import FragmentStore
+from app.models import Message
+from app.services.chat.render import render_line_per_locale
 from tests.support.web import HTMX, post
 from tests.web.chat_helpers import say
 
@@ -106,3 +111,14 @@ def test_the_store_drops_the_least_recently_used_past_its_bound():
     assert store.get(("a",)) == "aaaa" and store.get(("c",)) == "cccc"
     store.put(("a",), "A")
     assert len(store) == 2 and store.get(("a",)) == "A"
+
+
+def test_a_broadcast_line_is_kept_per_language(app, show_room):
+    """The post renders its line once per language in one request (force_locale)."""
+    room_id, (_host, junho) = show_room("mina", "junho")
+    assert say(junho.client, f"/rooms/{room_id}/messages", "hello").status_code == 201
+    with app.test_request_context():
+        message = db.session.scalar(select(Message).where(Message.body == "hello"))
+        for _ in range(2):
+            lines = render_line_per_locale(message)
+            assert ">Report</a>" in lines["en"] and ">신고</a>" in lines["ko"]
