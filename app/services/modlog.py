@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from functools import cache
+
+from sqlalchemy import Integer, bindparam, select, update
 
 from app.extensions import db
 from app.models import ModAction, User
@@ -15,7 +17,13 @@ def is_moderator(user_id: int | None) -> bool:
     """Tell whether `user_id` holds the moderator role (False for visitors)."""
     if user_id is None:
         return False
-    return bool(db.session.scalar(select(User.is_moderator).where(User.id == user_id)))
+    return bool(db.session.scalar(_is_moderator_statement(), {"user_id": user_id}))
+
+
+@cache
+def _is_moderator_statement():
+    """Built once: every room page asks, for the chat's line tools."""
+    return select(User.is_moderator).where(User.id == bindparam("user_id", type_=Integer))
 
 
 def require_moderator(user_id: int | None) -> None:

@@ -6,8 +6,10 @@ A small module of its own so the chat service only asks one question here.
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from app.extensions import db
 from app.models import Channel, Room, RoomMember, RoomStatus
@@ -15,19 +17,28 @@ from app.realtime import socket_actions
 from app.services.rooms import NotHost
 from app.services.stage import commit_stage, lock_room
 
+# Every room page asks both questions, so their statements are built once.
+_ROOM_ID = bindparam("room_id", type_=Integer)
+
+
+@cache
+def _seated_statement():
+    return select(RoomMember.id).where(
+        RoomMember.room_id == _ROOM_ID,
+        RoomMember.user_id == bindparam("user_id", type_=Integer),
+        RoomMember.left_at.is_(None),
+    )
+
+
+@cache
+def _chat_rule_statement():
+    return select(Room.status, Room.chat_members_only).where(Room.id == _ROOM_ID)
+
 
 def _is_seated(user_id: int, room_id: int) -> bool:
     """Tell whether `user_id` holds a seat in the room now."""
-    return (
-        db.session.scalar(
-            select(RoomMember.id).where(
-                RoomMember.room_id == room_id,
-                RoomMember.user_id == user_id,
-                RoomMember.left_at.is_(None),
-            )
-        )
-        is not None
-    )
+    found = db.session.scalar(_seated_statement(), {"room_id": room_id, "user_id": user_id})
+    return found is not None
 
 
 def room_chat_clause(user_id: int, room_id_column):
@@ -61,9 +72,7 @@ def may_use_room_chat(user_id: int, room_id: int) -> bool:
     """Tell whether `user_id` may read and post in the room's chat."""
     if _is_seated(user_id, room_id):
         return True
-    row = db.session.execute(
-        select(Room.status, Room.chat_members_only).where(Room.id == room_id)
-    ).one_or_none()
+    row = db.session.execute(_chat_rule_statement(), {"room_id": room_id}).one_or_none()
     return row is not None and row.status != RoomStatus.CANCELLED and not row.chat_members_only
 
 

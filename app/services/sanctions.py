@@ -11,11 +11,22 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BindParameter, ColumnElement, String, cast, literal, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    literal,
+    or_,
+    select,
+)
 
 from app.database import begin_write, utcnow
 from app.extensions import db
@@ -147,13 +158,24 @@ def active_timeout(
     user_id: int, room_id: int | None = None, now: datetime | None = None
 ) -> ChatTimeout | None:
     """Return the timeout that lasts longest among those in force for this chat, if any."""
-    scopes = ["site"] + ([room_scope(room_id)] if room_id else [])
-    return db.session.scalar(
+    # Without a room, the site scope stands in for the room's, so one statement serves both.
+    values = {
+        "user_id": user_id,
+        "room_scope": room_scope(room_id) if room_id else "site",
+        "now": now or utcnow(),
+    }
+    return db.session.scalar(_active_timeout_statement(), values)
+
+
+@cache
+def _active_timeout_statement():
+    """Built once: every room page and chat view asks."""
+    return (
         select(ChatTimeout)
         .where(
-            ChatTimeout.user_id == user_id,
-            ChatTimeout.scope.in_(scopes),
-            ChatTimeout.expires_at > (now or utcnow()),
+            ChatTimeout.user_id == bindparam("user_id", type_=Integer),
+            ChatTimeout.scope.in_(["site", bindparam("room_scope", type_=String)]),
+            ChatTimeout.expires_at > bindparam("now"),
         )
         .order_by(ChatTimeout.expires_at.desc())
         .limit(1)
@@ -227,9 +249,15 @@ def _in_force(now: datetime):
 
 def active_ban(user_id: int, now: datetime | None = None) -> Ban | None:
     """Return a ban in force on `user_id` (the open-ended one first), if any."""
-    return db.session.scalar(
+    return db.session.scalar(_active_ban_statement(), {"user_id": user_id, "now": now or utcnow()})
+
+
+@cache
+def _active_ban_statement():
+    """Built once: every sign-in, room page and chat view asks."""
+    return (
         select(Ban)
-        .where(Ban.user_id == user_id, _in_force(now or utcnow()))
+        .where(Ban.user_id == bindparam("user_id", type_=Integer), _in_force(bindparam("now")))
         .order_by(Ban.expires_at.is_(None).desc(), Ban.expires_at.desc())
         .limit(1)
     )

@@ -17,17 +17,40 @@ from sqlalchemy.orm import joinedload
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Performance, Phase, Room, RoomStatus, Score, User
+from app.models import Performance, Phase, Room, RoomMember, RoomStatus, Score, User
 from app.services import attendance, deadlines, presence
-from app.services.rooms import present_members, visible_room
+from app.services.rooms import visible_room
 from app.services.scoring import Calibration, calibration, is_trimmed
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone as a stage row shows them: a name, a picture, a value for a form."""
+
+    id: int
+    username: str
+    display_name: str
+    avatar_filename: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedTurn:
+    """A performance whose scoring has closed, as the member list and the results show it."""
+
+    id: int
+    performer_id: int
+    turn: int
+    average: Decimal | None
+    claps: int
+    mirror_balls: int
+    performer: Person
 
 
 @dataclass(frozen=True)
 class MemberRow:
     """A member as the stage shows them."""
 
-    user: User
+    user: Person
     is_host: bool
     on_air: bool
     has_performed: bool
@@ -41,8 +64,8 @@ class ResultRow:
     """One line of the results table."""
 
     rank: int | None
-    performer: User
-    performance: Performance
+    performer: Person
+    performance: ClosedTurn
     score_count: int
 
     @property
@@ -65,10 +88,10 @@ class Stage:
     scored_count: int
     eligible_count: int
     has_scored: bool
-    nominees: list[User]
+    nominees: list[Person]
     results: list[ResultRow]
     calibration: list[Calibration]  # the host's view after the show; empty for others
-    last_closed: Performance | None  # the most recent turn whose scoring closed
+    last_closed: ClosedTurn | None  # the most recent turn whose scoring closed
     seconds_left: int | None  # of the phase's clock, running or paused
     paused: bool
     can_join: bool
@@ -95,15 +118,37 @@ class Stage:
 
 # The stage is read on every push to every open tab, so its statements are built once with
 # bound parameters: building them anew cost about as much CPU as PostgreSQL took to answer.
+# Its two long lists (the members and the closed turns) are read as plain columns: loading
+# a hundred ORM objects a read cost more than rendering them.
 _ROOM_ID = bindparam("room_id", type_=Integer)
+_PERSON = (User.id, User.username, User.display_name, User.avatar_filename)
+
+
+@cache
+def _seated_statement():
+    """The members holding a seat, longest-waiting first (as rooms.present_members)."""
+    return (
+        select(RoomMember.has_performed, *_PERSON)
+        .join(User, User.id == RoomMember.user_id)
+        .where(RoomMember.room_id == _ROOM_ID, RoomMember.left_at.is_(None))
+        .order_by(RoomMember.joined_at, RoomMember.id)
+    )
 
 
 @cache
 def _closed_statement():
     """The room's closed performances in turn order, with their performers."""
     return (
-        select(Performance)
-        .options(joinedload(Performance.performer))
+        select(
+            Performance.id,
+            Performance.performer_id,
+            Performance.turn,
+            Performance.average,
+            Performance.claps,
+            Performance.mirror_balls,
+            *_PERSON,
+        )
+        .join(User, User.id == Performance.performer_id)
         .where(Performance.room_id == _ROOM_ID, Performance.phase == Phase.CLOSED)
         .order_by(Performance.turn)
     )
@@ -138,12 +183,19 @@ def _score_counts_statement():
     )
 
 
-def closed_performances(room_id: int) -> list[Performance]:
-    """Return the room's closed performances in turn order, performers loaded."""
-    return list(db.session.scalars(_closed_statement(), {"room_id": room_id}))
+def _seated(room_id: int) -> list[tuple[Person, bool]]:
+    """Return each seated member with whether they have performed, longest-waiting first."""
+    rows = db.session.execute(_seated_statement(), {"room_id": room_id})
+    return [(Person(*row[1:]), row[0]) for row in rows]
 
 
-def results(room_id: int, closed: list[Performance] | None = None) -> list[ResultRow]:
+def closed_performances(room_id: int) -> list[ClosedTurn]:
+    """Return the room's closed performances in turn order, with their performers."""
+    rows = db.session.execute(_closed_statement(), {"room_id": room_id})
+    return [ClosedTurn(*row[:6], performer=Person(*row[6:])) for row in rows]
+
+
+def results(room_id: int, closed: list[ClosedTurn] | None = None) -> list[ResultRow]:
     """Return the closed performances, best average first; ties share a rank.
 
     `closed` is closed_performances(room_id) when the caller has read it already.
@@ -189,8 +241,8 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
         attendance.touch(room_id, viewer_id)
     if deadlines.apply_due(room_id):
         room = db.session.get(Room, room_id, populate_existing=True)
-    members = present_members(room.id)
-    member_ids = {m.user_id for m in members}
+    members = _seated(room.id)
+    member_ids = {person.id for person, _performed in members}
     is_member = viewer_id is not None and viewer_id in member_ids
     is_host = is_member and room.host_id == viewer_id
     live = room.status == RoomStatus.LIVE
@@ -216,22 +268,22 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
     )
     rows = [
         MemberRow(
-            user=m.user,
-            is_host=m.user_id == room.host_id,
-            on_air=m.user_id == on_air_id,
-            has_performed=m.has_performed and m.user_id != on_air_id,
-            average=averages.get(m.user_id),
-            online=m.user_id in online,
-            has_scored=m.user_id in scorer_ids,
+            user=person,
+            is_host=person.id == room.host_id,
+            on_air=person.id == on_air_id,
+            has_performed=performed and person.id != on_air_id,
+            average=averages.get(person.id),
+            online=person.id in online,
+            has_scored=person.id in scorer_ids,
         )
-        for m in members
+        for person, performed in members
     ]
     phase = performance.phase if (live and performance is not None) else None
     is_performer = performance is not None and performance.performer_id == viewer_id
     performer_or_host = is_member and (is_performer or is_host)
     eligible = (here - {performance.performer_id}) if performance is not None else set()
     has_scored = viewer_id in scorer_ids
-    nominees = [m.user for m in members if not m.has_performed] if live else []
+    nominees = [person for person, performed in members if not performed] if live else []
     finished = room.status == RoomStatus.FINISHED
     return Stage(
         room=room,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from functools import cache
+
+from sqlalchemy import Integer, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.database import utcnow
@@ -81,13 +83,19 @@ def conversation(user_id: int, channel_id: int) -> Channel:
     return channel
 
 
+@cache
+def _room_channel_statement():
+    """Built once: every room page and every room post asks."""
+    return select(Channel.id).where(Channel.room_id == bindparam("room_id", type_=Integer))
+
+
 def room_channel_id(room_id: int) -> int:
     """Return the id of the room's channel, creating it on first use.
 
     It runs on a connection of its own, so a page that merely shows the chat never commits
     the request's transaction; the unique room_id settles a race between two first visitors.
     """
-    found = db.session.scalar(select(Channel.id).where(Channel.room_id == room_id))
+    found = db.session.scalar(_room_channel_statement(), {"room_id": room_id})
     if found is not None:
         return found
     with db.engine.connect() as conn:

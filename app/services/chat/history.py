@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -17,12 +19,21 @@ def lines():
     return select(Message).options(selectinload(Message.sender))
 
 
+@cache
+def _latest_statement():
+    """Built once: every room page and conversation reads it."""
+    return (
+        lines()
+        .where(Message.channel_id == bindparam("channel_id", type_=Integer))
+        .order_by(Message.seq.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
 def latest(channel_id: int, limit: int = PAGE_SIZE) -> list[Message]:
     """Return the newest `limit` lines, oldest first."""
-    rows = db.session.scalars(
-        lines().where(Message.channel_id == channel_id).order_by(Message.seq.desc()).limit(limit)
-    ).all()
-    return list(reversed(rows))
+    rows = db.session.scalars(_latest_statement(), {"channel_id": channel_id, "limit": limit})
+    return list(reversed(rows.all()))
 
 
 def after(channel_id: int, seq: int, limit: int = AFTER_LIMIT) -> list[Message]:
