@@ -7,11 +7,15 @@ kind of date looks the same on every page.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
 
+import babel.dates
+import babel.numbers
 import flask_babel
 from flask import Flask, Response, current_app, request
-from flask_babel import Domain, format_date, format_datetime, format_decimal
+from flask_babel import Domain, format_datetime
 from flask_babel import get_locale as babel_locale
 from flask_login import current_user
 from jinja2 import pass_context
@@ -127,9 +131,26 @@ def iso_datetime(value: datetime | None) -> str:
     return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=4096)
+def _day_in(day: date, locale: str, pattern: str) -> str:
+    return babel.dates.format_date(day, pattern, locale=locale)
+
+
+def format_day(value: datetime | date, pattern: str) -> str:
+    """Write the viewer's calendar day of `value` with a Babel `pattern` ("long", "MMM d").
+
+    Babel parses the pattern and loads the locale's data on every call, and a profile writes
+    thirty days; the result depends only on the local day, the language and the pattern, so
+    it is kept.
+    """
+    if isinstance(value, datetime):
+        value = flask_babel.to_user_timezone(value).date()
+    return _day_in(value, current_locale(), pattern)
+
+
 def date_long(value: datetime | None) -> str:
     """A calendar day, written out ("2026년 11월 30일", "November 30, 2026")."""
-    return format_date(value, "long") if value is not None else ""
+    return format_day(value, "long") if value is not None else ""
 
 
 def datetime_short(value: datetime | None) -> str:
@@ -144,14 +165,20 @@ def time_short(value: datetime | None) -> str:
     return flask_babel.to_user_timezone(value).strftime("%H:%M") if value is not None else ""
 
 
+@lru_cache(maxsize=4096)
+def _decimal_in(value: float | int | Decimal, locale: str, pattern: str | None) -> str:
+    # Kept for the same reason as _day_in: Babel parses the pattern on every call.
+    return babel.numbers.format_decimal(value, pattern, locale=locale)
+
+
 def number(value: float | int | None) -> str:
     """A count or score in the viewer's number format."""
-    return format_decimal(value) if value is not None else ""
+    return _decimal_in(value, current_locale(), None) if value is not None else ""
 
 
 def score(value: float | None) -> str:
     """An average score, always with two decimals ("7.67"), as the show rules round it."""
-    return format_decimal(value, "0.00") if value is not None else ""
+    return _decimal_in(value, current_locale(), "0.00") if value is not None else ""
 
 
 def register_i18n(app: Flask) -> None:

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import format_date
-
+from app.i18n import format_day
 from app.services.stats import DayCount, ScorePoint
 
 WIDTH = 320
@@ -81,7 +80,7 @@ def _y_for_score(value: float) -> float:
 
 def _short_date(moment: datetime | date) -> str:
     """Return a compact local date like 'Nov 3'."""
-    return format_date(moment, "MMM d")
+    return format_day(moment, "MMM d")
 
 
 def score_line(points: list[ScorePoint]) -> LineChart:
@@ -125,7 +124,7 @@ def week_bars(days: list[DayCount], today: date) -> BarChart:
                 width=round(slot * 0.7, 2),
                 height=height,
                 count=day.count,
-                label=format_date(day.day, "EEE"),
+                label=format_day(day.day, "EEE"),
                 day=day.day,
                 is_today=day.day == today,
             )
