@@ -122,3 +122,32 @@ def test_a_broadcast_line_is_kept_per_language(app, show_room):
         for _ in range(2):
             lines = render_line_per_locale(message)
             assert ">Report</a>" in lines["en"] and ">신고</a>" in lines["ko"]
+
+
+def room_card(html: str, room_id: int) -> str:
+    """The `<li>` of one room on the rooms list."""
+    match = re.search(rf'<li class="room-card card" data-room-id="{room_id}">.*?</li>', html, re.S)
+    assert match, f"no card for room {room_id}"
+    return match.group(0)
+
+
+def test_a_room_card_follows_its_seats_its_host_and_its_show(show_people):
+    mina, junho, seoyeon = show_people("mina", "junho", "seoyeon")
+    room_id = mina.create_room(title="Ballads <3")
+
+    def card() -> str:
+        page = seoyeon.client.get("/rooms/")
+        assert page.status_code == 200
+        return room_card(page.get_data(as_text=True), room_id)
+
+    first = card()
+    assert "1/10" in first and "Ballads &lt;3" in first and "On air" not in first
+    assert junho.act(room_id, "join").status_code == 303
+    assert (
+        post(mina.client, "/settings/profile", {"display_name": "민아", "bio": ""}).status_code
+        == 303
+    )
+    second = card()
+    assert "2/10" in second and "민아" in second
+    assert mina.act(room_id, "start").status_code == 303
+    assert "On air" in card()
