@@ -64,12 +64,6 @@ class FragmentStore:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def clear(self) -> None:
-        """Forget every fragment (tests use this to start cold)."""
-        with self._lock:
-            self._entries.clear()
-            self._characters = 0
-
 
 store = FragmentStore()
 SETTING = "_fragment_setting"  # the template variable that carries _setting() into a render

@@ -21,13 +21,18 @@ from app.services.stage import commit_stage, lock_room
 _ROOM_ID = bindparam("room_id", type_=Integer)
 
 
+def _seat_held(user_id, room_id):
+    """SQL condition on RoomMember: `user_id` holds a seat in `room_id` (values or columns)."""
+    return (
+        (RoomMember.room_id == room_id)
+        & (RoomMember.user_id == user_id)
+        & RoomMember.left_at.is_(None)
+    )
+
+
 @cache
 def _seated_statement():
-    return select(RoomMember.id).where(
-        RoomMember.room_id == _ROOM_ID,
-        RoomMember.user_id == bindparam("user_id", type_=Integer),
-        RoomMember.left_at.is_(None),
-    )
+    return select(RoomMember.id).where(_seat_held(bindparam("user_id", type_=Integer), _ROOM_ID))
 
 
 @cache
@@ -47,15 +52,7 @@ def room_chat_clause(user_id: int, room_id_column):
     The same rule as `may_use_room_chat`, for statements that check it in the database
     (the chat post's single UPDATE, the channel read check).
     """
-    seated = (
-        select(RoomMember.id)
-        .where(
-            RoomMember.room_id == room_id_column,
-            RoomMember.user_id == user_id,
-            RoomMember.left_at.is_(None),
-        )
-        .exists()
-    )
+    seated = select(RoomMember.id).where(_seat_held(user_id, room_id_column)).exists()
     watching = (
         select(Room.id)
         .where(

@@ -181,18 +181,26 @@ def can_watch(user_id: int, room_id: int) -> bool:
     return not blocks.is_blocked_between(user_id, row.host_id)
 
 
-@cache
-def _present_members_statement():
-    """Built once: every stage read asks, on every push to every open tab."""
+def select_present_members(*columns):
+    """Select `columns` of the members holding a seat in `:room_id`, longest-waiting first.
+
+    The one definition of who is in a room and in what order: the show's rules read the
+    members as objects, the stage reads them as plain columns.
+    """
     return (
-        select(RoomMember)
-        .options(joinedload(RoomMember.user))
+        select(*columns)
         .where(
             RoomMember.room_id == bindparam("room_id", type_=Integer),
             RoomMember.left_at.is_(None),
         )
         .order_by(RoomMember.joined_at, RoomMember.id)
     )
+
+
+@cache
+def _present_members_statement():
+    """Built once: the show's rules ask on every turn."""
+    return select_present_members(RoomMember).options(joinedload(RoomMember.user))
 
 
 def present_members(room_id: int) -> list[RoomMember]:

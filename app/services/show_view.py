@@ -19,7 +19,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Performance, Phase, Room, RoomMember, RoomStatus, Score, User
 from app.services import attendance, deadlines, presence
-from app.services.rooms import visible_room
+from app.services.rooms import select_present_members, visible_room
 from app.services.scoring import Calibration, calibration, is_trimmed
 
 
@@ -126,12 +126,9 @@ _PERSON = (User.id, User.username, User.display_name, User.avatar_filename)
 
 @cache
 def _seated_statement():
-    """The members holding a seat, longest-waiting first (as rooms.present_members)."""
-    return (
-        select(RoomMember.has_performed, *_PERSON)
-        .join(User, User.id == RoomMember.user_id)
-        .where(RoomMember.room_id == _ROOM_ID, RoomMember.left_at.is_(None))
-        .order_by(RoomMember.joined_at, RoomMember.id)
+    """The members holding a seat, longest-waiting first, as people."""
+    return select_present_members(RoomMember.has_performed, *_PERSON).join(
+        User, User.id == RoomMember.user_id
     )
 
 
