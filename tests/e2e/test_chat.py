@@ -173,6 +173,10 @@ def test_a_line_published_twice_shows_once(browsers):
     from app.services.chat.publish import publish
     from tests.conftest import make_app
 
+    redis_url = os.environ.get("TEST_REDIS_URL_RESOLVED")
+    if not redis_url:
+        # On the embedded defaults the server has no Redis queue a PUBLISH could repeat on.
+        pytest.skip("needs the Redis message queue: run with TEST_REDIS_URL=redis://…")
     ana = person(browsers, "ana", "아나")
     ben = person(browsers, "ben", "벤")
     pushes: list[str] = []
@@ -200,7 +204,7 @@ def test_a_line_published_twice_shows_once(browsers):
     # The same line published again through Redis, as a retried PUBLISH would, from a
     # write-only emitter like a Celery worker's.
     emitter = make_app(
-        REDIS_URL=os.environ["TEST_REDIS_URL_RESOLVED"],
+        REDIS_URL=redis_url,
         SOCKETIO_USE_QUEUE=True,
         SOCKETIO_WRITE_ONLY=True,
     )
