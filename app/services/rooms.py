@@ -330,16 +330,18 @@ def list_rooms(
     (leaving out rooms whose host is in a block with the viewer)."""
     per_page = per_page or current_app.config["ROOMS_PER_PAGE"]
     page = max(1, min(int(page or 1), 10_000))
-    query = _filtered(select(Room), q=q, category=category, mode=mode, status=status)
+    listed = _filtered(select(Room.id), q=q, category=category, mode=mode, status=status)
     if viewer_id is not None:
-        query = query.where(Room.host_id.not_in(blocks.hidden_from(viewer_id)))
-    live_first = case((Room.status == RoomStatus.LIVE, 0), else_=1)
-    query = (
-        _with_list_loads(query)
-        .order_by(live_first, Room.created_at.desc(), Room.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
+        listed = listed.where(Room.host_id.not_in(blocks.hidden_from(viewer_id)))
+    order = (
+        case((Room.status == RoomStatus.LIVE, 0), else_=1),
+        Room.created_at.desc(),
+        Room.id.desc(),
     )
+    # The page's ids first, then its cards: joined to the hosts before the sort,
+    # PostgreSQL looked up the host of every open room (8 ms for a thousand).
+    page_ids = listed.order_by(*order).offset((page - 1) * per_page).limit(per_page + 1).subquery()
+    query = _with_list_loads(select(Room).join(page_ids, page_ids.c.id == Room.id)).order_by(*order)
     rooms = list(db.session.scalars(query).unique())
     return RoomPage(rooms=rooms[:per_page], page=page, has_next=len(rooms) > per_page)
 

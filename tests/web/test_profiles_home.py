@@ -33,7 +33,9 @@ def test_live_rooms_with_people_i_follow_come_first(client, app, auth):
         factories.room(junho, title="Junho finished", status="finished")
         factories.room(junho, title="Junho cancelled", status="cancelled")
     post(client, "/users/junho/follow")
+    post(client, "/users/yuna/follow")  # two people I follow in one lobby: one card
     html = client.get("/").get_data(as_text=True)
+    assert html.count(f'href="/rooms/{followed_lobby}"') == 1
     order = [
         html.index(f'href="/rooms/{room_id}"')
         for room_id in (followed_live, other_live, followed_lobby, other_lobby)
