@@ -69,7 +69,7 @@ class OpenRoom:
     """A room in the lobby or live, and whether people I follow are in it."""
 
     room: Room
-    followed_members: list[User]
+    followed_names: tuple[str, ...]  # who I follow in it, by arrival
 
 
 def _user_or_404(user_id: int) -> User:
@@ -285,9 +285,9 @@ def _open_rooms_statement(limit: int):
 
 @cache
 def _followed_members_statement():
-    """The people `:user_id` follows who sit in the rooms `:room_ids`, by arrival."""
+    """The names of people `:user_id` follows who sit in the rooms `:room_ids`, by arrival."""
     return (
-        select(RoomMember.room_id, User)
+        select(RoomMember.room_id, User.display_name)
         .join(User, User.id == RoomMember.user_id)
         .join(Follow, Follow.followed_id == RoomMember.user_id)
         .where(
@@ -311,7 +311,7 @@ def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
         _followed_members_statement(),
         {"user_id": user_id, "room_ids": [room.id for room in rooms]},
     ).all()
-    by_room: dict[int, list[User]] = {}
-    for room_id, person in members:
-        by_room.setdefault(room_id, []).append(person)
-    return [OpenRoom(room, by_room.get(room.id, [])) for room in rooms]
+    by_room: dict[int, list[str]] = {}
+    for room_id, name in members:
+        by_room.setdefault(room_id, []).append(name)
+    return [OpenRoom(room, tuple(by_room.get(room.id, ()))) for room in rooms]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from app.database import utcnow
+from app.extensions import db
+from app.models import User
+from app.services import rooms
 from tests.support import factories
 from tests.support.web import post
 
@@ -60,3 +64,48 @@ def test_feed_shows_recent_results_by_people_i_follow(client, app, auth):
     assert "scored 9.00 in" in html and 'href="/rooms/1"' in html
     assert "scored 3.00" not in html  # the stranger is not followed
     assert "No rooms are open right now." in html
+
+
+def test_kept_home_cards_follow_seats_and_the_people_i_follow(client, app, auth):
+    """Home's room cards and feed sentences are kept fragments: a change shows at once."""
+    auth.signup("mina", "김민아")
+    with app.app_context():
+        junho = factories.user("junho", "박준호")
+        yuna = factories.user("yuna", "윤유나")
+        lobby = factories.room(yuna, title="Yuna lobby", status="lobby")
+    post(client, "/users/junho/follow")
+    card = _home_card(client, lobby)
+    assert "1 of 10 seats" in card and "With" not in card
+    with app.app_context():
+        rooms.join_room(lobby, junho)
+    card = _home_card(client, lobby)
+    assert "2 of 10 seats" in card and "With 박준호" in card
+
+
+def test_a_kept_feed_sentence_follows_a_rename_and_keeps_its_own_time(client, app, auth):
+    auth.signup("mina", "김민아")
+    with app.app_context():
+        junho = factories.user("junho", "박준호")
+        stranger = factories.user("stranger", "Stranger")
+        room = factories.room(stranger, title="Late show", status="finished", member_ids=(junho,))
+        # The same sentence twice ("박준호 scored 9.00 in Late show"), hours apart.
+        factories.finished_performance(room, junho, {stranger: 9})
+        earlier = utcnow() - timedelta(hours=3)
+        factories.finished_performance(room, junho, {stranger: 9}, closed_at=earlier)
+    post(client, "/users/junho/follow")
+    html = client.get("/").get_data(as_text=True)
+    assert html.count("박준호</a> scored 9.00 in") == 2
+    times = re.findall(r'<time class="muted small" datetime="[^"]+">([^<]+)</time>', html)
+    assert times[0].endswith(("second ago", "seconds ago")) and times[1] == "3 hours ago"
+    with app.app_context():
+        db.session.get(User, junho).display_name = "준호 <i>"
+        db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert html.count("준호 &lt;i&gt;</a> scored 9.00 in") == 2 and "박준호" not in html
+
+
+def _home_card(client, room_id: int) -> str:
+    """The `<li>` of one open room on the member home page."""
+    html = client.get("/").get_data(as_text=True)
+    start = html.index(f'href="/rooms/{room_id}"')
+    return html[html.rindex("<li>", 0, start) : html.index("</li>", start)]
