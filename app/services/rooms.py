@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
@@ -265,54 +265,70 @@ def join_room(room_id: int, user_id: int) -> Room:
     return get_room(room_id)
 
 
-def _not_idle():
-    """Leave out live shows idle past the limit: they are about to finish by themselves."""
-    cutoff = utcnow() - timedelta(seconds=int(current_app.config.get("SHOW_IDLE_SECONDS", 3600)))
+def not_idle():
+    """Leave out live shows idle since before `:idle_cutoff` (see `idle_cutoff()`): they
+    are about to finish by themselves."""
     return or_(
         Room.status != RoomStatus.LIVE,
         Room.last_activity_at.is_(None),
-        Room.last_activity_at > cutoff,
+        Room.last_activity_at > bindparam("idle_cutoff", type_=Room.last_activity_at.type),
     )
 
 
-def _filtered(
-    query,
-    *,
-    q: str = "",
-    category: str = "",
-    mode: str = "",
-    status: str = "",
-):
-    """Apply the rooms-list filters to a select of rooms."""
+def idle_cutoff() -> datetime:
+    """The `:idle_cutoff` of `not_idle()` now: a live show idle since before it is left out."""
+    return utcnow() - timedelta(seconds=int(current_app.config.get("SHOW_IDLE_SECONDS", 3600)))
+
+
+@cache
+def _list_statement(status: str, category: bool, mode: bool, search: bool, signed_in: bool):
+    """The rooms list for one shape of filters, built once; the values are parameters.
+
+    Building the statement cost about as much CPU as running it, on every visit.
+    """
     if status == "open":
-        query = query.where(Room.status == RoomStatus.LOBBY)
+        listed = select(Room.id).where(Room.status == RoomStatus.LOBBY)
     elif status == "live":
-        query = query.where(Room.status == RoomStatus.LIVE)
+        listed = select(Room.id).where(Room.status == RoomStatus.LIVE)
     else:
-        query = query.where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
-    query = query.where(_not_idle())
-    if category and category in categories():
-        query = query.where(Room.category == category)
-    if mode in {m.value for m in RoomMode}:
-        query = query.where(Room.mode == RoomMode(mode))
-    q = (q or "").strip()[:80]
-    if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped.lower()}%"
-        query = query.where(
+        listed = select(Room.id).where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
+    listed = listed.where(not_idle())
+    if category:
+        listed = listed.where(Room.category == bindparam("category"))
+    if mode:
+        listed = listed.where(Room.mode == bindparam("mode"))
+    if search:
+        pattern = bindparam("pattern", type_=Room.title.type)
+        listed = listed.where(
             or_(
                 func.lower(Room.title).like(pattern, escape="\\"),
                 func.lower(Room.description).like(pattern, escape="\\"),
             )
         )
-    return query
-
-
-def _with_list_loads(query):
-    """Load what a room card shows: the host and the performer on air."""
-    return query.options(
-        joinedload(Room.host),
-        selectinload(Room.current_performance).joinedload(Performance.performer),
+    if signed_in:  # leave out rooms whose host is in a block with the viewer
+        viewer = bindparam("viewer_id", type_=Integer)
+        listed = listed.where(Room.host_id.not_in(blocks.hidden_from(viewer)))
+    order = (
+        case((Room.status == RoomStatus.LIVE, 0), else_=1),
+        Room.created_at.desc(),
+        Room.id.desc(),
+    )
+    # The page's ids first, then its cards: joined to the hosts before the sort,
+    # PostgreSQL looked up the host of every open room (8 ms for a thousand).
+    page_ids = (
+        listed.order_by(*order)
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    return (
+        select(Room)
+        .join(page_ids, page_ids.c.id == Room.id)
+        .options(
+            joinedload(Room.host),
+            selectinload(Room.current_performance).joinedload(Performance.performer),
+        )
+        .order_by(*order)
     )
 
 
@@ -330,30 +346,25 @@ def list_rooms(
     (leaving out rooms whose host is in a block with the viewer)."""
     per_page = per_page or current_app.config["ROOMS_PER_PAGE"]
     page = max(1, min(int(page or 1), 10_000))
-    listed = _filtered(select(Room.id), q=q, category=category, mode=mode, status=status)
-    if viewer_id is not None:
-        listed = listed.where(Room.host_id.not_in(blocks.hidden_from(viewer_id)))
-    order = (
-        case((Room.status == RoomStatus.LIVE, 0), else_=1),
-        Room.created_at.desc(),
-        Room.id.desc(),
+    category = category if category and category in categories() else ""
+    mode = mode if mode in {m.value for m in RoomMode} else ""
+    q = (q or "").strip()[:80]
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    statement = _list_statement(
+        status if status in LIST_STATUSES else "",
+        bool(category),
+        bool(mode),
+        bool(q),
+        viewer_id is not None,
     )
-    # The page's ids first, then its cards: joined to the hosts before the sort,
-    # PostgreSQL looked up the host of every open room (8 ms for a thousand).
-    page_ids = listed.order_by(*order).offset((page - 1) * per_page).limit(per_page + 1).subquery()
-    query = _with_list_loads(select(Room).join(page_ids, page_ids.c.id == Room.id)).order_by(*order)
-    rooms = list(db.session.scalars(query).unique())
+    values = {
+        "idle_cutoff": idle_cutoff(),
+        "category": category,
+        "mode": RoomMode(mode) if mode else None,
+        "pattern": f"%{escaped.lower()}%",
+        "viewer_id": viewer_id,
+        "offset": (page - 1) * per_page,
+        "limit": per_page + 1,
+    }
+    rooms = list(db.session.scalars(statement, values).unique())
     return RoomPage(rooms=rooms[:per_page], page=page, has_next=len(rooms) > per_page)
-
-
-def live_and_open_rooms(viewer_id: int | None, limit: int) -> list[Room]:
-    """Return up to `limit` live shows then open lobbies, newest first (for the home page)."""
-    live_first = case((Room.status == RoomStatus.LIVE, 0), else_=1)
-    query = _with_list_loads(
-        select(Room).where(
-            Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)),
-            _not_idle(),
-            Room.host_id.not_in(blocks.hidden_from(viewer_id)),
-        )
-    ).order_by(live_first, Room.created_at.desc(), Room.id.desc())
-    return list(db.session.scalars(query.limit(max(0, limit))).unique())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Follow, Performance, Phase, Room, RoomMember, RoomStatus, User
-from app.services import blocks, notifications
+from app.services import blocks, notifications, rooms
 from app.services.errors import InvalidInput, NotFound
 
 PER_PAGE = 20
@@ -269,7 +269,11 @@ def _open_rooms_statement(limit: int):
     return (
         select(Room)
         .outerjoin(followed_rooms, followed_rooms.c.room_id == Room.id)
-        .where(Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)))
+        .where(
+            Room.status.in_((RoomStatus.LOBBY, RoomStatus.LIVE)),
+            rooms.not_idle(),  # as on the rooms list: idle shows, and hosts in a block
+            Room.host_id.not_in(blocks.hidden_from(bindparam("user_id", type_=Integer))),
+        )
         .order_by(
             # Live rooms with people I follow, then the other live rooms, then lobbies
             # (those with people I follow first).
@@ -304,14 +308,16 @@ def open_rooms_for(user_id: int, limit: int = 12) -> list[OpenRoom]:
 
     Both statements are built once: the home page asks on every visit.
     """
-    rooms = db.session.scalars(_open_rooms_statement(limit), {"user_id": user_id}).all()
-    if not rooms:
+    found = db.session.scalars(
+        _open_rooms_statement(limit), {"user_id": user_id, "idle_cutoff": rooms.idle_cutoff()}
+    ).all()
+    if not found:
         return []
     members = db.session.execute(
         _followed_members_statement(),
-        {"user_id": user_id, "room_ids": [room.id for room in rooms]},
+        {"user_id": user_id, "room_ids": [room.id for room in found]},
     ).all()
     by_room: dict[int, list[str]] = {}
     for room_id, name in members:
         by_room.setdefault(room_id, []).append(name)
-    return [OpenRoom(room, tuple(by_room.get(room.id, ()))) for room in rooms]
+    return [OpenRoom(room, tuple(by_room.get(room.id, ()))) for room in found]

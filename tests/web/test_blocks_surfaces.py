@@ -103,8 +103,9 @@ def test_a_blocked_person_cannot_watch_or_find_the_hosts_rooms(app, pair):
     for path in (f"/rooms/{room_id}", f"/rooms/{room_id}/stage"):
         assert _page(clients["junho"], path)[0] == 404, path
         assert _page(clients["friend"], path)[0] == 200, path
-    assert "Mina&#39;s stage" not in _page(clients["junho"], "/rooms/")[1]
-    assert "Mina&#39;s stage" in _page(clients["friend"], "/rooms/")[1]
+    for listing in ("/rooms/", "/"):
+        assert "Mina&#39;s stage" not in _page(clients["junho"], listing)[1], listing
+        assert "Mina&#39;s stage" in _page(clients["friend"], listing)[1], listing
     # The host cannot reach a blocked person's room either.
     with app.app_context():
         junho_room = factories.room(ids["junho"], title="Junho's stage")
@@ -118,6 +119,7 @@ def test_a_blocked_person_cannot_watch_or_find_the_hosts_rooms(app, pair):
     _unblock(clients)
     assert _page(clients["junho"], f"/rooms/{room_id}")[0] == 200
     assert "Mina&#39;s stage" in _page(clients["junho"], "/rooms/")[1]
+    assert "Mina&#39;s stage" in _page(clients["junho"], "/")[1]
     assert sock.emit("subscribe", {"room_id": room_id}, callback=True)["ok"]
     sock.disconnect()
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from app.database import utcnow
 from app.extensions import db
-from app.models import User
+from app.models import Room, User
 from app.services import rooms
 from tests.support import factories
 from tests.support.web import post
@@ -109,3 +111,19 @@ def _home_card(client, room_id: int) -> str:
     html = client.get("/").get_data(as_text=True)
     start = html.index(f'href="/rooms/{room_id}"')
     return html[html.rindex("<li>", 0, start) : html.index("</li>", start)]
+
+
+def test_home_leaves_out_idle_shows_like_the_rooms_list(client, app, auth):
+    auth.signup("mina", "김민아")
+    with app.app_context():
+        stranger = factories.user("stranger", "Stranger")
+        idle = factories.room(stranger, title="Idle live", status="live")
+        factories.room(stranger, title="Busy live", status="live")
+        db.session.execute(
+            update(Room)
+            .where(Room.id == idle)
+            .values(last_activity_at=utcnow() - timedelta(hours=1, seconds=1))
+        )
+        db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert "Busy live" in html and "Idle live" not in html

@@ -217,14 +217,6 @@ def test_user_text_is_escaped(show_people, client):
         assert "&lt;script&gt;" in html
 
 
-def test_live_and_open_rooms_for_the_home_page(app, listed_rooms):
-    from app.services.rooms import live_and_open_rooms
-
-    with app.app_context():
-        titles = [room.title for room in live_and_open_rooms(None, 2)]
-    assert titles == ["Live comedy", "Dance night"]
-
-
 def test_built_in_form_messages_follow_the_language_of_each_request(show_people, app):
     """WTForms' own messages come from a catalogue read once per language, never mixed up."""
     (mina,) = show_people("mina")
