@@ -62,8 +62,9 @@ class UserStats:
     completion_rate: float | None
     current_streak: int
     best_streak: int
-    last_7_days: list[DayCount]
-    score_history: list[ScorePoint]
+    # Tuples, so a page can keep what it draws from them (app/fragment_cache.py).
+    last_7_days: tuple[DayCount, ...]
+    score_history: tuple[ScorePoint, ...]
     cumulative_score: Decimal
     rank: int | None
 
@@ -206,8 +207,8 @@ def user_stats(user_id: int, *, now: datetime | None = None) -> UserStats:
         completion_rate=rate,
         current_streak=current,
         best_streak=best,
-        last_7_days=week_activity(times, zone, today),
-        score_history=score_history(user_id),
+        last_7_days=tuple(week_activity(times, zone, today)),
+        score_history=tuple(score_history(user_id)),
         cumulative_score=cumulative_score(user_id),
         rank=rank_of(user_id),
     )

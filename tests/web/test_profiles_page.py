@@ -120,3 +120,31 @@ def test_the_navigation_shows_my_picture_on_someone_elses_profile(client, app, a
     nav = html.split('class="avatar-link"', 1)[1].split("</a>", 1)[0]
     assert "bora-face.webp" not in nav and ">M</span>" in nav
     assert html.count("bora-face.webp") == 1  # her picture heads her profile
+
+
+def test_kept_charts_follow_each_new_score_and_the_viewers_language(client, app, make_user):
+    """The charts are kept fragments: a new score redraws them, and each language has its own."""
+    make_user("mina")
+    _shows(app, "mina", [8])
+    first = client.get("/users/mina").get_data(as_text=True)
+    assert first.count('class="chart-dot"') == 1 and "chart-bar-today" in first
+    with app.app_context():  # a score from before the week: only the line changes
+        from app.services.accounts import get_user_by_username
+
+        mina, judge = (get_user_by_username(name).id for name in ("mina", "judge"))
+        earlier = utcnow() - timedelta(days=10)
+        room_id = factories.room(judge, status="finished", member_ids=(mina,), created_at=earlier)
+        factories.finished_performance(room_id, mina, {judge: 4}, closed_at=earlier)
+    assert client.get("/users/mina").get_data(as_text=True).count('class="chart-dot"') == 2
+    _shows(app, "mina", [6], mode="casual")  # one more today, casual: only the bars change
+    second = client.get("/users/mina").get_data(as_text=True)
+    assert second.count('class="chart-dot"') == 2
+    assert _today_bar_count(second) == 2 and _today_bar_count(first) == 1
+    korean = client.get("/users/mina", headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    assert "최근 7일" in korean and "Last 7 days" not in korean
+
+
+def _today_bar_count(html: str) -> int:
+    """The number over today's bar in the week chart."""
+    bar = re.search(r'chart-bar-today".*?<text class="chart-value"[^>]*>(\d+)</text>', html, re.S)
+    return int(bar.group(1))

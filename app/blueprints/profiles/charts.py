@@ -6,6 +6,7 @@ functions only turn numbers into coordinates inside a fixed viewBox.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -83,7 +84,7 @@ def _short_date(moment: datetime | date) -> str:
     return format_day(moment, "MMM d")
 
 
-def score_line(points: list[ScorePoint]) -> LineChart:
+def score_line(points: Sequence[ScorePoint]) -> LineChart:
     """Lay out ranked averages left to right, evenly spaced, on a 0–10 scale."""
     plot_width = WIDTH - PAD_LEFT - PAD_RIGHT
     dots = []
@@ -108,7 +109,7 @@ def score_line(points: list[ScorePoint]) -> LineChart:
     )
 
 
-def week_bars(days: list[DayCount], today: date) -> BarChart:
+def week_bars(days: Sequence[DayCount], today: date) -> BarChart:
     """Lay out one bar per day; empty days keep their slot with a zero-height bar."""
     plot_width = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_height = HEIGHT - PAD_TOP - PAD_BOTTOM

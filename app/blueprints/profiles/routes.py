@@ -92,13 +92,12 @@ def _follow_answer(user):
 def show(username: str):
     """A person's profile: who they are, their numbers, charts and recent shows."""
     user = get_user_or_404(username)
-    user_stats = stats.user_stats(user.id)
-    today = user_stats.last_7_days[-1].day
     return render_template(
         "profiles/show.html",
-        stats=user_stats,
-        line_chart=score_line(user_stats.score_history),
-        bar_chart=week_bars(user_stats.last_7_days, today),
+        stats=stats.user_stats(user.id),
+        # The template lays the charts out only when it has no kept copy of them.
+        score_line=score_line,
+        week_bars=week_bars,
         recent=stats.recent_performances(user.id),
         is_self=viewer_id() == user.id,
         bio_form=BioForm(bio=user.bio),
