@@ -89,7 +89,7 @@ class Stage:
     eligible_count: int
     has_scored: bool
     nominees: list[Person]
-    results: list[ResultRow]
+    results: tuple[ResultRow, ...]  # a tuple: the page keeps the table by its rows
     calibration: list[Calibration]  # the host's view after the show; empty for others
     last_closed: ClosedTurn | None  # the most recent turn whose scoring closed
     seconds_left: int | None  # of the phase's clock, running or paused
@@ -294,7 +294,7 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
         eligible_count=max(len(eligible | scorer_ids), len(scorer_ids)),
         has_scored=has_scored,
         nominees=nominees,
-        results=results(room.id, closed) if finished else [],
+        results=tuple(results(room.id, closed)) if finished else (),
         calibration=calibration(room.id) if finished and room.host_id == viewer_id else [],
         last_closed=closed[-1] if closed else None,
         seconds_left=_seconds_left(room, utcnow()) if live else None,

@@ -151,3 +151,31 @@ def test_a_room_card_follows_its_seats_its_host_and_its_show(show_people):
     assert "2/10" in second and "민아" in second
     assert mina.act(room_id, "start").status_code == 303
     assert "On air" in card()
+
+
+def test_a_finished_shows_results_follow_a_rename_and_a_late_score(app, client):
+    """The results are kept whole, by their rows: any change to a row shows at once."""
+    from app.models import Score, User
+    from tests.support import factories
+
+    with app.app_context():
+        mina, junho, yuna = (factories.user(name) for name in ("mina", "junho", "yuna"))
+        room_id = factories.room(mina, status="finished", member_ids=(junho, yuna))
+        factories.finished_performance(room_id, junho, {mina: 8, yuna: 6})
+        late = factories.finished_performance(room_id, yuna, {mina: 9})
+
+    def table() -> str:
+        page = client.get(f"/rooms/{room_id}")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        return html[html.index('<table class="table results-table">') :]
+
+    first = table()
+    assert ">junho</th>" in first and ">7.00<" in first
+    with app.app_context():
+        db.session.get(User, junho).display_name = "준호 <b>"
+        db.session.add(Score(performance_id=late, scorer_id=junho, value=7))
+        db.session.commit()
+    second = table()
+    assert ">준호 &lt;b&gt;</th>" in second and ">junho</th>" not in second
+    assert re.search(r">yuna</th>\s*<td>9.00</td>\s*<td>2</td>", second)  # two scores now
