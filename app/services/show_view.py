@@ -82,7 +82,7 @@ class Stage:
     viewer_id: int | None
     is_member: bool
     is_host: bool
-    members: list[MemberRow]
+    members: tuple[MemberRow, ...]  # a tuple: the member list is kept by its rows
     watching: int  # logged-in people following the room live without a seat
     performance: Performance | None
     scored_count: int
@@ -287,7 +287,7 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
         viewer_id=viewer_id,
         is_member=is_member,
         is_host=is_host,
-        members=rows,
+        members=tuple(rows),
         watching=len(online - member_ids),
         performance=performance,
         scored_count=len(scorer_ids),
