@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import joinedload
@@ -22,9 +23,12 @@ from app.services import attendance, deadlines, presence
 from app.services.rooms import select_present_members, visible_room
 from app.services.scoring import Calibration, calibration, is_trimmed
 
+# The rows a stage shows are named tuples, not dataclasses: kept fragments use whole lists
+# of them as keys (app/fragment_cache.py), and tuples hash and compare in C, where a
+# dataclass's __eq__ ran Python code for every row of a hundred-row results table.
 
-@dataclass(frozen=True, slots=True)
-class Person:
+
+class Person(NamedTuple):
     """Someone as a stage row shows them: a name, a picture, a value for a form."""
 
     id: int
@@ -33,8 +37,7 @@ class Person:
     avatar_filename: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ClosedTurn:
+class ClosedTurn(NamedTuple):
     """A performance whose scoring has closed, as the member list and the results show it."""
 
     id: int
@@ -46,8 +49,7 @@ class ClosedTurn:
     performer: Person
 
 
-@dataclass(frozen=True)
-class MemberRow:
+class MemberRow(NamedTuple):
     """A member as the stage shows them."""
 
     user: Person
@@ -59,8 +61,7 @@ class MemberRow:
     has_scored: bool
 
 
-@dataclass(frozen=True)
-class ResultRow:
+class ResultRow(NamedTuple):
     """One line of the results table."""
 
     rank: int | None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Integer, bindparam, case, func, select
@@ -35,16 +36,16 @@ HISTORY_POINTS = 30
 _USER_ID = bindparam("user_id", type_=Integer)
 
 
-@dataclass(frozen=True)
-class DayCount:
+# Named tuples, not dataclasses: a profile keeps its charts by these (app/fragment_cache.py),
+# and tuples hash and compare in C.
+class DayCount(NamedTuple):
     """How many performances were completed on one local day."""
 
     day: date
     count: int
 
 
-@dataclass(frozen=True)
-class ScorePoint:
+class ScorePoint(NamedTuple):
     """One ranked average, in the order they happened."""
 
     at: datetime
