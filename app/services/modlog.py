@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import ModAction, User
@@ -14,16 +12,17 @@ LOG_PAGE = 50
 
 
 def is_moderator(user_id: int | None) -> bool:
-    """Tell whether `user_id` holds the moderator role (False for visitors)."""
+    """Tell whether `user_id` holds the moderator role (False for visitors).
+
+    Read through the session's identity map: the signed-in person was loaded at the start of
+    the request, so asking about them costs no statement (every room page asks, for the
+    chat's line tools). A write's fresh transaction (`begin_write()`) expires the loaded
+    row, so a check made for a write reads the role again.
+    """
     if user_id is None:
         return False
-    return bool(db.session.scalar(_is_moderator_statement(), {"user_id": user_id}))
-
-
-@cache
-def _is_moderator_statement():
-    """Built once: every room page asks, for the chat's line tools."""
-    return select(User.is_moderator).where(User.id == bindparam("user_id", type_=Integer))
+    user = db.session.get(User, user_id)
+    return user is not None and user.is_moderator
 
 
 def require_moderator(user_id: int | None) -> None:
