@@ -24,8 +24,10 @@ from sqlalchemy import (
     bindparam,
     cast,
     literal,
+    null,
     or_,
     select,
+    union_all,
 )
 
 from app.database import begin_write, utcnow
@@ -272,17 +274,43 @@ def check_may_sign_in(user_id: int, now: datetime | None = None) -> None:
 def chat_restriction(
     user_id: int, room_id: int | None = None, now: datetime | None = None
 ) -> Restriction | None:
-    """Return why `user_id` may not chat now (in `room_id`'s chat, if given), or None."""
+    """Return why `user_id` may not chat now (in `room_id`'s chat, if given), or None.
+
+    A ban comes first, then the longest timeout, then panic mode: asked in one statement,
+    since every room page and chat view asks (three round trips before).
+    """
     now = now or utcnow()
-    ban = active_ban(user_id, now)
-    if ban is not None:
-        return Restriction("ban", ban.reason, ban.expires_at)
-    timeout = active_timeout(user_id, room_id, now)
-    if timeout is not None:
-        return Restriction("timeout", timeout.reason, timeout.expires_at)
-    if panic.too_new(user_id, now):
-        return Restriction("panic", "", None)
-    return None
+    values = {
+        "user_id": user_id,
+        "room_scope": room_scope(room_id) if room_id else "site",
+        "now": now,
+        "joined_before": panic.joined_before(now),
+    }
+    row = db.session.execute(_restriction_statement(), values).first()
+    return Restriction(row.kind, row.reason or "", row.until) if row is not None else None
+
+
+@cache
+def _restriction_statement():
+    """The first of ban, timeout and panic that holds for `:user_id`; built once.
+
+    Each part is the one row `active_ban`, `active_timeout` and `panic.too_new` would find.
+    """
+    user_id = bindparam("user_id", type_=Integer)
+    ban = _active_ban_statement().with_only_columns(
+        literal(1).label("rank"),
+        literal("ban").label("kind"),
+        Ban.reason.label("reason"),
+        Ban.expires_at.label("until"),
+    )
+    timeout = _active_timeout_statement().with_only_columns(
+        literal(2), literal("timeout"), ChatTimeout.reason, ChatTimeout.expires_at
+    )
+    panicked = select(
+        literal(3), literal("panic"), literal(""), cast(null(), Ban.expires_at.type)
+    ).where(~panic.may_chat_clause(user_id, bindparam("joined_before")))
+    first = union_all(select(ban.subquery()), select(timeout.subquery()), panicked).subquery()
+    return select(first.c.kind, first.c.reason, first.c.until).order_by(first.c.rank).limit(1)
 
 
 def may_chat_clause(

@@ -114,6 +114,26 @@ def test_a_ban_ends_at_its_expiry_and_can_be_lifted(ctx):
     sanctions.check_may_sign_in(person)
 
 
+def test_a_ban_comes_before_a_timeout_and_panic_mode_in_one_answer(ctx):
+    moderator, person = ctx
+    start = utcnow()
+    panic.set_panic(moderator, True)
+    sanctions.do_timeout(moderator, person, "spam", 30, now=start)
+    sanctions.do_ban(moderator, person, "hate", 2, now=start)
+    sanctions.do_ban(moderator, person, "violence", None, now=start)
+    later = start + timedelta(minutes=1)
+    restriction = sanctions.chat_restriction(person, now=later)
+    assert (restriction.kind, restriction.reason, restriction.until) == ("ban", "violence", None)
+    sanctions.lift_ban(moderator, person)
+    restriction = sanctions.chat_restriction(person, now=later)
+    assert (restriction.kind, restriction.reason) == ("timeout", "spam")
+    assert restriction.until == start + timedelta(minutes=30)
+    after_timeout = start + timedelta(minutes=31)
+    assert sanctions.chat_restriction(person, now=after_timeout).kind == "panic"
+    panic.set_panic(moderator, False)
+    assert sanctions.chat_restriction(person, now=after_timeout) is None
+
+
 def test_panic_mode_holds_back_only_new_accounts(ctx):
     moderator, person = ctx
     veteran = factories.user("veteran")
