@@ -54,9 +54,7 @@ def test_live_rooms_with_people_i_follow_come_first(client, app, auth):
 def test_feed_shows_recent_results_by_people_i_follow(client, app, auth):
     auth.signup("mina", "김민아")
     with app.app_context():
-        junho = factories.user("junho", "박준호")
-        stranger = factories.user("stranger", "Stranger")
-        room = factories.room(stranger, title="Late show", status="finished", member_ids=(junho,))
+        junho, stranger, room = _late_show()
         factories.finished_performance(room, junho, {stranger: 9})
         factories.finished_performance(room, stranger, {junho: 3})
     html = client.get("/").get_data(as_text=True)
@@ -87,9 +85,7 @@ def test_kept_home_cards_follow_seats_and_the_people_i_follow(client, app, auth)
 def test_a_kept_feed_sentence_follows_a_rename_and_keeps_its_own_time(client, app, auth):
     auth.signup("mina", "김민아")
     with app.app_context():
-        junho = factories.user("junho", "박준호")
-        stranger = factories.user("stranger", "Stranger")
-        room = factories.room(stranger, title="Late show", status="finished", member_ids=(junho,))
+        junho, stranger, room = _late_show()
         # The same sentence twice ("박준호 scored 9.00 in Late show"), hours apart.
         factories.finished_performance(room, junho, {stranger: 9})
         earlier = utcnow() - timedelta(hours=3)
@@ -127,3 +123,11 @@ def test_home_leaves_out_idle_shows_like_the_rooms_list(client, app, auth):
         db.session.commit()
     html = client.get("/").get_data(as_text=True)
     assert "Busy live" in html and "Idle live" not in html
+
+
+def _late_show() -> tuple[int, int, int]:
+    """박준호 (junho) seated in a stranger's finished "Late show": (junho, stranger, room)."""
+    junho = factories.user("junho", "박준호")
+    stranger = factories.user("stranger", "Stranger")
+    room = factories.room(stranger, title="Late show", status="finished", member_ids=(junho,))
+    return junho, stranger, room
