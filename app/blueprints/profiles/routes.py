@@ -100,7 +100,6 @@ def show(username: str):
         week_bars=week_bars,
         recent=stats.recent_performances(user.id),
         is_self=viewer_id() == user.id,
-        bio_form=BioForm(bio=user.bio),
         has_blocked=blocks.has_blocked(viewer_id(), user.id),
         **_follow_context(user),
     )
