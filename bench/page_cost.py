@@ -24,14 +24,13 @@ import io
 import os
 import pstats
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from contextlib import closing
 
+from bench import callgrind
 from bench.harness import report
 
 PAGES = (
@@ -187,46 +186,20 @@ def instructions(args) -> dict:
 
 def _instructions(args, prefix: str) -> dict:
     """Build the snapshot under `prefix`, then count every page in one process under
-    callgrind with instrumentation off, switched on only around each page's requests."""
+    callgrind, counting only around each page's requests."""
     common = ["--dataset-url", args.dataset_url, "--snapshot-prefix", prefix]
     common += ["--redis-url", args.redis_url] if args.redis_url else []
     common += ["--pages", *args.pages] if args.pages else []
     refresh = [sys.executable, "-m", "bench.page_cost", "--refresh-only"]
     subprocess.run(refresh + common, check=True, capture_output=True)
-    folder = tempfile.mkdtemp(prefix="page-cost-")
-    out = os.path.join(folder, "callgrind.out")
-    command = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
-    command += [f"--callgrind-out-file={out}", sys.executable, "-m", "bench.page_cost"]
-    command += ["--requests", str(args.requests), "--callgrind-child", *common]
-    child = subprocess.run(command, check=True, capture_output=True, text=True)
-    names = [line.split(" ", 1)[1] for line in child.stdout.splitlines() if line.startswith("@@ ")]
-    dumps = sorted(
-        (f for f in os.listdir(folder) if f.startswith("callgrind.out.")),
-        key=lambda f: int(f.rsplit(".", 1)[1].split("-")[0]),
-    )
-    totals = []
-    for name in dumps:
-        with open(os.path.join(folder, name)) as handle:
-            totals.append(next(int(x.split()[1]) for x in handle if x.startswith("totals:")))
-    shutil.rmtree(folder, ignore_errors=True)
-    # The first dump is the toggling's own cost with no request: subtract it from each page.
-    overhead, totals = totals[0], totals[1:]
-    return {
-        name: round((total - overhead) / args.requests / 1e6, 2)
-        for name, total in zip(names, totals, strict=True)
-    }
-
-
-def _callgrind(*command: str) -> None:
-    """Send a callgrind_control command to this process (it runs under callgrind)."""
-    subprocess.run(["callgrind_control", *command, str(os.getpid())], capture_output=True)
+    child = ["bench.page_cost", "--requests", str(args.requests), "--callgrind-child", *common]
+    totals = callgrind.count(child)
+    return {name: round(total / args.requests / 1e6, 2) for name, total in totals.items()}
 
 
 def callgrind_pages(client, host: str, args) -> None:
-    """Under callgrind: one dump of the toggling alone, then one dump per page."""
-    _callgrind("-i", "on")
-    _callgrind("-i", "off")
-    _callgrind("-d")
+    """Under callgrind: the switching's own cost, then one stretch per page."""
+    callgrind.baseline()
     for name, template, htmx in PAGES:
         if args.pages and name not in args.pages:
             continue
@@ -234,12 +207,9 @@ def callgrind_pages(client, host: str, args) -> None:
         headers = {"HX-Request": "true"} if htmx else {}
         for _ in range(5):  # warm-up, not counted
             client.get(path, headers=headers)
-        _callgrind("-i", "on")
-        for _ in range(args.requests):
-            client.get(path, headers=headers)
-        _callgrind("-i", "off")
-        _callgrind("-d")
-        print(f"@@ {name}", flush=True)
+        with callgrind.measured(name):
+            for _ in range(args.requests):
+                client.get(path, headers=headers)
 
 
 def main() -> None:

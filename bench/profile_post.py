@@ -10,9 +10,11 @@ measures that.
     python -m bench.profile_post --kind chat --members 10 --posts 200 --top 30
     python -m bench.profile_post --kind room --posts 200 --no-profile   # plain CPU per post
     python -m bench.profile_post --kind room --posts 300 --cpu-timer    # CPU, not waiting
+    python -m bench.profile_post --kind room --posts 50 --instructions  # on a busy machine
 
 `--no-profile` leaves cProfile off, so the CPU per post is the post's own; that is the
-figure to compare between two builds run side by side (docs/benchmarks.md).
+figure to compare between two builds run side by side (docs/benchmarks.md). On a busy
+machine, compare `--instructions` instead: instructions per post, counted by callgrind.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ import os
 import pstats
 import re
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 
+from bench import callgrind
 from bench.harness import (
     BENCH_PASSWORD,
     CSRF_META,
@@ -52,129 +55,183 @@ def _client_for(app, username: str):
 
 
 def run(args) -> dict:
-    """Build the app in-process, set up one group, profile `args.posts` posts."""
+    """Build the app in-process, set up one room or group, then time or count its posts."""
+    if args.instructions:
+        return counted(args)
     with BenchEnv(args.database_url, args.redis_url) as env:
-        os.environ.update(
-            {
-                "DATABASE_URL": env.database_url,
-                "REDIS_URL": env.redis_url or "",
-                "ENCORE_REDIS_PREFIX": env.prefix,
-                "ENCORE_INSTANCE_PATH": env.instance_path,
-                "SECRET_KEY": "bench-profile",
-                "ENCORE_ASYNC_MODE": "threading",
-            }
-        )
-        from app import create_app
+        post = _setup(args, env)
+        if isinstance(post, dict):
+            return post
+        if args.callgrind_child:
+            with callgrind_child():
+                statuses = [post(n) for n in range(args.posts)]
+            if any(status >= 400 for status in statuses):
+                raise SystemExit(f"a counted post was refused: {sorted(set(statuses))}")
+            return {"status": "ok"}
+        return _timed(args, post)
 
-        app = create_app()
-        members = max(2, min(50, args.members))
-        with closing(env.db()) as conn:
-            users = bulk_users(conn, members, "prof" + env.run_id)
-        clients = [_client_for(app, name) for _, name in users]
-        host, host_token = clients[0]
-        if args.kind == "room":
-            response = host.post(
-                "/rooms/",
-                data={
-                    "title": "Profile room",
-                    "description": "",
-                    "category": "talent",
-                    "mode": "casual",
-                    "capacity": str(members),
-                    "csrf_token": host_token,
-                },
-            )
-            match = re.search(r"/rooms/(\d+)", response.headers.get("Location", ""))
-            if response.status_code == 404 or not match:
-                return {"status": "not available on this build", "reason": "POST /rooms/ → 404"}
-            room_id = int(match.group(1))
-            for client, token in clients[1:]:
-                client.post(f"/rooms/{room_id}/join", headers={"X-CSRFToken": token})
-            path = f"/rooms/{room_id}/messages"
-        else:
-            from datetime import UTC, datetime
 
-            now = datetime.now(UTC)
-            with closing(env.db()) as conn, conn.cursor() as cur:
-                cur.execute(
-                    "INSERT INTO channels (kind, title, last_seq, created_by_id, created_at)"
-                    " VALUES ('group', 'Profile group', 0, %s, %s) RETURNING id",
-                    (users[0][0], now),
-                )
-                channel_id = cur.fetchone()[0]
-                for user_id, _name in users:
-                    cur.execute(
-                        "INSERT INTO channel_members (channel_id, user_id, joined_at,"
-                        " last_read_seq) VALUES (%s, %s, %s, 0)",
-                        (channel_id, user_id, now),
-                    )
-            path = f"/chats/{channel_id}/messages"
-
-        def post(n: int) -> int:
-            client, token = clients[n % members]
-            return client.post(
-                path,
-                data={"body": f"profile line {n}", "client_id": f"profile-{n:08d}"},
-                headers={"X-CSRFToken": token, "HX-Request": "true"},
-            ).status_code
-
-        if post(-1) == 404:
-            return {"status": "not available on this build", "reason": f"POST {path} → 404"}
-        for n in range(5):  # warm-up: templates compiled, statements cached
-            post(10_000 + n)
-        # The warm-up posted too: wait a round, so the timed posts stay under the flood limit.
-        time.sleep(2.05)
-        # --cpu-timer: count CPU only, so time spent waiting on PostgreSQL and Redis is left out.
-        profiler = cProfile.Profile(time.thread_time if args.cpu_timer else time.perf_counter)
-
-        def start() -> None:
-            if not args.no_profile:
-                profiler.enable()
-
-        def stop() -> None:
-            if not args.no_profile:
-                profiler.disable()
-
-        statuses: dict[str, int] = {}
-        cpu0, wall0 = time.process_time(), time.monotonic()
-        paused_cpu = paused_wall = 0.0
-        round_started = time.monotonic()
-        start()
-        for n in range(args.posts):
-            if n and n % members == 0:
-                # Each member posts at most once per 2 s, under the flood limit (5 per 10 s).
-                stop()
-                pause_cpu, pause_wall = time.process_time(), time.monotonic()
-                time.sleep(max(0.0, 2.05 - (time.monotonic() - round_started)))
-                round_started = time.monotonic()
-                paused_cpu += time.process_time() - pause_cpu
-                paused_wall += time.monotonic() - pause_wall
-                start()
-            status = post(n)
-            statuses[str(status)] = statuses.get(str(status), 0) + 1
-        stop()
-        cpu = time.process_time() - cpu0 - paused_cpu
-        wall = time.monotonic() - wall0 - paused_wall
-        out = io.StringIO()
-        if not args.no_profile:
-            stats = pstats.Stats(profiler, stream=out)
-            stats.sort_stats("cumulative").print_stats(
-                r"/app/|sqlalchemy/orm/session|jinja2/environment|redis/client|flask_limiter",
-                args.top,
-            )
-            if args.profile_out:
-                stats.dump_stats(args.profile_out)
-        return {
-            "status": "ok",
-            "kind": args.kind,
-            "members": members,
-            "posts": args.posts,
-            "statuses": statuses,
-            "profiled": not args.no_profile,
-            "cpu_ms_per_post_profiled": round(cpu * 1000 / args.posts, 2),
-            "wall_ms_per_post_profiled": round(wall * 1000 / args.posts, 2),
-            "profile": out.getvalue(),
+def _setup(args, env: BenchEnv):
+    """Create the app, the members and the room or group; return `post(n)` or a refusal."""
+    os.environ.update(
+        {
+            "DATABASE_URL": env.database_url,
+            "REDIS_URL": env.redis_url or "",
+            "ENCORE_REDIS_PREFIX": env.prefix,
+            "ENCORE_INSTANCE_PATH": env.instance_path,
+            "SECRET_KEY": "bench-profile",
+            "ENCORE_ASYNC_MODE": "threading",
         }
+    )
+    from app import create_app
+
+    app = create_app()
+    members = args.members = max(2, min(50, args.members))
+    with closing(env.db()) as conn:
+        users = bulk_users(conn, members, "prof" + env.run_id)
+    clients = [_client_for(app, name) for _, name in users]
+    host, host_token = clients[0]
+    if args.kind == "room":
+        response = host.post(
+            "/rooms/",
+            data={
+                "title": "Profile room",
+                "description": "",
+                "category": "talent",
+                "mode": "casual",
+                "capacity": str(members),
+                "csrf_token": host_token,
+            },
+        )
+        match = re.search(r"/rooms/(\d+)", response.headers.get("Location", ""))
+        if response.status_code == 404 or not match:
+            return {"status": "not available on this build", "reason": "POST /rooms/ → 404"}
+        room_id = int(match.group(1))
+        for client, token in clients[1:]:
+            client.post(f"/rooms/{room_id}/join", headers={"X-CSRFToken": token})
+        path = f"/rooms/{room_id}/messages"
+    else:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        with closing(env.db()) as conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO channels (kind, title, last_seq, created_by_id, created_at)"
+                " VALUES ('group', 'Profile group', 0, %s, %s) RETURNING id",
+                (users[0][0], now),
+            )
+            channel_id = cur.fetchone()[0]
+            for user_id, _name in users:
+                cur.execute(
+                    "INSERT INTO channel_members (channel_id, user_id, joined_at,"
+                    " last_read_seq) VALUES (%s, %s, %s, 0)",
+                    (channel_id, user_id, now),
+                )
+        path = f"/chats/{channel_id}/messages"
+
+    def post(n: int) -> int:
+        client, token = clients[n % members]
+        return client.post(
+            path,
+            data={"body": f"profile line {n}", "client_id": f"profile-{n:08d}"},
+            headers={"X-CSRFToken": token, "HX-Request": "true"},
+        ).status_code
+
+    if post(-1) == 404:
+        return {"status": "not available on this build", "reason": f"POST {path} → 404"}
+    for n in range(5):  # warm-up: templates compiled, statements cached
+        post(10_000 + n)
+    return post
+
+
+@contextmanager
+def callgrind_child():
+    """Under callgrind (`--instructions`): count the block's posts as one stretch."""
+    callgrind.baseline()
+    with callgrind.measured("posts"):
+        yield
+
+
+def counted(args) -> dict:
+    """Instructions per post: this scenario again, under callgrind, counting only the posts.
+
+    The posts run back to back there, so the child lifts the flood rule's line count
+    (configuration, ENCORE_CHAT_FLOOD_LINES); the rule's Redis script still runs on every
+    post, and it costs the same whatever its limit.
+    """
+    if not callgrind.available():
+        return {"status": "not available here", "reason": "valgrind is not installed"}
+    child = ["bench.profile_post", "--callgrind-child", "--kind", args.kind]
+    child += ["--members", str(args.members), "--posts", str(args.posts)]
+    child += ["--database-url", args.database_url]
+    child += ["--redis-url", args.redis_url] if args.redis_url else []
+    os.environ["ENCORE_CHAT_FLOOD_LINES"] = str(10 * args.posts)
+    total = callgrind.count(child)["posts"]
+    return {
+        "status": "ok",
+        "kind": args.kind,
+        "members": max(2, min(50, args.members)),
+        "posts": args.posts,
+        "minstructions_per_post": round(total / args.posts / 1e6, 2),
+    }
+
+
+def _timed(args, post) -> dict:
+    """Post `args.posts` lines under the flood rule, timing them (and profiling them)."""
+    members = args.members
+    # The warm-up posted too: wait a round, so the timed posts stay under the flood limit.
+    time.sleep(2.05)
+    # --cpu-timer: count CPU only, so time spent waiting on PostgreSQL and Redis is left out.
+    profiler = cProfile.Profile(time.thread_time if args.cpu_timer else time.perf_counter)
+
+    def start() -> None:
+        if not args.no_profile:
+            profiler.enable()
+
+    def stop() -> None:
+        if not args.no_profile:
+            profiler.disable()
+
+    statuses: dict[str, int] = {}
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    paused_cpu = paused_wall = 0.0
+    round_started = time.monotonic()
+    start()
+    for n in range(args.posts):
+        if n and n % members == 0:
+            # Each member posts at most once per 2 s, under the flood limit (5 per 10 s).
+            stop()
+            pause_cpu, pause_wall = time.process_time(), time.monotonic()
+            time.sleep(max(0.0, 2.05 - (time.monotonic() - round_started)))
+            round_started = time.monotonic()
+            paused_cpu += time.process_time() - pause_cpu
+            paused_wall += time.monotonic() - pause_wall
+            start()
+        status = post(n)
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    stop()
+    cpu = time.process_time() - cpu0 - paused_cpu
+    wall = time.monotonic() - wall0 - paused_wall
+    out = io.StringIO()
+    if not args.no_profile:
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(
+            r"/app/|sqlalchemy/orm/session|jinja2/environment|redis/client|flask_limiter",
+            args.top,
+        )
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
+    return {
+        "status": "ok",
+        "kind": args.kind,
+        "members": members,
+        "posts": args.posts,
+        "statuses": statuses,
+        "profiled": not args.no_profile,
+        "cpu_ms_per_post_profiled": round(cpu * 1000 / args.posts, 2),
+        "wall_ms_per_post_profiled": round(wall * 1000 / args.posts, 2),
+        "profile": out.getvalue(),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -196,10 +253,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-profile", action="store_true", help="time the posts without cProfile's overhead"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="millions of instructions per post under callgrind (load-insensitive)",
+    )
+    parser.add_argument("--callgrind-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     result = run(args)
+    if args.callgrind_child:
+        return
     if result["status"] != "ok":
         not_available("profile_post", result["reason"], args.json_out)
+        return
+    if args.instructions:
+        line = (
+            f"{result['posts']} {result['kind']} posts, {result['members']} members:"
+            f" {result['minstructions_per_post']} M instructions per post"
+        )
+        report("profile_post", result, [line], args.json_out)
         return
     summary = [
         f"{result['posts']} {result['kind']} posts, {result['members']} members:"
