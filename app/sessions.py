@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import after_this_request, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import User
@@ -18,6 +19,11 @@ from app.responses import is_htmx, safe_next
 from app.services import login_throttle
 from app.services.accounts import end_all_sessions
 
+# Every request of a signed-in person runs this. `session.get` builds a new SELECT each
+# time, and SQLAlchemy works out each new statement's cache key (a whole row of columns);
+# this one is built once, so its key is too. The user still lands in the identity map.
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
 
 def load_user(user_key: str) -> User | None:
     """Load the user named by the session, if its session token is still current."""
@@ -25,7 +31,7 @@ def load_user(user_key: str) -> User | None:
     number = parse_int(user_id, minimum=1)
     if number is None or not token:
         return None
-    user = db.session.get(User, number)
+    user = db.session.execute(_USER_BY_ID, {"user_id": number}).scalar_one_or_none()
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
     return user
