@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, case, insert, literal, select, update
+from sqlalchemy import Integer, bindparam, case, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.database import begin_write, is_sqlite, utcnow
+from app.database import begin_write, execute_built, is_sqlite, utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, Room
 from app.models.types import UTCDateTime
@@ -112,7 +112,7 @@ def number_line(
     """
     now = now or utcnow()
     by_room = channel_id is None
-    row = db.session.execute(
+    row = execute_built(
         _numbering_statement(by_room, conversations_only),
         {
             "user_id": user_id,
@@ -126,43 +126,44 @@ def number_line(
     return Numbered(row[0], row[1], row[2], int(row[3] or 0))
 
 
-def _insert_unless_slow(
-    numbered: Numbered, sender_id: int, body: str, client_id: str | None, now: datetime
-) -> Message:
-    """Insert the line unless the sender wrote one within the slow-mode window (SlowMode)."""
+_LINE_COLUMNS = ("channel_id", "sender_id", "kind", "seq", "body", "client_id", "created_at")
+
+
+@cache
+def _insert_statement(slow: bool):
+    """The line's INSERT … RETURNING id, built once per shape with bound parameters.
+
+    With `slow`, it inserts only if the sender wrote no line since `:since`, so the slow
+    mode check is the INSERT itself (see the module's docstring). A Core statement, not an
+    ORM flush: the unit of work cost more CPU than the rest of the post's database work.
+    """
+    table = Message.__table__
+    values = {name: bindparam(name, type_=table.c[name].type) for name in _LINE_COLUMNS}
+    if not slow:
+        return insert(table).values(values).returning(table.c.id)
     recent = (
-        select(Message.id)
+        select(table.c.id)
         .where(
-            Message.channel_id == numbered.channel_id,
-            Message.sender_id == sender_id,
-            Message.kind == MessageKind.USER,
-            Message.created_at > now - timedelta(seconds=numbered.slow_seconds),
+            table.c.channel_id == values["channel_id"],
+            table.c.sender_id == values["sender_id"],
+            table.c.kind == MessageKind.USER,
+            table.c.created_at > bindparam("since", type_=table.c.created_at.type),
         )
         .exists()
     )
-    values = {
-        "channel_id": numbered.channel_id,
-        "sender_id": sender_id,
-        "kind": MessageKind.USER,
-        "seq": numbered.seq,
-        "body": body,
-        "client_id": client_id,
-        "created_at": now,
-    }
-    columns = list(values)
-    source = select(*(literal(v, Message.__table__.c[k].type) for k, v in values.items())).where(
-        ~recent
+    source = select(*values.values()).where(~recent)
+    return insert(table).from_select(list(_LINE_COLUMNS), source).returning(table.c.id)
+
+
+@cache
+def _read_mark_statement():
+    """The sender's read mark in a conversation, moved to the line they wrote (built once)."""
+    table = ChannelMember.__table__
+    return (
+        update(table)
+        .where(table.c.channel_id == bindparam("channel"), table.c.user_id == bindparam("user"))
+        .values(last_read_seq=bindparam("seq"))
     )
-    new_id = db.session.execute(
-        insert(Message).from_select(columns, source).returning(Message.id)
-    ).scalar()
-    if new_id is None:
-        raise SlowMode(numbered.slow_seconds)
-    # The row is written; hand the ORM the object it would have built, with no SELECT.
-    message = Message(id=new_id, deleted_at=None, **values)
-    make_transient_to_detached(message)
-    db.session.add(message)
-    return message
 
 
 def store_line(
@@ -179,30 +180,29 @@ def store_line(
     Under slow mode the INSERT carries the window check and raises SlowMode.
     """
     now = now or utcnow()
-    if numbered.slow_seconds > 0 and sender_id is not None and kind == MessageKind.USER:
-        message = _insert_unless_slow(numbered, sender_id, body, client_id, now)
-    else:
-        message = Message(
-            channel_id=numbered.channel_id,
-            sender_id=sender_id,
-            kind=kind,
-            seq=numbered.seq,
-            body=body,
-            client_id=client_id,
-            created_at=now,
-        )
-        db.session.add(message)
-        db.session.flush()
+    values = {
+        "channel_id": numbered.channel_id,
+        "sender_id": sender_id,
+        "kind": kind,
+        "seq": numbered.seq,
+        "body": body,
+        "client_id": client_id,
+        "created_at": now,
+    }
+    slow = numbered.slow_seconds > 0 and sender_id is not None and kind == MessageKind.USER
+    since = {"since": now - timedelta(seconds=numbered.slow_seconds)} if slow else {}
+    new_id = execute_built(_insert_statement(slow), values | since).scalar()
+    if new_id is None:
+        raise SlowMode(numbered.slow_seconds)
+    # The row is written; hand the session the object it would have loaded, with no SELECT.
+    message = Message(id=new_id, deleted_at=None, **values)
+    make_transient_to_detached(message)
+    db.session.add(message)
     if sender_id is not None and numbered.kind != ChannelKind.ROOM:
         # Whoever writes a line has read everything up to it (room chats keep no marks).
-        db.session.execute(
-            update(ChannelMember)
-            .where(
-                ChannelMember.channel_id == numbered.channel_id,
-                ChannelMember.user_id == sender_id,
-            )
-            .values(last_read_seq=numbered.seq)
-            .execution_options(synchronize_session=False)
+        execute_built(
+            _read_mark_statement(),
+            {"channel": numbered.channel_id, "user": sender_id, "seq": numbered.seq},
         )
     return message
 
