@@ -93,6 +93,16 @@ def unblock(blocker_id: int, blocked_id: int) -> bool:
     return bool(result.rowcount)
 
 
+def has_blocked_clause(blocker_id, blocked_id):
+    """EXISTS: `blocker_id` blocked `blocked_id` (columns or bound parameters), for callers
+    that fold the question into a bigger statement (a profile's follow state)."""
+    return (
+        select(Block.blocker_id)
+        .where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
+        .exists()
+    )
+
+
 def has_blocked(blocker_id: int | None, blocked_id: int) -> bool:
     """Tell whether `blocker_id` blocked `blocked_id` (False for visitors)."""
     if blocker_id is None:

@@ -138,23 +138,40 @@ def following_among(follower_id: int | None, user_ids: list[int]) -> set[int]:
     )
 
 
+@dataclass(frozen=True)
+class FollowState:
+    """A person's follow counts, and whether the viewer follows or blocked them."""
+
+    followers: int
+    following: int
+    viewer_follows: bool
+    viewer_blocked: bool
+
+
 @cache
-def _follow_counts_statement():
-    """Followers and following of `:user_id`, in one statement built once."""
+def _follow_state_statement():
+    """The four numbers of FollowState for `:user_id` and `:viewer_id`, one statement built
+    once (a profile asked them in three)."""
     user_id = bindparam("user_id", type_=Integer)
+    viewer_id = bindparam("viewer_id", type_=Integer)
     count = select(func.count()).select_from(Follow)
+    follows = select(Follow.follower_id).where(
+        Follow.follower_id == viewer_id, Follow.followed_id == user_id
+    )
     return select(
         count.where(Follow.followed_id == user_id).scalar_subquery(),
         count.where(Follow.follower_id == user_id).scalar_subquery(),
+        follows.exists(),
+        blocks.has_blocked_clause(viewer_id, user_id),
     )
 
 
-def follow_counts(user_id: int) -> tuple[int, int]:
-    """Return (followers, following) for a user."""
-    followers, following = db.session.execute(
-        _follow_counts_statement(), {"user_id": user_id}
+def follow_state(user_id: int, viewer_id: int | None) -> FollowState:
+    """Return `user_id`'s follow counts and where `viewer_id` (None: a visitor) stands."""
+    followers, following, follows, blocked = db.session.execute(
+        _follow_state_statement(), {"user_id": user_id, "viewer_id": viewer_id}
     ).one()
-    return int(followers or 0), int(following or 0)
+    return FollowState(int(followers or 0), int(following or 0), bool(follows), bool(blocked))
 
 
 def _page_number(page: int | None) -> int:

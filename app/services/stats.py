@@ -150,17 +150,9 @@ def score_history(user_id: int, limit: int = HISTORY_POINTS) -> list[ScorePoint]
     return [ScorePoint(at, Decimal(average), room_id) for at, average, room_id in reversed(rows)]
 
 
-@cache
-def _cumulative_score_statement():
-    return select(func.sum(Performance.average)).where(
-        Performance.performer_id == _USER_ID, Performance.counts_toward_ranking.is_(True)
-    )
-
-
 def cumulative_score(user_id: int) -> Decimal:
     """Return the sum of the user's averages that count toward rankings."""
-    total = db.session.scalar(_cumulative_score_statement(), {"user_id": user_id})
-    return Decimal(total or 0).quantize(Decimal("0.01"))
+    return totals(user_id)[2]
 
 
 def rank_of(user_id: int) -> int | None:
@@ -176,19 +168,26 @@ def rank_of(user_id: int) -> int | None:
 
 
 @cache
-def _room_counts_statement():
+def _totals_statement():
+    """Rooms joined, joined rooms that went live and the ranked sum: one statement."""
     went_live = case((Room.status.in_((RoomStatus.LIVE, RoomStatus.FINISHED)), 1))
+    ranked_sum = (
+        select(func.sum(Performance.average))
+        .where(Performance.performer_id == _USER_ID, Performance.counts_toward_ranking.is_(True))
+        .scalar_subquery()
+    )
     return (
-        select(func.count(RoomMember.id), func.count(went_live))
+        select(func.count(RoomMember.id), func.count(went_live), ranked_sum)
+        .select_from(RoomMember)
         .join(Room, Room.id == RoomMember.room_id)
         .where(RoomMember.user_id == _USER_ID, RoomMember.left_at.is_(None))
     )
 
 
-def room_counts(user_id: int) -> tuple[int, int]:
-    """Return (rooms joined, joined rooms that went live), in one statement."""
-    joined, went_live = db.session.execute(_room_counts_statement(), {"user_id": user_id}).one()
-    return int(joined or 0), int(went_live or 0)
+def totals(user_id: int) -> tuple[int, int, Decimal]:
+    """Return (rooms joined, joined rooms that went live, cumulative score)."""
+    joined, went_live, ranked = db.session.execute(_totals_statement(), {"user_id": user_id}).one()
+    return int(joined or 0), int(went_live or 0), Decimal(ranked or 0).quantize(Decimal("0.01"))
 
 
 def user_stats(user_id: int, *, now: datetime | None = None) -> UserStats:
@@ -198,7 +197,7 @@ def user_stats(user_id: int, *, now: datetime | None = None) -> UserStats:
     today = (now or utcnow()).astimezone(zone).date()
     times = completed_times(user_id)
     current, best = streaks(local_days(times, zone), today)
-    joined, went_live = room_counts(user_id)
+    joined, went_live, cumulative = totals(user_id)
     completed = len(times)
     rate = min(1.0, completed / went_live) if went_live else None
     return UserStats(
@@ -210,7 +209,7 @@ def user_stats(user_id: int, *, now: datetime | None = None) -> UserStats:
         best_streak=best,
         last_7_days=tuple(week_activity(times, zone, today)),
         score_history=tuple(score_history(user_id)),
-        cumulative_score=cumulative_score(user_id),
+        cumulative_score=cumulative,
         rank=rank_of(user_id),
     )
 

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from app.extensions import db
+from app.services import leaderboard
+from tests.support.web import post
 from tests.web.chat_helpers import person, say, start_group
 
 
@@ -60,3 +62,33 @@ def test_a_commit_during_the_request_reads_the_badges_again(app):
     page = mina.get(f"/chats/{group}")
     assert page.status_code == 200
     assert 'id="nav-chat-badge" data-unread="0"' in page.get_data(as_text=True)
+
+
+def test_a_profile_reads_its_follow_state_in_one_statement(app):
+    mina, _ = person(app, "mina")
+    junho, _ = person(app, "junho")
+    hana, _ = person(app, "hana")
+    person(app, "dami")
+    assert post(junho, "/users/mina/follow").status_code == 303
+    assert post(mina, "/users/dami/follow").status_code == 303
+    assert post(hana, "/users/mina/block").status_code == 303
+    with app.app_context():
+        leaderboard.refresh()  # the rank is read from the hourly snapshot
+    with statements(app) as seen:
+        page = junho.get("/users/mina")
+    assert page.status_code == 200
+    # One statement counts both ways and asks whether junho follows or blocked mina.
+    follows = [s for s in seen if "from follows" in s]
+    assert len(follows) == 1, follows
+    assert "from blocks" in follows[0]
+    html = page.get_data(as_text=True)
+    assert 'aria-pressed="true"' in html and "Following" in html  # junho follows mina
+    assert "<strong>1</strong> follower" in html and "<strong>1</strong> following" in html
+    assert ">\n    Block<" in html or "Block<span" in html  # junho has not blocked her
+    # The profile's whole cost: the viewer, the person, the badges, the follow state, the
+    # person's totals, their finished performances, score history and recent shows.
+    queries = [s for s in seen if s not in ("begin", "commit")]
+    assert len(queries) == 8, queries
+    # Seen by the person who blocked her, the same statement says so.
+    blocked = hana.get("/users/mina").get_data(as_text=True)
+    assert "Unblock<span" in blocked

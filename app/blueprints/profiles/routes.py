@@ -35,7 +35,7 @@ from app.responses import (
     see_other,
     viewer_id,
 )
-from app.services import avatars, blocks, profiles, social, stats
+from app.services import avatars, profiles, social, stats
 from app.services.accounts import get_user_by_username
 from app.services.errors import DomainError, NotFound
 from app.sessions import sign_in
@@ -56,13 +56,14 @@ def _page_arg() -> int:
 
 
 def _follow_context(user) -> dict:
-    """Return what the follow button and the counts need."""
-    followers, following = social.follow_counts(user.id)
+    """Return what the follow button, the counts and the block button need."""
+    state = social.follow_state(user.id, viewer_id())
     return {
         "user": user,
-        "is_following": social.is_following(viewer_id(), user.id),
-        "followers_count": followers,
-        "following_count": following,
+        "is_following": state.viewer_follows,
+        "followers_count": state.followers,
+        "following_count": state.following,
+        "has_blocked": state.viewer_blocked,
     }
 
 
@@ -100,7 +101,6 @@ def show(username: str):
         week_bars=week_bars,
         recent=stats.recent_performances(user.id),
         is_self=viewer_id() == user.id,
-        has_blocked=blocks.has_blocked(viewer_id(), user.id),
         **_follow_context(user),
     )
 
