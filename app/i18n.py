@@ -57,7 +57,7 @@ def _formatted(context: Context, text: str, variables: dict) -> str:
     return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
 
 
-def _translations_for_this_render() -> dict:
+def translations_for_render() -> dict:
     """`_()` and `ngettext()` for one render_template call, bound to its catalogue.
 
     Flask-Babel's template callables look the catalogue up through the request context on
@@ -201,7 +201,7 @@ def register_i18n(app: Flask) -> None:
     app.add_template_filter(number, "number")
     app.add_template_filter(score, "score")
 
-    app.context_processor(_translations_for_this_render)
+    app.context_processor(translations_for_render)
 
     @app.after_request
     def _vary_on_language(response: Response) -> Response:
