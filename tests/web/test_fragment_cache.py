@@ -179,3 +179,30 @@ def test_a_finished_shows_results_follow_a_rename_and_a_late_score(app, client):
     second = table()
     assert ">준호 &lt;b&gt;</th>" in second and ">junho</th>" not in second
     assert re.search(r">yuna</th>\s*<td>9.00</td>\s*<td>2</td>", second)  # two scores now
+
+
+def _tab_bar(html: str) -> str:
+    match = re.search(r'<nav class="tabbar".*?</nav>', html, re.S)
+    assert match, "no tab bar"
+    return match.group(0)
+
+
+def test_the_tab_bar_follows_the_page_the_viewer_and_the_unread_count(app, client):
+    from tests.web.chat_helpers import person, start_group
+
+    mina, _ = person(app, "mina")
+    junho, _ = person(app, "junho")
+    rooms = _tab_bar(mina.get("/rooms/").get_data(as_text=True))
+    assert re.search(r'href="/rooms/"\s+aria-current="page"', rooms)
+    board = _tab_bar(mina.get("/leaderboard").get_data(as_text=True))
+    assert re.search(r'href="/leaderboard"\s+aria-current="page"', board)
+    assert not re.search(r'href="/rooms/"\s+aria-current', board)
+    assert 'data-unread="0"' in board and 'href="/chats/"' in board
+    # A visitor on the same page has no Chats tab, though Mina's bar is kept.
+    visitor = _tab_bar(client.get("/leaderboard").get_data(as_text=True))
+    assert 'href="/chats/"' not in visitor and "nav-chat-badge" not in visitor
+    # A new line for Mina changes her count on the next page.
+    group = start_group(junho, "Crew", "mina")
+    say(junho, f"/chats/{group}/messages", "hello")
+    again = _tab_bar(mina.get("/leaderboard").get_data(as_text=True))
+    assert 'data-unread="2"' in again  # "started the group" and "hello"
