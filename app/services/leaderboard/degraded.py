@@ -8,7 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from app.extensions import db
 from app.models import Performance, User
@@ -99,13 +99,15 @@ def _degraded_page(board: Board, page_number: int, size: int, now: datetime, why
     )
 
 
+# Built once: every view of a board names its page of people with it.
+_USERS_BY_ID = select(User.id, User.username, User.display_name, User.avatar_filename).where(
+    User.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _users(ids: list[int]) -> dict[int, BoardUser]:
     """Load the display data of a page of users with one query."""
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(User.id, User.username, User.display_name, User.avatar_filename).where(
-            User.id.in_(ids)
-        )
-    )
+    rows = db.session.execute(_USERS_BY_ID, {"ids": ids})
     return {row.id: BoardUser(*row) for row in rows}
