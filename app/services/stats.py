@@ -25,7 +25,7 @@ from sqlalchemy import Integer, bindparam, case, func, select
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Performance, Phase, Room, RoomMember, RoomStatus, User
+from app.models import Performance, Phase, Room, RoomMember, RoomMode, RoomStatus, User
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
 HISTORY_POINTS = 30
@@ -214,10 +214,30 @@ def user_stats(user_id: int, *, now: datetime | None = None) -> UserStats:
     )
 
 
+class RecentShow(NamedTuple):
+    """One of a person's latest closed performances, with its room: what a profile lists.
+
+    Plain values, not the two ORM rows, so loading them costs no identity map work and the
+    list can key the kept fragment that draws it.
+    """
+
+    room_id: int
+    title: str
+    mode: RoomMode
+    average: Decimal | None
+    closed_at: datetime | None
+
+    @property
+    def is_ranked(self) -> bool:
+        """Tell whether the room's averages count toward rankings."""
+        return self.mode == RoomMode.RANKED
+
+
 @cache
 def _recent_performances_statement(limit: int):
     return (
-        select(Performance, Room)
+        select(Room.id, Room.title, Room.mode, Performance.average, Performance.closed_at)
+        .select_from(Performance)
         .join(Room, Room.id == Performance.room_id)
         .where(Performance.performer_id == _USER_ID, Performance.phase == Phase.CLOSED)
         .order_by(Performance.closed_at.desc(), Performance.id.desc())
@@ -225,7 +245,7 @@ def _recent_performances_statement(limit: int):
     )
 
 
-def recent_performances(user_id: int, limit: int = 8) -> list[tuple[Performance, Room]]:
+def recent_performances(user_id: int, limit: int = 8) -> tuple[RecentShow, ...]:
     """Return the user's latest closed performances with their rooms, newest first."""
-    rows = db.session.execute(_recent_performances_statement(limit), {"user_id": user_id}).all()
-    return [(performance, room) for performance, room in rows]
+    rows = db.session.execute(_recent_performances_statement(limit), {"user_id": user_id})
+    return tuple(RecentShow(*row) for row in rows)

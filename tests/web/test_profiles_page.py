@@ -148,3 +148,35 @@ def _today_bar_count(html: str) -> int:
     """The number over today's bar in the week chart."""
     bar = re.search(r'chart-bar-today".*?<text class="chart-value"[^>]*>(\d+)</text>', html, re.S)
     return int(bar.group(1))
+
+
+def _recent_list(html: str) -> str:
+    return re.search(
+        r'<section class="card" aria-labelledby="recent-title">.*?</section>', html, re.S
+    ).group(0)
+
+
+def test_kept_recent_shows_follow_a_new_show_and_a_new_room_title(client, app, make_user):
+    """The recent list is one kept fragment keyed by its rows: each change draws it anew."""
+    make_user("mina")
+    _shows(app, "mina", [8])
+    first = _recent_list(client.get("/users/mina").get_data(as_text=True))
+    assert first.count("<li") == 1 and "Friday karaoke" in first and "8.00" in first
+    assert "Ranked" in first
+    with app.app_context():
+        from sqlalchemy import update
+
+        from app.extensions import db
+        from app.models import Room
+
+        db.session.execute(update(Room).values(title="월요일 <노래방>"))
+        db.session.commit()
+    renamed = _recent_list(client.get("/users/mina").get_data(as_text=True))
+    assert "월요일 &lt;노래방&gt;" in renamed and "Friday karaoke" not in renamed
+    _shows(app, "mina", [6], mode="casual")
+    more = _recent_list(client.get("/users/mina").get_data(as_text=True))
+    assert more.count("<li") == 2 and "Casual" in more and "6.00" in more
+    korean = _recent_list(
+        client.get("/users/mina", headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    )
+    assert "캐주얼" in korean and "랭킹" in korean and "Casual" not in korean
