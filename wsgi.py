@@ -31,6 +31,7 @@ import gc  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import socketio  # noqa: E402
+from app.http_server import server_options  # noqa: E402
 
 app = create_app()
 
@@ -53,17 +54,12 @@ def main() -> None:
     default_host = "0.0.0.0" if os.environ.get("ENCORE_ENV") == "production" else "127.0.0.1"  # noqa: S104
     host = os.environ.get("HOST", default_host)
     port = int(os.environ.get("PORT", "5000"))
-    options = {}
-    if ASYNC_MODE == "eventlet":
-        # eventlet serves at most 1,024 connections (sockets and keep-alive requests
-        # together) unless told otherwise; at 1,000 clients it stopped answering HTTP.
-        options["max_size"] = int(os.environ.get("ENCORE_MAX_CONNECTIONS", "10000"))
     socketio.run(
         app,
         host=host,
         port=port,
         log_output=os.environ.get("ENCORE_ACCESS_LOG") == "1",
-        **options,
+        **server_options(ASYNC_MODE),
     )
 
 

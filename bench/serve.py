@@ -45,13 +45,14 @@ def _serve_profiled(path: str) -> None:
 def _serve_with_max_size(max_size: int) -> None:
     """Serve as wsgi.main() does, but let eventlet hold `max_size` connections, not 1,024."""
     from app.extensions import socketio
+    from app.http_server import server_options
 
     socketio.run(
         wsgi.app,
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "5000")),
         log_output=False,
-        max_size=max_size,
+        **(server_options(wsgi.ASYNC_MODE) | {"max_size": max_size}),
     )
 
 
