@@ -71,6 +71,11 @@ def run(args) -> dict:
         return _timed(args, post)
 
 
+def _group_size(args) -> int:
+    """The room's or group's members: `--members`, kept between 2 and 50."""
+    return max(2, min(50, args.members))
+
+
 def _setup(args, env: BenchEnv):
     """Create the app, the members and the room or group; return `post(n)` or a refusal."""
     os.environ.update(
@@ -86,7 +91,7 @@ def _setup(args, env: BenchEnv):
     from app import create_app
 
     app = create_app()
-    members = args.members = max(2, min(50, args.members))
+    members = _group_size(args)
     with closing(env.db()) as conn:
         users = bulk_users(conn, members, "prof" + env.run_id)
     clients = [_client_for(app, name) for _, name in users]
@@ -170,7 +175,7 @@ def counted(args) -> dict:
     return {
         "status": "ok",
         "kind": args.kind,
-        "members": max(2, min(50, args.members)),
+        "members": _group_size(args),
         "posts": args.posts,
         "minstructions_per_post": round(total / args.posts / 1e6, 2),
     }
@@ -178,7 +183,7 @@ def counted(args) -> dict:
 
 def _timed(args, post) -> dict:
     """Post `args.posts` lines under the flood rule, timing them (and profiling them)."""
-    members = args.members
+    members = _group_size(args)
     # The warm-up posted too: wait a round, so the timed posts stay under the flood limit.
     time.sleep(2.05)
     # --cpu-timer: count CPU only, so time spent waiting on PostgreSQL and Redis is left out.

@@ -107,14 +107,7 @@ def has_blocked(blocker_id: int | None, blocked_id: int) -> bool:
     """Tell whether `blocker_id` blocked `blocked_id` (False for visitors)."""
     if blocker_id is None:
         return False
-    return (
-        db.session.scalar(
-            select(Block.blocker_id).where(
-                Block.blocker_id == blocker_id, Block.blocked_id == blocked_id
-            )
-        )
-        is not None
-    )
+    return bool(db.session.scalar(select(has_blocked_clause(blocker_id, blocked_id))))
 
 
 @cache

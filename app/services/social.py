@@ -111,18 +111,20 @@ def unfollow(follower_id: int, followed_id: int) -> bool:
     return bool(result.rowcount)
 
 
+def _follows_clause(follower_id, followed_id):
+    """EXISTS: `follower_id` follows `followed_id` (values or bound parameters)."""
+    return (
+        select(Follow.follower_id)
+        .where(Follow.follower_id == follower_id, Follow.followed_id == followed_id)
+        .exists()
+    )
+
+
 def is_following(follower_id: int | None, followed_id: int) -> bool:
     """Tell whether `follower_id` follows `followed_id` (False for anonymous viewers)."""
     if follower_id is None:
         return False
-    return (
-        db.session.scalar(
-            select(Follow.follower_id).where(
-                Follow.follower_id == follower_id, Follow.followed_id == followed_id
-            )
-        )
-        is not None
-    )
+    return bool(db.session.scalar(select(_follows_clause(follower_id, followed_id))))
 
 
 def following_among(follower_id: int | None, user_ids: list[int]) -> set[int]:
@@ -155,13 +157,10 @@ def _follow_state_statement():
     user_id = bindparam("user_id", type_=Integer)
     viewer_id = bindparam("viewer_id", type_=Integer)
     count = select(func.count()).select_from(Follow)
-    follows = select(Follow.follower_id).where(
-        Follow.follower_id == viewer_id, Follow.followed_id == user_id
-    )
     return select(
         count.where(Follow.followed_id == user_id).scalar_subquery(),
         count.where(Follow.follower_id == user_id).scalar_subquery(),
-        follows.exists(),
+        _follows_clause(viewer_id, user_id),
         blocks.has_blocked_clause(viewer_id, user_id),
     )
 
