@@ -72,13 +72,17 @@ def _init_extensions(app: Flask) -> None:
     from app.database import configure_engine
     from app.health import init_health
     from app.i18n import install_request_domain, select_locale, select_timezone
-    from app.realtime import init_realtime
+    from app.realtime import effective_async_mode, init_realtime
     from app.redis_store import init_redis
+    from app.shedding import init_shedding
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
     init_health(app)
+    # First of the request hooks: a request waits for its turn at the database (or is shed)
+    # before any other hook can load the signed-in user.
+    init_shedding(app, effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]))
     migrate.init_app(
         app,
         db,

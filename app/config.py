@@ -10,6 +10,9 @@ from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("ENCORE_INSTANCE_PATH", BASE_DIR / "instance"))
+# Database connections one process keeps open, and how many more it may open at a peak.
+DB_POOL_SIZE = 10
+DB_POOL_CAPACITY = 30
 
 
 def N_(text: str) -> str:  # noqa: N802  (the gettext name extractors look for)
@@ -92,6 +95,14 @@ class Config:
     # answer 429 with Retry-After instead of queueing behind it. 0 turns it off.
     SHED_LAG_SECONDS = float(os.environ.get("ENCORE_SHED_LAG_SECONDS", "1.0"))
     SHED_RETRY_AFTER = int(os.environ.get("ENCORE_SHED_RETRY_AFTER", "2"))
+    # Shed on the line for the database (app/shedding.py): a green-thread web process lets
+    # REQUEST_SLOTS requests use the database at once, 10 fewer than its pool holds (see
+    # engine_options) so sockets and background work always find a connection. A write that
+    # waits SHED_QUEUE_SECONDS for a slot answers 429 (0 turns the line off); a page waits
+    # READ_QUEUE_SECONDS, then answers 503.
+    REQUEST_SLOTS = int(os.environ.get("ENCORE_REQUEST_SLOTS", str(DB_POOL_CAPACITY - 10)))
+    SHED_QUEUE_SECONDS = float(os.environ.get("ENCORE_SHED_QUEUE_SECONDS", "0.5"))
+    READ_QUEUE_SECONDS = float(os.environ.get("ENCORE_READ_QUEUE_SECONDS", "10"))
 
     ASYNC_MODE = os.environ.get("ENCORE_ASYNC_MODE", "eventlet")
     SOCKETIO_ASYNC_MODE: str | None = None  # None: follow ASYNC_MODE
@@ -209,17 +220,20 @@ class Config:
 
 def engine_options(url: str) -> dict:
     """Return engine options suited to the database behind `url`."""
+    pool = {"pool_size": DB_POOL_SIZE, "max_overflow": DB_POOL_CAPACITY - DB_POOL_SIZE}
     if url.startswith("sqlite"):
         # Several threads share the embedded file; WAL and the busy timeout are set on connect.
-        return {"connect_args": {"check_same_thread": False, "timeout": 15}}
+        options: dict = {"connect_args": {"check_same_thread": False, "timeout": 15}}
+        if url.startswith("sqlite:///"):  # a file; an in-memory database has a pool of one
+            options |= pool
+        return options
     # No pre-ping: it costs a round trip on every checkout. Connections are recycled before
     # any server or proxy idle timeout can cut them, and a connection that dies anyway is
     # dropped with its pool on the first error (docs/architecture.md, "Database connections").
     return {
         "pool_pre_ping": False,
         "pool_recycle": int(os.environ.get("ENCORE_DB_POOL_RECYCLE", "1800")),
-        "pool_size": 10,
-        "max_overflow": 20,
+        **pool,
     }
 
 

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -31,20 +32,20 @@ DATABASE_RETRY_SECONDS = 5
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a cancelled statement (a timeout)
 
 
-def _titles() -> dict[int, str]:
-    """Human titles per status, translated for the current request."""
-    return {
-        400: _("That did not look right"),
-        401: _("Please log in"),
-        403: _("Not allowed"),
-        404: _("Not found"),
-        405: _("Not allowed"),
-        409: _("That clashes with what is happening"),
-        413: _("That file is too large"),
-        429: _("Too many requests"),
-        500: _("Something went wrong on our side"),
-        503: _("Back in a moment"),
-    }
+# Human titles per status; each is translated only when a page shows it, so an error (a
+# shed request above all) does not translate the other ten.
+_TITLES = {
+    400: _l("That did not look right"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Not allowed"),
+    409: _l("That clashes with what is happening"),
+    413: _l("That file is too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong on our side"),
+    503: _l("Back in a moment"),
+}
 
 
 # The HTTP status of each kind of domain error; a subclass answers like its nearest listed
@@ -83,7 +84,7 @@ def render_error(
     status: int, message: str | None = None, *, retry_after: int | None = None
 ) -> Response:
     """Render an error page, or the toast fragment for htmx, with the right status."""
-    title = _titles().get(status, _("Something went wrong"))
+    title = str(_TITLES.get(status) or _("Something went wrong"))
     context = {"status": status, "title": title, "message": message}
     if is_htmx():
         response = varying(render_template("errors/_error.html", **context), status)
@@ -103,7 +104,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
         db.session.rollback()
-        retry = error.retry_after if isinstance(error, TooMany) else None
+        # TooMany says when to come back; so may an Unavailable (a busy server's, say).
+        retry = getattr(error, "retry_after", None)
         return render_error(status_for(error), error.message, retry_after=retry)
 
     @app.errorhandler(CSRFError)

@@ -132,4 +132,6 @@ def evaluate(posts: list[Post], receipts: list, setup: Setup, subscribed: dict, 
         "deliveries_per_s": round(delivered / wall, 1) if wall else None,
         "latency_ms": percentiles(latencies),
         "post_http_ms": percentiles([p.http_ms for p in posts]),
+        # How long a shed post waited for its 429: the target is well under a second.
+        "shed_http_ms": percentiles([p.http_ms for p in posts if p.status == 429]),
     }

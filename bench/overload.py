@@ -3,8 +3,9 @@
 The rates keep going up after a step fails. Each step reports latency, posts shed with
 429, other errors, and accepted messages that were lost or delivered twice; the target is
 that no accepted message is ever lost. Big groups (50 members) make each post fan out
-widely while every user stays under the chat flood limit (5 lines per 10 s), so a 429
-here means the server shed load, not that one user typed too fast.
+widely, and the server runs with the chat flood limit lifted (ENCORE_CHAT_FLOOD_LINES), so a
+429 here means the server shed load, not that one user typed too fast. Each step also says
+how long the shed posts waited for their 429 (the target: within 1 s).
 
     python -m bench.overload --clients 200 --group-size 50 --rates 10,20,40,80,160
 """
@@ -21,7 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.past_ceiling = True
     label = f"{args.target} {args.async_mode}"
-    result = run_variants(args, [(label, {}, {})])[label]
+    # Past the ceiling every user posts faster than the flood rule allows; lift it, so each
+    # 429 is the server shedding load.
+    lifted = {"ENCORE_CHAT_FLOOD_LINES": "100000"}
+    result = run_variants(args, [(label, {}, lifted)])[label]
     if result.get("status") != "ok":
         not_available("overload", result.get("reason", ""), args.json_out)
         return
@@ -33,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{step['rate_target']:g} posts/s: {step['accepted']}/{step['posts']} accepted,"
             f" 429 {step['rejected_429']}, errors {step['errors']}, lost {step['lost']},"
             f" duplicated {step['duplicated']}, p99 {step['latency_ms']['p99']} ms,"
+            f" 429 answered in p99 {step['shed_http_ms'].get('p99')} ms,"
             f" {step['deliveries_per_s']} deliveries/s"
         )
     verdict = "met" if lost_total == 0 else "MISSED"

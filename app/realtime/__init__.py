@@ -67,7 +67,7 @@ def init_realtime(app: Flask) -> None:
     )
     app.extensions["encore_emit"] = lambda event, data, to: socketio.emit(event, data, to=to)
     from app.realtime.socket_actions import start_listener
-    from app.shedding import init_shedding
+    from app.shedding import start_lag_monitor
 
     start_listener(app)
-    init_shedding(app, effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]))
+    start_lag_monitor(app, effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]))

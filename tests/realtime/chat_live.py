@@ -82,6 +82,19 @@ class ChatUser(WebUser):
             timeout=15,
         )
 
+    def send_line(self, url: str, body: str, token: str, *, htmx: bool = True):
+        """POST a line with a CSRF token fetched earlier (no page load first); return the
+        response. Without htmx it is the no-script form, carrying the token as a field."""
+        data = {"body": body, "client_id": uuid.uuid4().hex}
+        headers = {"X-CSRFToken": token}
+        if htmx:
+            headers["HX-Request"] = "true"
+        else:
+            data["csrf_token"] = token
+        return self.http.post(
+            self.base_url + url, data=data, headers=headers, allow_redirects=False, timeout=30
+        )
+
     def history(self, url: str, **params) -> list[int]:
         """Fetch lines as chat.js does and return their sequence numbers."""
         response = self.http.get(
