@@ -11,6 +11,7 @@ how long the shed posts waited for their 429 (the target: within 1 s).
 """
 
 from bench.compare import parser_for, run_variants
+from bench.fanout import FLOOD_LIFTED
 from bench.harness import not_available, report
 
 
@@ -24,8 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     label = f"{args.target} {args.async_mode}"
     # Past the ceiling every user posts faster than the flood rule allows; lift it, so each
     # 429 is the server shedding load.
-    lifted = {"ENCORE_CHAT_FLOOD_LINES": "100000"}
-    result = run_variants(args, [(label, {}, lifted)])[label]
+    result = run_variants(args, [(label, {}, FLOOD_LIFTED)])[label]
     if result.get("status") != "ok":
         not_available("overload", result.get("reason", ""), args.json_out)
         return
