@@ -58,8 +58,8 @@ class Busy(Unavailable):
 class RequestSlots:
     """How many requests of this process may use the database at once.
 
-    A plain semaphore: under eventlet and gevent the patched one parks the green thread, and
-    waiters are woken in the order they came.
+    A plain semaphore: under eventlet and gevent the patched one parks the green thread.
+    Waiters are woken in the order they came (a newcomer may still take a slot just freed).
     """
 
     def __init__(self, size: int) -> None:
