@@ -104,8 +104,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
         db.session.rollback()
-        # TooMany says when to come back; so may an Unavailable (a busy server's, say).
-        retry = getattr(error, "retry_after", None)
+        # TooMany says when to come back, and so may an Unavailable.
+        retry = error.retry_after if isinstance(error, TooMany | Unavailable) else None
         return render_error(status_for(error), error.message, retry_after=retry)
 
     @app.errorhandler(CSRFError)
@@ -163,8 +163,8 @@ def _database_away(error: Exception) -> bool:
 
 def database_unavailable(app: Flask) -> Response:
     """Answer 503 with Retry-After while the database is away, and say so on the page."""
-    from app.extensions import login_manager
     from app.health import store_failed
+    from app.sessions import serve_as_visitor
 
     log.warning("database unavailable: answering 503")
     try:
@@ -174,7 +174,7 @@ def database_unavailable(app: Flask) -> Response:
     if db.engine.dialect.name != "sqlite":
         store_failed(app, "database")
     # The page must not ask the database who is logged in: it would fail the same way.
-    login_manager._update_request_context_with_user(None)
+    serve_as_visitor()
     return render_error(
         503,
         _("We can't reach our saved data right now. Please try again in a few seconds."),

@@ -11,7 +11,7 @@ from flask import after_this_request, current_app, redirect, request, session, u
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.models import User
 from app.realtime import socket_actions
 from app.request_input import parse_int
@@ -35,6 +35,16 @@ def load_user(user_key: str) -> User | None:
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
     return user
+
+
+def serve_as_visitor() -> None:
+    """Treat this request as a visitor's without asking the database who is signed in.
+
+    For answers that must not touch the database (health checks, a shed request, a page
+    saying the database is away): `current_user` would load the user, and the language
+    hooks read it.
+    """
+    login_manager._update_request_context_with_user(None)
 
 
 def _today() -> int:

@@ -28,8 +28,9 @@ import time
 from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import login_manager, socketio
+from app.extensions import socketio
 from app.services.errors import TooMany, Unavailable
+from app.sessions import serve_as_visitor
 
 TICK_SECONDS = 0.05
 # After a stall, keep shedding this long: the requests that queued behind it drain first.
@@ -50,10 +51,6 @@ class Busy(Unavailable):
 
     default_message = _l("The server is very busy right now. Try again in a moment.")
 
-    def __init__(self, *, retry_after: int) -> None:
-        super().__init__()
-        self.retry_after = retry_after
-
 
 class RequestSlots:
     """How many requests of this process may use the database at once.
@@ -63,7 +60,6 @@ class RequestSlots:
     """
 
     def __init__(self, size: int) -> None:
-        self.size = size
         self._free = threading.Semaphore(size)
 
     def take(self, wait: float) -> bool:
@@ -118,7 +114,7 @@ def _refuse(error: type[Overloaded | Busy]) -> None:
     The visitor is set first: the error's message is translated as it is made, and the
     language of a signed-in person is saved on their row.
     """
-    login_manager._update_request_context_with_user(None)
+    serve_as_visitor()
     raise error(retry_after=int(current_app.config.get("SHED_RETRY_AFTER", 2)))
 
 

@@ -51,9 +51,16 @@ class TooMany(DomainError):
 
 
 class Unavailable(DomainError):
-    """Something the request depends on (a sign-in provider, say) is not answering."""
+    """Something the request depends on (a sign-in provider, say) is not answering.
+
+    `retry_after`, when known, is the seconds after which asking again may succeed.
+    """
 
     default_message = _l("That is not available right now. Please try again soon.")
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UsernameTaken(Conflict):
