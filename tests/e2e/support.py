@@ -5,10 +5,11 @@ watched: a console error, an uncaught page error, a failed request, a response o
 more, a 4xx the test did not announce with `browsers.expecting(...)`, and any Content
 Security Policy violation are collected, and the test fails when it ends (see conftest).
 
-One standing exception: a 404 from the media server's origin (`media_origins`, the Janus
-of a JANUS_URL server). Janus answers 404 to a long poll still open on a session the page
-has just destroyed (every line-up change destroys one), and that is the teardown working,
-not an app error.
+One standing exception: the end of a long poll to the media server's origin
+(`media_origins`, the Janus of a JANUS_URL server). Janus answers 404 to a long poll still
+open on a session the page has just destroyed (every line-up change destroys one), or cuts
+that poll off mid-answer (`ERR_INCOMPLETE_CHUNKED_ENCODING`); both are the teardown
+working, not an app error.
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ class Browsers:
         """Tell whether this is Janus answering 404 for a session the page destroyed."""
         parts = urlsplit(url)
         return status == 404 and f"{parts.scheme}://{parts.netloc}" in self.media_origins
+
+    def _media_poll_cut(self, request: Request, failure: str) -> bool:
+        """Tell whether Janus cut off a long poll on a session the page was tearing down."""
+        parts = urlsplit(request.url)
+        return (
+            request.method == "GET"
+            and failure == "net::ERR_INCOMPLETE_CHUNKED_ENCODING"
+            and f"{parts.scheme}://{parts.netloc}" in self.media_origins
+        )
 
     # -- contexts -------------------------------------------------------------------------
 
@@ -206,7 +216,7 @@ class Browsers:
 
         def on_request_failed(request: Request) -> None:
             failure = request.failure or ""
-            if offline():
+            if offline() or self._media_poll_cut(request, failure):
                 return
             if failure == "net::ERR_ABORTED" and request.method == "GET":
                 # The page itself cancelled a read: a navigation superseded by a newer one,
