@@ -208,7 +208,9 @@ class DeployShape:
     `env` may be given (a scenario that made its own BenchEnv); otherwise the shape makes
     one on `database_url`'s server, or on a private PostgreSQL (`private_postgres=True`),
     and on its own redis-server unless `redis_url` is given. `web=0` starts no web
-    processes and no nginx (a worker-only rehearsal).
+    processes and no nginx (a worker-only rehearsal). `cpu_quota` caps each web process
+    (and only them: not nginx, Celery, Redis or PostgreSQL) at that share of a core, each
+    in a cgroup of its own (bench/cpu_quota.py).
     """
 
     def __init__(
@@ -225,8 +227,10 @@ class DeployShape:
         async_mode: str = "eventlet",
         gc: str = "default",
         server_env: Callable[[int], dict] | None = None,
+        cpu_quota: float | None = None,
     ) -> None:
         self.web_count = web
+        self.cpu_quota = cpu_quota
         self.want_celery = celery
         self.want_nginx = nginx and web > 0
         self.env = env
@@ -275,7 +279,10 @@ class DeployShape:
         proxy = {"ENCORE_PROXY_HOPS": "1"} if self.want_nginx else {}
         for n in range(self.web_count):
             server = Server(
-                self.env, **self.server_options, extra_env={**proxy, **self.server_env(n)}
+                self.env,
+                **self.server_options,
+                extra_env={**proxy, **self.server_env(n)},
+                cpu_quota=self.cpu_quota,
             )
             self.webs.append(server)
             server.start()

@@ -22,6 +22,7 @@ import os
 import time
 from collections import Counter
 
+from bench.cpu_quota import throttling_text
 from bench.deploy_shape import DeployShape, client_address
 from bench.fanout_clients import ClientPool
 from bench.fanout_groups import Setup, setup_bare, setup_encore
@@ -84,6 +85,7 @@ async def _run(args, server_env: dict, during_step) -> dict:
     setup_started = time.monotonic()
     with BenchEnv(args.database_url, args.redis_url, database=target == "encore") as env:
         profile = getattr(args, "profile", None)
+        cpu_quota = getattr(args, "cpu_quota", None)
         via_nginx = getattr(args, "via", "direct") == "nginx"
         # The web processes, and with --via nginx the deploy shape around them (nginx,
         # and the Celery worker and beat when asked), all on this run's database and Redis.
@@ -95,6 +97,7 @@ async def _run(args, server_env: dict, during_step) -> dict:
             kind=target,
             async_mode=args.async_mode,
             gc=args.gc,
+            cpu_quota=cpu_quota,
             server_env=lambda n: {
                 **server_env,
                 **({"BENCH_PROFILE": os.path.abspath(profile)} if profile and n == 0 else {}),
@@ -186,6 +189,15 @@ async def _run(args, server_env: dict, during_step) -> dict:
                     break
             passing = [s for s in steps if s["holds"]]
             ceiling = max((s["deliveries_per_s"] for s in passing), default=None)
+            # Each capped process's throttling over the whole run, read before they stop.
+            quota = (
+                {
+                    "cpu_quota_per_process": cpu_quota,
+                    "cpu_throttling_at_end": [s.cpu_throttling() for s in servers],
+                }
+                if cpu_quota
+                else {}
+            )
             return {
                 "status": "ok",
                 "target": target,
@@ -212,6 +224,7 @@ async def _run(args, server_env: dict, during_step) -> dict:
                 "steps": steps,
                 "ceiling_deliveries_per_s": ceiling,
                 "ceiling_reached": bool(steps) and not steps[-1]["holds"],
+                **quota,
             }
         finally:
             try:
@@ -240,7 +253,12 @@ def _step_line(step: dict) -> str:
         f"rss {step['server_peak_rss_mib']} MiB, "
         f"gen2 {step['gc']['full_collections']}×≤{step['gc']['full_ms_max']:.0f} ms"
         f", machine busy {step['machine_busy_cores']} cores (others {step['others_cpu_cores']})"
-        f" {'holds' if step['holds'] else 'FAILS'}"
+        + (
+            f", throttled {throttling_text(step['cpu_throttled_per_process'])}"
+            if step.get("cpu_throttled_per_process")
+            else ""
+        )
+        + f" {'holds' if step['holds'] else 'FAILS'}"
     )
 
 

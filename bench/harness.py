@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.cpu_quota import CpuCgroup, since
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DEFAULT_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -257,7 +259,11 @@ def exit_on_sigterm() -> None:
 
 
 class Server:
-    """One server process on loopback: Encore (`bench/serve.py` ≡ `wsgi.py`) or the bare one."""
+    """One server process on loopback: Encore (`bench/serve.py` ≡ `wsgi.py`) or the bare one.
+
+    With `cpu_quota` the process runs in a cgroup of its own capped at that share of a core
+    (bench/cpu_quota.py), made at start and removed at stop.
+    """
 
     def __init__(
         self,
@@ -267,6 +273,7 @@ class Server:
         async_mode: str = "eventlet",
         gc: str = "default",
         extra_env: dict | None = None,
+        cpu_quota: float | None = None,
     ) -> None:
         self.kind = kind
         self.port = free_port()
@@ -298,6 +305,9 @@ class Server:
         self.env = base
         self.process: subprocess.Popen | None = None
         self._gc_mark = 0
+        self.cpu_quota = cpu_quota
+        self.cgroup: CpuCgroup | None = None
+        self._cgroup_name = f"{env.run_id}-{self.port}"
 
     def start(self) -> Server:
         """Start the process and wait until /healthz answers 200."""
@@ -305,13 +315,15 @@ class Server:
 
         script = "bench/serve.py" if self.kind == "encore" else "bench/bare_server.py"
         self._log = open(self.log_path, "ab")  # noqa: SIM115  (closed in stop)
+        if self.cpu_quota and self.cgroup is None:
+            self.cgroup = CpuCgroup(self._cgroup_name, self.cpu_quota).create()
         self.process = subprocess.Popen(
             [sys.executable, script],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,  # from the main thread: the signal follows the thread
+            preexec_fn=self._preexec,  # from the main thread: the signal follows the thread
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -336,6 +348,20 @@ class Server:
                 self.process.wait(timeout=5)
         if getattr(self, "_log", None):
             self._log.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
+
+    def _preexec(self) -> None:
+        """In the child before exec: die with the bench, and enter the CPU cap (if any) so
+        the server is capped from its first instruction."""
+        die_with_parent()
+        if self.cgroup is not None:
+            self.cgroup.join()
+
+    def cpu_throttling(self) -> dict | None:
+        """The CPU cap's throttling so far (bench/cpu_quota.py), or None when uncapped."""
+        return self.cgroup.throttling() if self.cgroup is not None else None
 
     def log(self) -> str:
         """Return what the server printed so far."""
@@ -406,6 +432,7 @@ class Meter:
         self.started = time.monotonic()
         self.machine0 = machine_busy_seconds()
         self.cpu0 = [s.cpu_seconds() for s in servers]
+        self.throttled0 = [s.cpu_throttling() for s in servers]
         for server in servers:
             server.gc_since_mark()
 
@@ -416,6 +443,12 @@ class Meter:
         memory = [s.memory_mib() for s in self.servers]
         gcs = [s.gc_since_mark() for s in self.servers]
         machine_busy = (machine_busy_seconds() - self.machine0) / wall if wall else None
+        throttled = [
+            since(s.cpu_throttling(), t0)
+            for s, t0 in zip(self.servers, self.throttled0, strict=True)
+        ]
+        # Only capped servers report throttling, so uncapped output stays as it was.
+        capped = {"cpu_throttled_per_process": throttled} if any(throttled) else {}
         return {
             "machine_busy_cores": round(machine_busy, 2) if machine_busy is not None else None,
             "load_average_1m": round(os.getloadavg()[0], 2),
@@ -433,4 +466,5 @@ class Meter:
                 "young_ms_max": max(g["young_ms_max"] for g in gcs),
                 "young_cpu_ms_max": max(g["young_cpu_ms_max"] for g in gcs),
             },
+            **capped,
         }
