@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from app.models import (
     RoomStatus,
     Score,
 )
+from app.services.stats import user_zone
 
 HISTORY_TITLE = "Encore 주간 챌린지"
 
@@ -58,6 +59,27 @@ BATCHES: tuple[tuple[int, str, tuple[str, ...]], ...] = (
 )
 
 
+def batch_start(now: datetime, days_ago: int, performers: int) -> datetime:
+    """When a demo batch starts: noon in Korea `days_ago` local days back, and no later
+    than leaves today's batch finished an hour before `now`.
+
+    Anchored to the local day rather than to `now` minus whole days: near midnight in Korea
+    a batch's turns would otherwise fall on two days, two batches on one, and the demo
+    streaks would show a gap. Early in the day, today's batch moves into yesterday, and
+    the streak (alive until today is over) still runs.
+    """
+    zone = user_zone(None)
+    day = now.astimezone(zone).date() - timedelta(days=days_ago)
+    noon = datetime.combine(day, time(12), tzinfo=zone).astimezone(UTC)
+    latest = now - timedelta(hours=1, minutes=5 * performers + 1)
+    return min(noon, latest).replace(microsecond=0)
+
+
+def turn_opens(started: datetime, turn: int) -> datetime:
+    """When turn `turn` (from 1) of a demo batch opens: one every five minutes."""
+    return started + timedelta(minutes=5 * (turn - 1))
+
+
 def seed_follows() -> int:
     """Create the demo follows that do not exist yet; return how many were new."""
     created = 0
@@ -91,7 +113,7 @@ def seed_history() -> int:
         people = [demo_user(name) for name in names]
         if any(person is None for person in people):
             continue
-        started = (now - timedelta(days=days_ago, hours=1)).replace(microsecond=0)
+        started = batch_start(now, days_ago, len(people))
         room = Room(
             title=f"{HISTORY_TITLE} #{number}",
             description="지난주에 끝난 쇼예요.",
@@ -117,7 +139,7 @@ def seed_history() -> int:
                 )
             )
         for turn, performer in enumerate(people, start=1):
-            opened = started + timedelta(minutes=5 * (turn - 1))
+            opened = turn_opens(started, turn)
             closed = opened + timedelta(minutes=4)
             values = {p.id: rng.randint(5, 10) for p in people if p.id != performer.id}
             performance = Performance(

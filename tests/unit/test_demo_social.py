@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import func, select
 
+from app.demo.social import BATCHES, batch_start, turn_opens
 from app.extensions import db
 from app.models import Follow, Performance, Room
 from app.services import stats
 from app.services.accounts import get_user_by_username
+from app.services.stats import local_days, streaks, user_zone
 
 
 def test_seed_demo_adds_follows_and_histories_once(app, runner):
@@ -30,3 +34,23 @@ def test_seed_demo_adds_follows_and_histories_once(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Follow)) == follows
         assert db.session.scalar(select(func.count(Performance.id))) == performances
         assert db.session.scalar(select(func.count(Room.id))) > 0
+
+
+def test_the_demo_streak_runs_whatever_the_time_of_day():
+    """Seeded at any moment, Mina's closed performances fall on consecutive local days.
+
+    Seeding at "now minus whole days" broke this near midnight in Korea, when turns five
+    minutes apart fell on two days.
+    """
+    zone = user_zone(None)
+    for step in range(24 * 12):
+        now = datetime(2026, 12, 1, tzinfo=UTC) + timedelta(minutes=5 * step)
+        closed = [
+            turn_opens(batch_start(now, days_ago, len(names)), names.index("mina") + 1)
+            + timedelta(minutes=4)
+            for days_ago, _category, names in BATCHES
+            if "mina" in names
+        ]
+        assert max(closed) < now
+        current, _best = streaks(local_days(closed, zone), now.astimezone(zone).date())
+        assert current >= 5, f"seeded at {now:%H:%M} UTC: a streak of {current}"
