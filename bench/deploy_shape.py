@@ -29,7 +29,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import DEFAULT_PG, ROOT, BenchEnv, Server, free_port
+from bench.harness import DEFAULT_PG, ROOT, BenchEnv, free_port
+from bench.server_process import Server
 
 WEB_PROCESSES = 3
 

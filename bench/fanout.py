@@ -30,13 +30,13 @@ from bench.fanout_posts import evaluate, post_at_rate
 from bench.harness import (
     GC_CHOICES,
     BenchEnv,
-    Meter,
     common_arguments,
     fmt,
     latency_line,
     not_available,
     report,
 )
+from bench.server_process import Meter
 
 P99_LIMIT_MS = 500.0
 # Server settings that lift the flood rule, for benches that push each user past it so the

@@ -23,7 +23,8 @@ import threading
 import time
 from contextlib import closing
 
-from bench.harness import BENCH_PASSWORD, BenchEnv, Server, common_arguments, percentiles, report
+from bench.harness import BENCH_PASSWORD, BenchEnv, common_arguments, percentiles, report
+from bench.server_process import Server
 from bench.users import bulk_users, login_all
 
 CHROMIUM = "/usr/bin/chromium"

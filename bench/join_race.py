@@ -21,13 +21,13 @@ from contextlib import closing
 
 from bench.harness import (
     BenchEnv,
-    Server,
     common_arguments,
     latency_line,
     not_available,
     percentiles,
     report,
 )
+from bench.server_process import Server
 from bench.users import bulk_users, login_all, route_exists
 
 

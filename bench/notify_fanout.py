@@ -22,14 +22,8 @@ import re
 import statistics
 import time
 
-from bench.harness import (
-    BENCH_PASSWORD,
-    BenchEnv,
-    common_arguments,
-    machine_busy_seconds,
-    percentiles,
-    report,
-)
+from bench.harness import BENCH_PASSWORD, BenchEnv, common_arguments, percentiles, report
+from bench.server_process import machine_busy_seconds
 from bench.users import bulk_users
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

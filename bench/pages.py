@@ -22,17 +22,8 @@ import asyncio
 import time
 from contextlib import closing
 
-from bench.harness import (
-    GC_CHOICES,
-    BenchEnv,
-    Meter,
-    Server,
-    common_arguments,
-    flask_command,
-    latency_line,
-    percentiles,
-    report,
-)
+from bench.harness import GC_CHOICES, BenchEnv, common_arguments, latency_line, percentiles, report
+from bench.server_process import Meter, Server, flask_command
 from bench.users import HttpUser
 
 PAGES = (

@@ -21,14 +21,13 @@ from contextlib import closing
 from bench.fanout_clients import ClientPool
 from bench.harness import (
     BenchEnv,
-    Meter,
-    Server,
     common_arguments,
     latency_line,
     not_available,
     percentiles,
     report,
 )
+from bench.server_process import Meter, Server
 from bench.users import bulk_users, login_all, route_exists
 
 TARGET_P99_MS = 100.0

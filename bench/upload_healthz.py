@@ -18,15 +18,8 @@ import re
 import threading
 import time
 
-from bench.harness import (
-    BENCH_PASSWORD,
-    DEFAULT_PG,
-    BenchEnv,
-    Server,
-    latency_line,
-    percentiles,
-    report,
-)
+from bench.harness import BENCH_PASSWORD, DEFAULT_PG, BenchEnv, latency_line, percentiles, report
+from bench.server_process import Server
 from bench.users import bulk_users
 
 
