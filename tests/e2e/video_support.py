@@ -210,7 +210,14 @@ def camera_on(someone: Person) -> None:
     button = someone.page.get_by_role("button", name="Turn on camera")
     expect(button).to_be_visible(timeout=LIVE_MS)
     button.click()
-    eventually(someone.page, lambda: someone.page.evaluate(CAMERA_TRACKS_LIVE) > 0)
+    # Opening the (fake) camera is media start-up, like the first frame: with three phones
+    # already sending to each other on two cores it has taken over 5 s.
+    eventually(
+        someone.page,
+        lambda: someone.page.evaluate(CAMERA_TRACKS_LIVE) > 0,
+        timeout=MEDIA_MS,
+        message=f"{someone.name}'s camera did not start",
+    )
 
 
 def camera_stopped(someone: Person) -> None:
