@@ -34,7 +34,7 @@ _TEMPLATE = "chat/_message.html"
 # Markers for the values of a line: letters only, so escaping and URLs leave them as they
 # are, and words no template would ever write.
 _FIELDS = ("channel_id", "seq", "id", "sender_id", "author", "body")
-_MARKERS = {f"qqEncoreLine{name.replace('_', '')}qq": name for name in _FIELDS}
+_MARKERS = {name: f"qqEncoreLine{name.replace('_', '')}qq" for name in _FIELDS}
 # A moment no line is posted at; its two renderings stand for the line's time.
 _SAMPLE_TIME = datetime(2001, 2, 3, 4, 37, 59, tzinfo=UTC)
 
@@ -90,12 +90,12 @@ def _make_pattern(template: Template) -> LinePattern:
         kind=MessageKind.USER,
         deleted_at=None,
         created_at=_SAMPLE_TIME,
-        sender=SimpleNamespace(display_name=_marker("author")),
-        **{name: _marker(name) for name in _FIELDS if name != "author"},
+        sender=SimpleNamespace(display_name=_MARKERS["author"]),
+        **{name: _MARKERS[name] for name in _FIELDS if name != "author"},
     )
     html = _render(template, stand_in)
     times = {iso_datetime(_SAMPLE_TIME): "iso", time_short(_SAMPLE_TIME): "time"}
-    names = {**_MARKERS, **times}
+    names = {marker: name for name, marker in _MARKERS.items()} | times
     # The ISO moment comes first in the alternation: the short time may be part of it.
     cut = re.compile("|".join(re.escape(text) for text in sorted(names, key=len, reverse=True)))
     parts: list[str] = []
@@ -105,10 +105,6 @@ def _make_pattern(template: Template) -> LinePattern:
         last = match.end()
     parts.append(html[last:])
     return LinePattern(tuple(parts))
-
-
-def _marker(name: str) -> str:
-    return next(marker for marker, field in _MARKERS.items() if field == name)
 
 
 # Patterns per template object (a reloaded template is a new one), then per language and
@@ -151,24 +147,27 @@ def _values(message: Message) -> dict[str, str]:
     }
 
 
+def _lines(message: Message, locales: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """Render one line in each of `locales`: from the pattern when it fits, else the template."""
+    if _fits_pattern(message):
+        values = _values(message)
+        return {locale: _pattern(locale).fill(values) for locale in locales}
+    lines = {}
+    for locale in locales:
+        with force_locale(locale):
+            lines[locale] = render_line_from_template(message)
+    return lines
+
+
 def render_line(message: Message) -> str:
     """Render one line in the current language, the same for every viewer."""
-    if not _fits_pattern(message):
-        return render_line_from_template(message)
-    return _pattern(str(get_locale())).fill(_values(message))
+    locale = str(get_locale())
+    return _lines(message, (locale,))[locale]
 
 
 def render_line_per_locale(message: Message) -> dict[str, str]:
     """Render one line in every language, so each receiver reads it in their own."""
-    locales = current_app.config["LANGUAGES"]
-    if not _fits_pattern(message):
-        lines = {}
-        for locale in locales:
-            with force_locale(locale):
-                lines[locale] = render_line_from_template(message)
-        return lines
-    values = _values(message)
-    return {locale: _pattern(locale).fill(values) for locale in locales}
+    return _lines(message, current_app.config["LANGUAGES"])
 
 
 def in_current_locale(lines: dict[str, str]) -> str:
