@@ -74,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
     from app.i18n import install_request_domain, select_locale, select_timezone
     from app.realtime import effective_async_mode, init_realtime
     from app.redis_store import init_redis
+    from app.session_cookie import init_session_cookie
     from app.shedding import init_shedding
 
     db.init_app(app)
@@ -91,6 +92,7 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
 
+    init_session_cookie(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
