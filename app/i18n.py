@@ -208,7 +208,12 @@ def register_i18n(app: Flask) -> None:
         # The same URL is served in Korean or English depending on the cookie (or the
         # session, for users) and Accept-Language; no shared cache may mix them.
         if response.mimetype in ("text/html", "application/json"):
-            response.vary.add("Cookie")
-            response.vary.add("Accept-Language")
-            response.headers.setdefault("Content-Language", current_locale())
+            headers = response.headers
+            if "Vary" in headers:
+                response.vary.update(("Cookie", "Accept-Language"))
+            else:
+                # Most answers carry no Vary yet: set it without parsing a header set.
+                headers["Vary"] = "Cookie, Accept-Language"
+            if "Content-Language" not in headers:
+                headers["Content-Language"] = current_locale()
         return response

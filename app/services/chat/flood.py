@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import redis
 from flask import current_app
+from redis.commands.core import Script
 
 from app.redis_store import redis_client, redis_key
 from app.services.chat.errors import Flooding, RepeatedLine
@@ -105,6 +106,21 @@ return {0}
 """
 
 
+_script: Script | None = None
+
+
+def _flood_script(client: redis.Redis) -> Script:
+    """The rule's script object, made once per process: making one hashes the script.
+
+    Each call passes the client it runs on; the client it was first made with only lends
+    its encoder to the hash.
+    """
+    global _script
+    if _script is None:
+        _script = client.register_script(_FLOOD_SCRIPT)
+    return _script
+
+
 def _redis_flood(
     client: redis.Redis, user_id: int, scope: str, digest: str, client_id: str, rule: FloodLimits
 ) -> None:
@@ -119,7 +135,7 @@ def _redis_flood(
         redis_key("chat", "repeat", scope, user_id, digest),
     ]
     args = [repr(time.time()), client_id, rule.seconds, rule.lines, rule.repeat_seconds]
-    verdict = client.register_script(_FLOOD_SCRIPT)(keys=keys, args=args, client=client)
+    verdict = _flood_script(client)(keys=keys, args=args, client=client)
     if verdict[0] == 1:
         raise Flooding(retry_after=int(verdict[1]))
     if verdict[0] == 2:
