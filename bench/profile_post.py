@@ -12,6 +12,9 @@ measures that.
     python -m bench.profile_post --kind room --posts 300 --cpu-timer    # CPU, not waiting
     python -m bench.profile_post --kind room --posts 50 --instructions  # on a busy machine
 
+Each run also reports the CPU PostgreSQL's processes on this machine spent per post
+(`database_cpu_ms_per_post`): the web process and the database share its cores.
+
 `--no-profile` leaves cProfile off, so the CPU per post is the post's own; that is the
 figure to compare between two builds run side by side (docs/benchmarks.md). On a busy
 machine, compare `--instructions` instead: instructions per post, counted by callgrind.
@@ -37,6 +40,7 @@ from bench.harness import (
     not_available,
     report,
 )
+from bench.server_process import processes_cpu_seconds
 from bench.users import bulk_users
 
 
@@ -198,6 +202,7 @@ def _timed(args, post) -> dict:
             profiler.disable()
 
     statuses: dict[str, int] = {}
+    database0 = processes_cpu_seconds("postgres")
     cpu0, wall0 = time.process_time(), time.monotonic()
     paused_cpu = paused_wall = 0.0
     round_started = time.monotonic()
@@ -217,6 +222,8 @@ def _timed(args, post) -> dict:
     stop()
     cpu = time.process_time() - cpu0 - paused_cpu
     wall = time.monotonic() - wall0 - paused_wall
+    # The database's CPU is not the web process's, but on one machine they share the cores.
+    database = processes_cpu_seconds("postgres") - database0
     out = io.StringIO()
     if not args.no_profile:
         stats = pstats.Stats(profiler, stream=out)
@@ -235,6 +242,7 @@ def _timed(args, post) -> dict:
         "profiled": not args.no_profile,
         "cpu_ms_per_post_profiled": round(cpu * 1000 / args.posts, 2),
         "wall_ms_per_post_profiled": round(wall * 1000 / args.posts, 2),
+        "database_cpu_ms_per_post": round(database * 1000 / args.posts, 2),
         "profile": out.getvalue(),
     }
 
@@ -283,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         f" {result['cpu_ms_per_post_profiled']} ms CPU and {result['wall_ms_per_post_profiled']}"
         f" ms wall per post"
         f" {'under cProfile (which adds overhead)' if result['profiled'] else 'unprofiled'};"
+        f" PostgreSQL {result['database_cpu_ms_per_post']} ms CPU per post;"
         f" statuses"
         f" {result['statuses']}",
         *result["profile"].splitlines()[:60],

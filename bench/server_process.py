@@ -129,9 +129,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """Return the CPU time (user + system) the process has used so far."""
-        with open(f"/proc/{self.process.pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return _stat_cpu_seconds(self.process.pid)[1]
 
     def memory_mib(self) -> dict:
         """Return the current and peak resident set size in MiB."""
@@ -149,6 +147,32 @@ class Server:
         summary = read_pause_log(self.gc_log, self._gc_mark)
         self._gc_mark = summary.pop("lines", self._gc_mark)
         return summary
+
+
+def _stat_cpu_seconds(pid: int | str) -> tuple[str, float]:
+    """A process's command name and the CPU (user + system) it has used, from /proc."""
+    with open(f"/proc/{pid}/stat") as handle:
+        data = handle.read()
+    name, rest = data.split("(", 1)[1].rsplit(")", 1)
+    fields = rest.split()
+    return name, (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def processes_cpu_seconds(command: str) -> float:
+    """CPU seconds used so far by every live process named `command` on this machine.
+
+    For "postgres": the database server with its backends, when it runs here.
+    """
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                name, seconds = _stat_cpu_seconds(entry.name)
+            except (OSError, ValueError, IndexError):
+                continue  # the process ended while we read
+            if name == command:
+                total += seconds
+    return total
 
 
 def machine_busy_seconds() -> float:

@@ -5,10 +5,11 @@ statement is worth it, raise the number and say why in the commit.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.extensions import db
 from tests.support.web import HTMX, csrf_token
@@ -19,26 +20,56 @@ from tests.web.chat_helpers import client_id, person, room_with, say, start_grou
 # conversation also moves the sender's read mark and selects the present members' ids for
 # the one `inbox` emit (nothing is counted per member). SQLite sends its transaction
 # control as statements, and must end the read snapshot before BEGIN IMMEDIATE, which
-# expires the loaded user: rendering the line loads the sender again.
+# expires the loaded user: rendering the line loads the sender again. On PostgreSQL the
+# numbering UPDATE and the INSERT are prepared statements (app/prepared.py), sent as
+# EXECUTE once their connection has prepared them.
 ROOM_POST = {
-    "postgresql": ["SELECT", "UPDATE", "INSERT"],
+    "postgresql": ["SELECT", "EXECUTE UPDATE", "EXECUTE INSERT"],
     "sqlite": ["BEGIN", "SELECT", "BEGIN", "UPDATE", "INSERT", "SELECT"],
 }
 CONVERSATION_POST = {
-    "postgresql": ["SELECT", "UPDATE", "INSERT", "UPDATE", "SELECT"],
+    "postgresql": ["SELECT", "EXECUTE UPDATE", "EXECUTE INSERT", "UPDATE", "SELECT"],
     "sqlite": ["BEGIN", "SELECT", "BEGIN", "UPDATE", "INSERT", "UPDATE", "SELECT", "SELECT"],
 }
 
 
+PREPARE = re.compile(r"PREPARE (\w+) \(.*?\) AS (\w+)", re.S)
+
+
+@pytest.fixture(autouse=True)
+def prepared_verbs(app):
+    """Remember what each prepared statement does, from every PREPARE the engine sends."""
+    verbs: dict[str, str] = {}
+    with app.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
+        match = PREPARE.match(statement)
+        if match:
+            verbs[match.group(1)] = match.group(2).upper()
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield verbs
+    event.remove(engine, "before_cursor_execute", record)
+
+
 @contextmanager
-def statements(app):
-    """Collect the first word of every statement the app's engine sends."""
+def statements(app, verbs: dict[str, str] | None = None):
+    """Collect the first word of every statement the app's engine sends.
+
+    An EXECUTE is named with the verb of the statement it runs ("EXECUTE UPDATE").
+    """
     seen: list[str] = []
     with app.app_context():
         engine = db.engine
 
     def record(_conn, _cursor, statement, _params, _context, _many) -> None:
-        seen.append(statement.split(None, 1)[0].upper())
+        words = statement.split(None, 2)
+        if words[0].upper() == "EXECUTE" and verbs is not None:
+            name = words[1].split("(", 1)[0]
+            seen.append(f"EXECUTE {verbs.get(name, '?')}")
+        else:
+            seen.append(words[0].upper())
 
     event.listen(engine, "before_cursor_execute", record)
     try:
@@ -47,10 +78,10 @@ def statements(app):
         event.remove(engine, "before_cursor_execute", record)
 
 
-def _post_counted(app, client, url: str, body: str) -> tuple[int, list[str]]:
+def _post_counted(app, client, url: str, body: str, verbs=None) -> tuple[int, list[str]]:
     """POST one line as the composer does; return its status and the statements it sent."""
     token = csrf_token(client)
-    with statements(app) as seen:
+    with statements(app, verbs) as seen:
         response = client.post(
             url,
             data={"body": body, "client_id": client_id()},
@@ -75,14 +106,14 @@ def room_post(app):
     return mina, f"/rooms/{room_id}/messages"
 
 
-def test_a_room_post_costs_three_statements(app, room_post):
+def test_a_room_post_costs_three_statements(app, room_post, prepared_verbs):
     mina, url = room_post
-    status, seen = _post_counted(app, mina, url, "one more line")
+    status, seen = _post_counted(app, mina, url, "one more line", prepared_verbs)
     assert status == 201
     assert seen == ROOM_POST[_dialect(app)]
 
 
-def test_a_conversation_post_to_ten_costs_five_statements(app):
+def test_a_conversation_post_to_ten_costs_five_statements(app, prepared_verbs):
     mina, _ = person(app, "mina")
     names = [f"member{n}" for n in range(9)]
     for name in names:
@@ -90,6 +121,30 @@ def test_a_conversation_post_to_ten_costs_five_statements(app):
     group = start_group(mina, "Ten of us", " ".join(names))
     url = f"/chats/{group}/messages"
     assert say(mina, url, "first").status_code == 201
-    status, seen = _post_counted(app, mina, url, "second")
+    status, seen = _post_counted(app, mina, url, "second", prepared_verbs)
     assert status == 201
     assert seen == CONVERSATION_POST[_dialect(app)]
+
+
+def test_a_connection_prepares_the_post_once_and_a_new_one_prepares_again(app, room_post):
+    if _dialect(app) != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (SQLite runs them as they are)")
+    mina, url = room_post
+    with app.app_context():
+        db.engine.dispose()  # the next post runs on a connection that has prepared nothing
+    status, first = _post_counted(app, mina, url, "on a new connection")
+    assert status == 201
+    assert first.count("PREPARE") == 2
+    status, second = _post_counted(app, mina, url, "on the same connection")
+    assert status == 201
+    assert "PREPARE" not in second and second.count("EXECUTE") == 2
+    with app.app_context():
+        lines = db.session.execute(
+            text("SELECT seq, body FROM messages ORDER BY seq DESC LIMIT 3")
+        ).all()
+    assert [body for _seq, body in lines] == [
+        "on the same connection",
+        "on a new connection",
+        "first",
+    ]
+    assert [seq for seq, _body in lines] == [3, 2, 1]

@@ -11,6 +11,9 @@ theirs in the window>`). It cannot sit in the UPDATE: on PostgreSQL an UPDATE th
 for the channel lock re-checks its conditions against its old snapshot, which misses the
 line the lock holder just committed. The INSERT is the next statement, so under read
 committed it takes a fresh snapshot after the lock is held, and sees every earlier line.
+
+On PostgreSQL both statements are prepared on each connection (app/prepared.py): planning
+the UPDATE's subqueries cost the database more than running them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from app.database import begin_write, execute_built, is_sqlite, utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, Room
 from app.models.types import UTCDateTime
+from app.prepared import execute_prepared
 from app.services import panic, sanctions
 from app.services.chat.access import conversation_seat
 from app.services.chat.errors import SlowMode
@@ -112,7 +116,7 @@ def number_line(
     """
     now = now or utcnow()
     by_room = channel_id is None
-    row = execute_built(
+    row = execute_prepared(
         _numbering_statement(by_room, conversations_only),
         {
             "user_id": user_id,
@@ -191,7 +195,7 @@ def store_line(
     }
     slow = numbered.slow_seconds > 0 and sender_id is not None and kind == MessageKind.USER
     since = {"since": now - timedelta(seconds=numbered.slow_seconds)} if slow else {}
-    new_id = execute_built(_insert_statement(slow), values | since).scalar()
+    new_id = execute_prepared(_insert_statement(slow), values | since).scalar()
     if new_id is None:
         raise SlowMode(numbered.slow_seconds)
     # The row is written; hand the session the object it would have loaded, with no SELECT.
