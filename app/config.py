@@ -81,6 +81,10 @@ class Config:
     # Every Redis key Encore writes starts with this, so several deployments (or test runs)
     # can share one Redis without seeing each other.
     REDIS_KEY_PREFIX = os.environ.get("ENCORE_REDIS_PREFIX", "encore:")
+    # The chat post's hot statements are PostgreSQL prepared statements (app/prepared.py),
+    # kept by each connection. Set ENCORE_DB_PREPARED=0 behind a pooler that hands a
+    # connection to another client between transactions (PgBouncer in transaction mode).
+    DB_PREPARED_STATEMENTS = os.environ.get("ENCORE_DB_PREPARED", "1") != "0"
     # Sized deliberately: the Socket.IO publisher, the limiter and the leaderboard share it.
     REDIS_MAX_CONNECTIONS = int(os.environ.get("ENCORE_REDIS_MAX_CONNECTIONS", "200"))
     # Chat posts one process handles at once before it sheds new ones with 429. Each holds at

@@ -12,8 +12,9 @@ types, and runs `EXECUTE` through SQLAlchemy, so parameters and results are conv
 the same column types as a plain execution. Elsewhere (SQLite) it runs as it is.
 
 Prepared statements live as long as their connection; SQLAlchemy clears a connection's
-`info` when it replaces one, so a new connection prepares again. (A pooler in transaction
-mode, such as PgBouncer's, would not keep them; Encore connects to PostgreSQL directly.)
+`info` when it replaces one, so a new connection prepares again. A pooler that passes a
+server connection to another client between transactions (PgBouncer in transaction mode)
+does not keep them: set ENCORE_DB_PREPARED=0 there, and statements run as plain text.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from flask import current_app
 from sqlalchemy import bindparam, column, text
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.sql.dml import UpdateBase
@@ -90,7 +92,9 @@ def execute_prepared(statement: UpdateBase, params: dict) -> CursorResult:
     `params` names the statement's bind parameters, as for `execute_built`.
     """
     connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or not current_app.config.get(
+        "DB_PREPARED_STATEMENTS", True
+    ):
         return execute_built(statement, params)
     prepared = _prepared(statement, connection.dialect)
     done = connection.info.setdefault(_INFO_KEY, set())

@@ -62,6 +62,13 @@ def test_production_cookies_are_secure(tmp_path):
     assert result.stdout.strip() == "True True Lax"
 
 
+def test_prepared_statements_are_on_unless_a_pooler_needs_them_off(tmp_path):
+    env = {"ENCORE_INSTANCE_PATH": str(tmp_path)}
+    assert _config_in_subprocess(env, "c.DB_PREPARED_STATEMENTS").stdout.strip() == "True"
+    env["ENCORE_DB_PREPARED"] = "0"
+    assert _config_in_subprocess(env, "c.DB_PREPARED_STATEMENTS").stdout.strip() == "False"
+
+
 def test_postgres_urls_use_the_cooperative_driver():
     assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg2://u@h/db"
     assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg2://u@h/db"

@@ -148,3 +148,13 @@ def test_a_connection_prepares_the_post_once_and_a_new_one_prepares_again(app, r
         "first",
     ]
     assert [seq for seq, _body in lines] == [3, 2, 1]
+
+
+def test_without_prepared_statements_the_post_sends_them_as_text(app, room_post, prepared_verbs):
+    if _dialect(app) != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (SQLite runs them as they are)")
+    app.config["DB_PREPARED_STATEMENTS"] = False  # ENCORE_DB_PREPARED=0, behind PgBouncer
+    mina, url = room_post
+    status, seen = _post_counted(app, mina, url, "as plain text", prepared_verbs)
+    assert status == 201
+    assert seen == ["SELECT", "UPDATE", "INSERT"]
