@@ -27,8 +27,8 @@ from functools import cache
 from flask import current_app
 from sqlalchemy import bindparam, column, text
 from sqlalchemy.engine import CursorResult, Dialect
-from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.expression import Executable
 
 from app.database import execute_built
 from app.extensions import db
@@ -49,7 +49,7 @@ class Prepared:
 
 
 @cache
-def _prepared(statement: UpdateBase, dialect: Dialect) -> Prepared:
+def _prepared(statement: Executable, dialect: Dialect) -> Prepared:
     """Compile `statement` once for PostgreSQL and derive its PREPARE and EXECUTE."""
     compiled = statement.compile(dialect=dialect)
     order: list[str] = []
@@ -86,16 +86,21 @@ def _result_column(position: int, returned) -> ColumnClause:
     return column(name or f"c{position}", returned.type)
 
 
-def execute_prepared(statement: UpdateBase, params: dict) -> CursorResult:
+def prepared_statements_on() -> bool:
+    """Tell whether statements run prepared here: PostgreSQL, unless configured off."""
+    return db.engine.dialect.name == "postgresql" and current_app.config.get(
+        "DB_PREPARED_STATEMENTS", True
+    )
+
+
+def execute_prepared(statement: Executable, params: dict) -> CursorResult:
     """Run a statement built once (see `execute_built`), prepared on PostgreSQL.
 
     `params` names the statement's bind parameters, as for `execute_built`.
     """
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql" or not current_app.config.get(
-        "DB_PREPARED_STATEMENTS", True
-    ):
+    if not prepared_statements_on():
         return execute_built(statement, params)
+    connection = db.session.connection()
     prepared = _prepared(statement, connection.dialect)
     done = connection.info.setdefault(_INFO_KEY, set())
     if prepared.name not in done:

@@ -22,14 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, case, insert, select, update
+from sqlalchemy import Integer, bindparam, case, func, insert, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.database import begin_write, execute_built, is_sqlite, utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, Room
 from app.models.types import UTCDateTime
-from app.prepared import execute_prepared
+from app.prepared import execute_prepared, prepared_statements_on
 from app.services import panic, sanctions
 from app.services.chat.access import conversation_seat
 from app.services.chat.errors import SlowMode
@@ -95,7 +97,7 @@ def _numbering_statement(by_room: bool, conversations_only: bool):
             sanctions.may_chat_clause(user_id, Channel.room_id, now, joined_before),
         )
         .values(last_seq=Channel.last_seq + 1, last_message_at=now)
-        .returning(Channel.id, Channel.last_seq, Channel.kind, slow)
+        .returning(Channel.id, Channel.last_seq, Channel.kind, slow.label("slow_seconds"))
         .execution_options(synchronize_session=False)
     )
 
@@ -160,6 +162,47 @@ def _insert_statement(slow: bool):
 
 
 @cache
+def _number_and_insert_statement(by_room: bool, conversations_only: bool):
+    """PostgreSQL: the numbering UPDATE and the line's INSERT as one statement.
+
+    The INSERT reads the number from the UPDATE's RETURNING (a data-modifying WITH), so a
+    post is one round trip. It stores nothing when slow mode is on for the poster (that
+    check must see lines committed while the UPDATE waited for the channel's lock: see the
+    module's docstring) or when the client id was stored already (ON CONFLICT DO NOTHING);
+    the row still says which channel and number it took, so the caller can tell which.
+    """
+    numbered = _numbering_statement(by_room, conversations_only).cte("numbered")
+    table = Message.__table__
+    values = {
+        name: bindparam(name, type_=table.c[name].type)
+        for name in ("sender_id", "kind", "body", "client_id", "created_at")
+    }
+    source = select(
+        numbered.c.id,
+        values["sender_id"],
+        values["kind"],
+        numbered.c.last_seq,
+        values["body"],
+        values["client_id"],
+        values["created_at"],
+    ).where(func.coalesce(numbered.c.slow_seconds, 0) == 0)
+    stored = (
+        pg_insert(table)
+        .from_select(list(_LINE_COLUMNS), source)
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+        .cte("stored")
+    )
+    return select(
+        numbered.c.id,
+        numbered.c.last_seq,
+        numbered.c.kind,
+        numbered.c.slow_seconds,
+        stored.c.id.label("message_id"),
+    ).select_from(numbered.outerjoin(stored, true()))
+
+
+@cache
 def _read_mark_statement():
     """The sender's read mark in a conversation, moved to the line they wrote (built once)."""
     table = ChannelMember.__table__
@@ -198,10 +241,15 @@ def store_line(
     new_id = execute_prepared(_insert_statement(slow), values | since).scalar()
     if new_id is None:
         raise SlowMode(numbered.slow_seconds)
-    # The row is written; hand the session the object it would have loaded, with no SELECT.
+    return _stored(numbered, new_id, values)
+
+
+def _stored(numbered: Numbered, new_id: int, values: dict) -> Message:
+    """The written line as the session's object (no SELECT), and the sender's read mark."""
     message = Message(id=new_id, deleted_at=None, **values)
     make_transient_to_detached(message)
     db.session.add(message)
+    sender_id = values["sender_id"]
     if sender_id is not None and numbered.kind != ChannelKind.ROOM:
         # Whoever writes a line has read everything up to it (room chats keep no marks).
         execute_built(
@@ -209,6 +257,94 @@ def store_line(
             {"channel": numbered.channel_id, "user": sender_id, "seq": numbered.seq},
         )
     return message
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a post's write did: the number it took, and its line or why none was stored.
+
+    With no line, the caller rolls back (which returns the number unused): `refusal` is
+    SLOW (a line of theirs is inside the slow-mode window) or DUPLICATE (the client id is
+    stored already: a retry).
+    """
+
+    numbered: Numbered
+    message: Message | None
+    refusal: str | None = None
+
+
+SLOW = "slow"
+DUPLICATE = "duplicate"
+
+
+def number_and_store(
+    user_id: int,
+    body: str,
+    client_id: str,
+    now: datetime,
+    *,
+    channel_id: int | None = None,
+    room_id: int | None = None,
+    conversations_only: bool = False,
+) -> Stored | None:
+    """Number and store a user's line if they hold a seat and may chat; else None.
+
+    Targets as for `number_line`. With prepared statements (PostgreSQL) it is one
+    statement unless slow mode is on for the poster; otherwise it numbers and stores in two.
+    (The one statement runs only prepared: SQLAlchemy cannot run it as it is, because its
+    UPDATE is read twice in one query and loses its literals' values on the way.)
+    """
+    if not prepared_statements_on():
+        numbered = number_line(
+            user_id,
+            channel_id=channel_id,
+            room_id=room_id,
+            conversations_only=conversations_only,
+            now=now,
+        )
+        if numbered is None:
+            return None
+        return _store_after(numbered, user_id, body, client_id, now)
+    by_room = channel_id is None
+    values = {
+        "sender_id": user_id,
+        "kind": MessageKind.USER,
+        "body": body,
+        "client_id": client_id,
+        "created_at": now,
+    }
+    row = execute_prepared(
+        _number_and_insert_statement(by_room, conversations_only),
+        values
+        | {
+            "user_id": user_id,
+            "target": room_id if by_room else channel_id,
+            "now": now,
+            "joined_before": panic.joined_before(now),
+        },
+    ).first()
+    if row is None:
+        return None
+    numbered = Numbered(row[0], row[1], row[2], int(row[3] or 0))
+    if row[4] is not None:
+        line = values | {"channel_id": numbered.channel_id, "seq": numbered.seq}
+        return Stored(numbered, _stored(numbered, row[4], line))
+    if numbered.slow_seconds == 0:
+        return Stored(numbered, None, DUPLICATE)
+    return _store_after(numbered, user_id, body, client_id, now)
+
+
+def _store_after(
+    numbered: Numbered, user_id: int, body: str, client_id: str, now: datetime
+) -> Stored:
+    """Store the line under a number already taken, as its own INSERT."""
+    try:
+        return Stored(numbered, store_line(numbered, user_id, body, client_id=client_id, now=now))
+    except SlowMode:
+        return Stored(numbered, None, SLOW)
+    except IntegrityError:
+        # The unique (sender, client id) refused it: a retry, or the same post twice at once.
+        return Stored(numbered, None, DUPLICATE)
 
 
 def persist(

@@ -1,11 +1,12 @@
 """The post pipeline: clean → gate → flood → persist → publish, in one write transaction.
 
-A room post to a present member costs, besides loading the signed-in user: one
-`UPDATE … RETURNING` (seat check, site sanctions, channel, number and the room's slow
-mode), one INSERT (which holds the slow-mode check when it is on) and the commit. A
-conversation post adds the sender's read mark and one grouped query for the members'
-unread counts. tests/web/test_post_statements.py counts them. The word filter runs in
-Python before any of it; a refused post costs what it needs to say why.
+A room post to a present member costs, besides loading the signed-in user, one statement
+on PostgreSQL: an `UPDATE … RETURNING` (seat check, site sanctions, channel, number and
+the room's slow mode) whose row the line's INSERT reads in the same statement, then the
+commit. Under slow mode, and on SQLite, the INSERT is a statement of its own (it holds the
+slow-mode check). A conversation post adds the sender's read mark and one grouped query
+for the members' unread counts. tests/web/test_post_statements.py counts them. The word
+filter runs in Python before any of it; a refused post costs what it needs to say why.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.database import utcnow
 from app.extensions import db
@@ -32,7 +32,7 @@ from app.services.chat.errors import (
 )
 from app.services.chat.flood import check_flood
 from app.services.chat.gate import post_gate
-from app.services.chat.persist import Numbered, begin_post, number_line, store_line
+from app.services.chat.persist import SLOW, Numbered, Stored, begin_post, number_and_store
 from app.services.chat.publish import publish
 from app.services.chat.render import render_line
 from app.services.room_chat_access import may_use_room_chat
@@ -87,25 +87,21 @@ def _slow_refusal(user_id: int, numbered: Numbered, client_id: str, now: datetim
     raise SlowMode(numbered.slow_seconds, retry_after=left)
 
 
-def _store(
-    user_id: int, numbered: Numbered, text: str, client_id: str, now: datetime
-) -> PostResult:
-    """Insert, queue the publish and commit; a duplicate client id returns the first result."""
-    try:
-        message = store_line(numbered, user_id, text, client_id=client_id, now=now)
-    except SlowMode:
-        db.session.rollback()
-        return _slow_refusal(user_id, numbered, client_id, now)
-    except IntegrityError:
-        # A retry of a stored post (or the same post twice at once): the unique
-        # (sender, client id) refused it, and the rollback returns the number unused.
-        db.session.rollback()
-        retried = _retried(user_id, numbered.channel_id, client_id)
+def _finish(user_id: int, stored: Stored, client_id: str, now: datetime) -> PostResult:
+    """Queue the publish and commit; a refused line rolls back and says why, or is a retry."""
+    if stored.message is None:
+        db.session.rollback()  # the number goes back unused
+        if stored.refusal == SLOW:
+            return _slow_refusal(user_id, stored.numbered, client_id, now)
+        # A retry of a stored post (or the same post twice at once).
+        retried = _retried(user_id, stored.numbered.channel_id, client_id)
         if retried is None:
-            raise
+            raise ClientIdReused()
         return retried
-    html = publish(message, numbered.kind)
-    result = PostResult(message.id, numbered.channel_id, numbered.seq, html, True)
+    html = publish(stored.message, stored.numbered.kind)
+    result = PostResult(
+        stored.message.id, stored.numbered.channel_id, stored.numbered.seq, html, True
+    )
     db.session.commit()
     return result
 
@@ -140,17 +136,22 @@ def post_message(
     with post_gate().admit():
         _flood_or_retry(user_id, f"c{channel_id}", text, client_id)
         begin_post()
-        numbered = number_line(
-            user_id, channel_id=channel_id, conversations_only=conversations_only, now=now
+        stored = number_and_store(
+            user_id,
+            text,
+            client_id,
+            now,
+            channel_id=channel_id,
+            conversations_only=conversations_only,
         )
-        if numbered is None:
+        if stored is None:
             db.session.rollback()
             # No seat, or a sanction: only someone who may read the channel learns which.
             room_id = db.session.scalar(select(Channel.room_id).where(Channel.id == channel_id))
             if can_read(user_id, channel_id) and not (conversations_only and room_id):
                 sanctions.check_can_chat(user_id, channel_id, now)
             raise ChannelNotFound()
-        return _store(user_id, numbered, text, client_id, now)
+        return _finish(user_id, stored, client_id, now)
 
 
 def post_room_message(
@@ -163,8 +164,8 @@ def post_room_message(
     with post_gate().admit():
         _flood_or_retry(user_id, f"r{room_id}", text, client_id)
         begin_post()
-        numbered = number_line(user_id, room_id=room_id, now=now)
-        if numbered is None:
+        stored = number_and_store(user_id, text, client_id, now, room_id=room_id)
+        if stored is None:
             # Not a member, timed out, or the room's first line (no channel yet).
             db.session.rollback()
             if not may_use_room_chat(user_id, room_id):
@@ -174,8 +175,8 @@ def post_room_message(
                 raise sanctions.ChatRestricted(restriction, now)
             channel_id = room_channel_id(room_id)
             begin_post()
-            numbered = number_line(user_id, channel_id=channel_id, now=now)
-            if numbered is None:
+            stored = number_and_store(user_id, text, client_id, now, channel_id=channel_id)
+            if stored is None:
                 db.session.rollback()
                 raise RoomChatNotFound()
-        return _store(user_id, numbered, text, client_id, now)
+        return _finish(user_id, stored, client_id, now)
