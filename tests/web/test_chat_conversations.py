@@ -93,6 +93,8 @@ def test_list_shows_last_line_and_unread_counts_and_opening_reads(app):
     assert 'class="chat-unread"' in listing and ">3</span>" in listing
     assert 'id="nav-chat-badge"' in listing and 'data-unread="3"' in listing
     assert mina.get("/chats/badge").get_data(as_text=True).count('data-unread="3"') == 1
+    # Whoever writes a line has read up to it: junho's own lines are never unread to him.
+    assert 'data-unread="0"' in junho.get("/chats/badge").get_data(as_text=True)
 
     mina.get(f"/chats/{direct}")  # opening the conversation reads it
     assert 'data-unread="0"' in mina.get("/chats/badge").get_data(as_text=True)

@@ -170,6 +170,9 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
     check must see lines committed while the UPDATE waited for the channel's lock: see the
     module's docstring) or when the client id was stored already (ON CONFLICT DO NOTHING);
     the row still says which channel and number it took, so the caller can tell which.
+
+    Addressed by channel (a conversation, or a room's first lines), it also moves the
+    sender's read mark in a conversation; a refused line is rolled back with it.
     """
     numbered = _numbering_statement(by_room, conversations_only).cte("numbered")
     table = Message.__table__
@@ -193,13 +196,28 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
         .returning(table.c.id)
         .cte("stored")
     )
-    return select(
+    statement = select(
         numbered.c.id,
         numbered.c.last_seq,
         numbered.c.kind,
         numbered.c.slow_seconds,
         stored.c.id.label("message_id"),
     ).select_from(numbered.outerjoin(stored, true()))
+    if by_room:
+        return statement
+    members = ChannelMember.__table__
+    read_mark = (
+        update(members)
+        .where(
+            members.c.channel_id == numbered.c.id,
+            members.c.user_id == values["sender_id"],
+            numbered.c.kind != ChannelKind.ROOM,
+        )
+        .values(last_read_seq=numbered.c.last_seq)
+        .cte("read_mark")
+    )
+    # Nothing reads the read mark's WITH, so it must be attached to be sent at all.
+    return statement.add_cte(read_mark)
 
 
 @cache
@@ -244,13 +262,13 @@ def store_line(
     return _stored(numbered, new_id, values)
 
 
-def _stored(numbered: Numbered, new_id: int, values: dict) -> Message:
+def _stored(numbered: Numbered, new_id: int, values: dict, *, mark_read: bool = True) -> Message:
     """The written line as the session's object (no SELECT), and the sender's read mark."""
     message = Message(id=new_id, deleted_at=None, **values)
     make_transient_to_detached(message)
     db.session.add(message)
     sender_id = values["sender_id"]
-    if sender_id is not None and numbered.kind != ChannelKind.ROOM:
+    if mark_read and sender_id is not None and numbered.kind != ChannelKind.ROOM:
         # Whoever writes a line has read everything up to it (room chats keep no marks).
         execute_built(
             _read_mark_statement(),
@@ -328,7 +346,8 @@ def number_and_store(
     numbered = Numbered(row[0], row[1], row[2], int(row[3] or 0))
     if row[4] is not None:
         line = values | {"channel_id": numbered.channel_id, "seq": numbered.seq}
-        return Stored(numbered, _stored(numbered, row[4], line))
+        # The statement moved the read mark already (addressed by channel: see above).
+        return Stored(numbered, _stored(numbered, row[4], line, mark_read=by_room))
     if numbered.slow_seconds == 0:
         return Stored(numbered, None, DUPLICATE)
     return _store_after(numbered, user_id, body, client_id, now)
