@@ -117,19 +117,25 @@ def number_line(
     after a None (it is the rare path).
     """
     now = now or utcnow()
-    by_room = channel_id is None
     row = execute_prepared(
-        _numbering_statement(by_room, conversations_only),
-        {
-            "user_id": user_id,
-            "target": room_id if by_room else channel_id,
-            "now": now,
-            "joined_before": panic.joined_before(now),
-        },
+        _numbering_statement(channel_id is None, conversations_only),
+        _numbering_values(user_id, channel_id, room_id, now),
     ).first()
     if row is None:
         return None
     return Numbered(row[0], row[1], row[2], int(row[3] or 0))
+
+
+def _numbering_values(
+    user_id: int, channel_id: int | None, room_id: int | None, now: datetime
+) -> dict:
+    """The numbering UPDATE's parameters: the poster, the channel or room, and the time."""
+    return {
+        "user_id": user_id,
+        "target": room_id if channel_id is None else channel_id,
+        "now": now,
+        "joined_before": panic.joined_before(now),
+    }
 
 
 _LINE_COLUMNS = ("channel_id", "sender_id", "kind", "seq", "body", "client_id", "created_at")
@@ -333,13 +339,7 @@ def number_and_store(
     }
     row = execute_prepared(
         _number_and_insert_statement(by_room, conversations_only),
-        values
-        | {
-            "user_id": user_id,
-            "target": room_id if by_room else channel_id,
-            "now": now,
-            "joined_before": panic.joined_before(now),
-        },
+        values | _numbering_values(user_id, channel_id, room_id, now),
     ).first()
     if row is None:
         return None
