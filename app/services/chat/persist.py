@@ -12,8 +12,10 @@ for the channel lock re-checks its conditions against its old snapshot, which mi
 line the lock holder just committed. The INSERT is the next statement, so under read
 committed it takes a fresh snapshot after the lock is held, and sees every earlier line.
 
-On PostgreSQL both statements are prepared on each connection (app/prepared.py): planning
-the UPDATE's subqueries cost the database more than running them.
+On PostgreSQL a post's UPDATE and INSERT are one statement, the INSERT reading the
+UPDATE's RETURNING (`number_and_store`), prepared on each connection (app/prepared.py):
+planning the UPDATE's subqueries cost the database more than running them. Under slow mode
+the INSERT is still its own statement, for the snapshot reason above.
 """
 
 from __future__ import annotations
@@ -141,6 +143,25 @@ def _numbering_values(
 _LINE_COLUMNS = ("channel_id", "sender_id", "kind", "seq", "body", "client_id", "created_at")
 
 
+def _line_binds(names: tuple[str, ...]) -> dict:
+    """Bound parameters for a line's columns, typed as the columns are."""
+    table = Message.__table__
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+def _line_values(
+    sender_id: int | None, body: str, client_id: str | None, kind: MessageKind, now: datetime
+) -> dict:
+    """A line's own values; its channel and number come from the numbering."""
+    return {
+        "sender_id": sender_id,
+        "kind": kind,
+        "body": body,
+        "client_id": client_id,
+        "created_at": now,
+    }
+
+
 @cache
 def _insert_statement(slow: bool):
     """The line's INSERT … RETURNING id, built once per shape with bound parameters.
@@ -150,7 +171,7 @@ def _insert_statement(slow: bool):
     ORM flush: the unit of work cost more CPU than the rest of the post's database work.
     """
     table = Message.__table__
-    values = {name: bindparam(name, type_=table.c[name].type) for name in _LINE_COLUMNS}
+    values = _line_binds(_LINE_COLUMNS)
     if not slow:
         return insert(table).values(values).returning(table.c.id)
     recent = (
@@ -182,10 +203,7 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
     """
     numbered = _numbering_statement(by_room, conversations_only).cte("numbered")
     table = Message.__table__
-    values = {
-        name: bindparam(name, type_=table.c[name].type)
-        for name in ("sender_id", "kind", "body", "client_id", "created_at")
-    }
+    values = _line_binds(("sender_id", "kind", "body", "client_id", "created_at"))
     source = select(
         numbered.c.id,
         values["sender_id"],
@@ -251,15 +269,9 @@ def store_line(
     Under slow mode the INSERT carries the window check and raises SlowMode.
     """
     now = now or utcnow()
-    values = {
-        "channel_id": numbered.channel_id,
-        "sender_id": sender_id,
-        "kind": kind,
-        "seq": numbered.seq,
-        "body": body,
-        "client_id": client_id,
-        "created_at": now,
-    }
+    values = {"channel_id": numbered.channel_id, "seq": numbered.seq} | _line_values(
+        sender_id, body, client_id, kind, now
+    )
     slow = numbered.slow_seconds > 0 and sender_id is not None and kind == MessageKind.USER
     since = {"since": now - timedelta(seconds=numbered.slow_seconds)} if slow else {}
     new_id = execute_prepared(_insert_statement(slow), values | since).scalar()
@@ -330,13 +342,7 @@ def number_and_store(
             return None
         return _store_after(numbered, user_id, body, client_id, now)
     by_room = channel_id is None
-    values = {
-        "sender_id": user_id,
-        "kind": MessageKind.USER,
-        "body": body,
-        "client_id": client_id,
-        "created_at": now,
-    }
+    values = _line_values(user_id, body, client_id, MessageKind.USER, now)
     row = execute_prepared(
         _number_and_insert_statement(by_room, conversations_only),
         values | _numbering_values(user_id, channel_id, room_id, now),
