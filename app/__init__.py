@@ -10,7 +10,7 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from app.config import INSTANCE_DIR, Config
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate, oauth
+from app.extensions import babel, csrf, db, login_manager, migrate, oauth
 
 BLUEPRINTS = (
     "app.blueprints.main",
@@ -36,12 +36,15 @@ def create_app(config: object | None = None) -> Flask:
             parents=True, exist_ok=True
         )
 
+    from app.rate_limits import init_rate_limits
     from app.request_input import init_request_input
 
     # Before any blueprint adds rules: `<int:…>` binds its converter when a rule is added.
     init_request_input(app)
     _init_extensions(app)
     _register_blueprints(app)
+    # After the blueprints: whether a blueprint carries limits decides what is checked.
+    init_rate_limits(app)
     _register_template_helpers(app)
 
     from app.cli import register_cli
@@ -104,9 +107,6 @@ def _init_extensions(app: Flask) -> None:
 
     csrf.init_app(app)
 
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_KEY_PREFIX"] + "limits")
-    limiter.init_app(app)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     with app.app_context():
