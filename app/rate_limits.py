@@ -21,11 +21,12 @@ def init_rate_limits(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_KEY_PREFIX"] + "limits")
     limiter.init_app(app)
-    if not request_wide_limits(app):
-        # Flask-Limiter has no setting for this. Without its before-request pass the
-        # decorated limits are still checked, by their own wrappers around the views
-        # (tests/web/test_rate_limits.py).
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
+    hooks = app.before_request_funcs.get(None, [])
+    # Flask-Limiter has no setting for this. Without its before-request pass the decorated
+    # limits are still checked, by their own wrappers around the views
+    # (tests/web/test_rate_limits.py). A disabled limiter adds no pass at all.
+    if limiter._check_request_limit in hooks and not request_wide_limits(app):
+        hooks.remove(limiter._check_request_limit)
 
 
 def request_wide_limits(app: Flask) -> bool:
