@@ -107,7 +107,6 @@ def _init_extensions(app: Flask) -> None:
 
     csrf.init_app(app)
 
-
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     with app.app_context():
         install_request_domain(babel)

@@ -67,7 +67,7 @@ def _key(board_page: BoardPage) -> Hashable | None:
     if board_page.updated_at is None or board_page.source == "database":
         return None
     viewer = board_page.viewer
-    if viewer is not None and any(r.entry.user_id == viewer.user_id for r in board_page.rows):
+    if viewer is not None and any(e.user_id == viewer.user_id for e in board_page.entries):
         return None
     board = board_page.board
     return (

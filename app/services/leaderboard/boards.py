@@ -6,9 +6,11 @@ Scores are kept in hundredths (an average of 8.33 counts as 833) so sums and tie
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -94,6 +96,10 @@ class BoardRow:
     user: BoardUser | None
 
 
+# Given a page's user ids, their display data (one query for the page).
+UsersLoader = Callable[[list[int]], Mapping[int, BoardUser]]
+
+
 @dataclass
 class BoardPage:
     """What a leaderboard page shows: a page of rows, the viewer's own rank and freshness."""
@@ -101,15 +107,28 @@ class BoardPage:
     board: Board
     page: int
     page_size: int
-    rows: list[BoardRow]
+    entries: list[RankEntry]
     has_next: bool
     total: int | None
     viewer: RankEntry | None
     updated_at: datetime | None
     source: str  # "cache", "memory" or "database"
+    # Called once, on the first use of `rows`.
+    load_users: UsersLoader = field(repr=False, compare=False)
     notice: str | None = None
     week_start: date | None = None
     show_changes: bool = True
+
+    @cached_property
+    def rows(self) -> list[BoardRow]:
+        """The entries with their users' display data, loaded on first use.
+
+        Most views of a board page take its rendered list from the store of rendered rows
+        (app/blueprints/leaderboard/rows.py) and never read the rows: they skip the users'
+        query.
+        """
+        users = self.load_users([entry.user_id for entry in self.entries])
+        return [BoardRow(entry, users.get(entry.user_id)) for entry in self.entries]
 
     @property
     def pages(self) -> int | None:

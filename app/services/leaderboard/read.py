@@ -17,7 +17,6 @@ from app.services.leaderboard.boards import (
     MAX_PAGE,
     Board,
     BoardPage,
-    BoardRow,
     CacheUnavailable,
     RankEntry,
     RefreshResult,
@@ -93,17 +92,17 @@ def page(
             raise CacheUnavailable("no snapshot yet")
     except CacheUnavailable as why:
         return _degraded_page(board, page_number, size, now, str(why))
-    users = _users([e.user_id for e in read.entries])
     return BoardPage(
         board=board,
         page=page_number,
         page_size=size,
-        rows=[BoardRow(e, users.get(e.user_id)) for e in read.entries],
+        entries=read.entries,
         has_next=start + size < read.total,
         total=read.total,
         viewer=read.viewer,
         updated_at=read.updated_at,
         source=source,
+        load_users=_users,
         # The snapshot's own week, so a board made before Monday's refresh says so.
         week_start=_week_start(read.week, now),
         # Without a previous snapshot every row would say NEW; and a new week starts every
