@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 
 from flask import after_this_request, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, select
 
+from app import badges
 from app.extensions import db, login_manager
 from app.models import User
 from app.realtime import socket_actions
@@ -19,10 +20,14 @@ from app.responses import is_htmx, safe_next
 from app.services import login_throttle
 from app.services.accounts import end_all_sessions
 
-# Every request of a signed-in person runs this. `session.get` builds a new SELECT each
-# time, and SQLAlchemy works out each new statement's cache key (a whole row of columns);
-# this one is built once, so its key is too. The user still lands in the identity map.
+# Every request of a signed-in person runs one of these. `session.get` builds a new SELECT
+# each time, and SQLAlchemy works out each new statement's cache key (a whole row of
+# columns); these are built once, so their keys are too. The user lands in the identity map.
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+# A full page shows the navigation badges as well: read with the user, in one round trip.
+_USER_AND_BADGES = select(User, *badges.columns(bindparam("user_id", type_=Integer))).where(
+    User.id == bindparam("user_id", type_=Integer)
+)
 
 
 def load_user(user_key: str) -> User | None:
@@ -31,9 +36,14 @@ def load_user(user_key: str) -> User | None:
     number = parse_int(user_id, minimum=1)
     if number is None or not token:
         return None
-    user = db.session.execute(_USER_BY_ID, {"user_id": number}).scalar_one_or_none()
+    with_badges = badges.page_shows_badges()
+    statement = _USER_AND_BADGES if with_badges else _USER_BY_ID
+    row = db.session.execute(statement, {"user_id": number}).one_or_none()
+    user = row[0] if row is not None else None
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
+    if with_badges:
+        badges.remember(user.id, tuple(row[1:]))
     return user
 
 

@@ -17,8 +17,6 @@ from app.responses import fragment_or_redirect, is_htmx, safe_next, see_other
 from app.services import accounts, blocks, moderation_actions, modlog, panic, reports, sanctions
 from app.services.errors import InvalidInput
 
-QUIET_ENDPOINTS = {None, "static", "profiles.avatar", "main.healthz"}
-
 
 @bp.before_app_request
 def _tell_report_outcomes() -> None:
@@ -27,7 +25,7 @@ def _tell_report_outcomes() -> None:
     # race the page's own response for the session cookie and lose the message. Checked
     # before `current_user`, which loads the user from the database: /healthz must answer
     # its JSON to a logged-in browser too while the database is away.
-    if request.endpoint in QUIET_ENDPOINTS or request.blueprint == "auth":
+    if request.endpoint in badges.QUIET_ENDPOINTS or request.blueprint == "auth":
         return
     if request.method != "GET" or is_htmx() or not current_user.is_authenticated:
         return
