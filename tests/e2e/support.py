@@ -104,10 +104,14 @@ class Browsers:
 
     def _media_poll_cut(self, request: Request, failure: str) -> bool:
         """Tell whether Janus cut off a long poll on a session the page was tearing down."""
-        parts = urlsplit(request.url)
+        return request.method == "GET" and self._media_cut(failure, request.url)
+
+    def _media_cut(self, text: str, url: str) -> bool:
+        """Tell whether `text` (a request's failure, or the console line Chromium logs for
+        it) is Janus cutting off an answer to the media server's origin at `url`."""
+        parts = urlsplit(url)
         return (
-            request.method == "GET"
-            and failure == "net::ERR_INCOMPLETE_CHUNKED_ENCODING"
+            "net::ERR_INCOMPLETE_CHUNKED_ENCODING" in text
             and f"{parts.scheme}://{parts.netloc}" in self.media_origins
         )
 
@@ -203,6 +207,9 @@ class Browsers:
                 return
             where = (message.location or {}).get("url", "")
             if status and self._media_404(int(status.group(1)), where):
+                return
+            if self._media_cut(text, where):
+                # The console's line for the long poll that on_request_failed forgives.
                 return
             if offline():
                 # Offline, the socket's retries and a form that cannot be sent log errors;
