@@ -29,7 +29,7 @@ from app.services.reports import untold_outcomes_query
 _G_KEY = "encore_badges"
 
 # Requests that never show a page's navigation: pictures, health checks, static files.
-QUIET_ENDPOINTS = frozenset({None, "static", "profiles.avatar", "main.healthz"})
+_QUIET_ENDPOINTS = frozenset({None, "static", "profiles.avatar", "main.healthz"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def remember(user_id: int, values: tuple) -> Badges:
 
 def page_shows_badges() -> bool:
     """Tell whether this request is for a full page, whose navigation shows the badges."""
-    return request.method == "GET" and request.endpoint not in QUIET_ENDPOINTS and not is_htmx()
+    return request.method == "GET" and request.endpoint not in _QUIET_ENDPOINTS and not is_htmx()
 
 
 def columns(user_id) -> tuple:

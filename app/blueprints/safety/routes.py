@@ -21,15 +21,16 @@ from app.services.errors import InvalidInput
 @bp.before_app_request
 def _tell_report_outcomes() -> None:
     """Show reporters what became of their reports, once, on their next full page."""
-    # Pictures, health checks and the auth pages never show notices; flashing there could
-    # race the page's own response for the session cookie and lose the message. Checked
-    # before `current_user`, which loads the user from the database: /healthz must answer
-    # its JSON to a logged-in browser too while the database is away.
-    if request.endpoint in badges.QUIET_ENDPOINTS or request.blueprint == "auth":
+    # Only full pages show notices, and not the auth pages: flashing on a picture, a health
+    # check or a fragment could race the page's own response for the session cookie and
+    # lose the message. Checked before `current_user`, which loads the user from the
+    # database: /healthz must answer its JSON to a logged-in browser too while the
+    # database is away.
+    if request.blueprint == "auth" or not badges.page_shows_badges():
         return
-    if request.method != "GET" or is_htmx() or not current_user.is_authenticated:
+    if not current_user.is_authenticated:
         return
-    # Read with the navigation badges in one statement; the page needs those anyway.
+    # Read with the navigation badges (and the user); the page needs those anyway.
     if not badges.counts(current_user.id).outcomes_waiting:
         return
     for message in reports.outcomes_to_tell(current_user.id):
