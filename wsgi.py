@@ -30,8 +30,7 @@ elif ASYNC_MODE == "gevent":
 import gc  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.extensions import socketio  # noqa: E402
-from app.http_server import server_options  # noqa: E402
+from app.http_server import serve  # noqa: E402
 
 app = create_app()
 
@@ -54,12 +53,8 @@ def main() -> None:
     default_host = "0.0.0.0" if os.environ.get("ENCORE_ENV") == "production" else "127.0.0.1"  # noqa: S104
     host = os.environ.get("HOST", default_host)
     port = int(os.environ.get("PORT", "5000"))
-    socketio.run(
-        app,
-        host=host,
-        port=port,
-        log_output=os.environ.get("ENCORE_ACCESS_LOG") == "1",
-        **server_options(ASYNC_MODE),
+    serve(
+        app, ASYNC_MODE, host=host, port=port, log_output=os.environ.get("ENCORE_ACCESS_LOG") == "1"
     )
 
 
