@@ -6,6 +6,11 @@ dozen subqueries) planning took longer than running it: about 0.5 ms of the data
 CPU on every post. Prepared on each pooled connection the first time it is used, the
 statement is planned once there and then only executed.
 
+The same holds for the signed-in user's statement that every full page runs (the user and
+the navigation badges: 0.17 ms planning against 0.04 ms running on 100k users, warm), so
+a SELECT of a mapped class runs prepared too (`execute_prepared_entity`), its rows
+carrying the loaded objects as `session.execute` would.
+
 The statement is still built with SQLAlchemy, once, as the services build the rest: this
 module compiles it for PostgreSQL, turns its named parameters into `$n` with declared
 types, and runs `EXECUTE` through SQLAlchemy, so parameters and results are converted by
@@ -25,8 +30,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, column, text
-from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy import Select, bindparam, column, select, text
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Result
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.expression import Executable
 
@@ -100,6 +105,28 @@ def execute_prepared(statement: Executable, params: dict) -> CursorResult:
     """
     if not prepared_statements_on():
         return execute_built(statement, params)
+    connection, prepared, values = _prepared_on_connection(statement, params)
+    return connection.execute(prepared.execute, values)
+
+
+def execute_prepared_entity(statement: Select, params: dict) -> Result:
+    """Run a SELECT of one mapped class (plain columns may follow), prepared on PostgreSQL.
+
+    Each row's first value is the loaded object, in the session's identity map, as
+    `db.session.execute(statement, params)` gives it; elsewhere it runs just so. Build
+    `statement` once, as for `execute_prepared`.
+    """
+    if not prepared_statements_on():
+        return db.session.execute(statement, params)
+    connection, _prepared_form, values = _prepared_on_connection(statement, params)
+    return db.session.execute(_entity_form(statement, connection.dialect), values)
+
+
+def _prepared_on_connection(
+    statement: Executable, params: dict
+) -> tuple[Connection, Prepared, dict]:
+    """Prepare `statement` on the session's connection (once per connection); return the
+    connection, the prepared form and the EXECUTE's parameter values."""
     connection = db.session.connection()
     prepared = _prepared(statement, connection.dialect)
     done = connection.info.setdefault(_INFO_KEY, set())
@@ -110,4 +137,17 @@ def execute_prepared(statement: Executable, params: dict) -> CursorResult:
         f"p{i}": params[name] if name is not None else value
         for i, (name, value) in enumerate(prepared.sources)
     }
-    return connection.execute(prepared.execute, values)
+    return connection, prepared, values
+
+
+@cache
+def _entity_form(statement: Select, dialect: Dialect) -> Select:
+    """The ORM SELECT that loads `statement`'s class from the rows of its EXECUTE.
+
+    The class's columns lead the EXECUTE's result columns, named as the class maps them;
+    whatever follows them (the badge counts, say) is handed back as plain values.
+    """
+    execute = _prepared(statement, dialect).execute
+    entity = statement.column_descriptions[0]["entity"]
+    width = len(select(entity).selected_columns)
+    return select(entity, *execute.selected_columns[width:]).from_statement(execute)

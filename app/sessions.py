@@ -14,6 +14,7 @@ from sqlalchemy import Integer, bindparam, select
 from app import badges
 from app.extensions import db, login_manager
 from app.models import User
+from app.prepared import execute_prepared_entity
 from app.realtime import socket_actions
 from app.request_input import parse_int
 from app.responses import is_htmx, safe_next
@@ -23,6 +24,8 @@ from app.services.accounts import end_all_sessions
 # Every request of a signed-in person runs one of these. `session.get` builds a new SELECT
 # each time, and SQLAlchemy works out each new statement's cache key (a whole row of
 # columns); these are built once, so their keys are too. The user lands in the identity map.
+# On PostgreSQL the one with the badges runs prepared (app/prepared.py): planning its
+# subqueries took the database four times as long as running them, on every full page.
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 # A full page shows the navigation badges as well: read with the user, in one round trip.
 _USER_AND_BADGES = select(User, *badges.columns(bindparam("user_id", type_=Integer))).where(
@@ -37,8 +40,12 @@ def load_user(user_key: str) -> User | None:
     if number is None or not token:
         return None
     with_badges = badges.page_shows_badges()
-    statement = _USER_AND_BADGES if with_badges else _USER_BY_ID
-    row = db.session.execute(statement, {"user_id": number}).one_or_none()
+    if with_badges:
+        row = execute_prepared_entity(_USER_AND_BADGES, {"user_id": number}).one_or_none()
+    else:
+        # A primary-key lookup is planned in microseconds; run prepared, the ORM's reading
+        # of an EXECUTE cost the web process more than that (docs/benchmarks.md).
+        row = db.session.execute(_USER_BY_ID, {"user_id": number}).one_or_none()
     user = row[0] if row is not None else None
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None

@@ -1,35 +1,42 @@
 """What every signed-in page costs the database before its own content: the user, then the
 navigation badges (unread conversation lines, unread notifications, a waiting report
 outcome) read together in one statement (app/badges.py). A change that splits them again,
-or reads them twice, fails here."""
+or reads them twice, fails here. (On PostgreSQL the user's statement runs prepared: the
+log reads each EXECUTE as the SQL it runs.)"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import inspect
 
+from app import badges
 from app.extensions import db
+from app.models import User
 from app.services import leaderboard
+from app.sessions import load_user
+from tests.support.statements import StatementLog
 from tests.support.web import HTMX, csrf_token, post
 from tests.web.chat_helpers import person, say, start_group
 
 
+@pytest.fixture(autouse=True)
+def sql(app) -> Iterator[StatementLog]:
+    """The app's statements, from before its first request."""
+    log = StatementLog(app)
+    yield log
+    log.close()
+
+
 @contextmanager
-def statements(app):
-    """Collect every statement the app's engine sends, lower-cased."""
+def statements(sql: StatementLog) -> Iterator[list[str]]:
+    """Collect every statement sent inside the block, lower-cased once it ends."""
     seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:
-        seen.append(statement.lower())
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql.during() as sent:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    seen.extend(statement.lower() for statement in sent)
 
 
 def _badge_reads(seen: list[str]) -> list[str]:
@@ -37,12 +44,12 @@ def _badge_reads(seen: list[str]) -> list[str]:
     return [s for s in seen if "from notifications" in s or "from reports" in s]
 
 
-def test_a_page_reads_its_three_badges_with_the_signed_in_user(app):
+def test_a_page_reads_its_three_badges_with_the_signed_in_user(app, sql):
     mina, _ = person(app, "mina")
     junho, _ = person(app, "junho")
     group = start_group(junho, "Crew", "mina")
     say(junho, f"/chats/{group}/messages", "hello")
-    with statements(app) as seen:
+    with statements(sql) as seen:
         page = mina.get("/rooms/")
     assert page.status_code == 200
     reads = _badge_reads(seen)
@@ -55,12 +62,12 @@ def test_a_page_reads_its_three_badges_with_the_signed_in_user(app):
     assert 'id="nav-chat-badge" data-unread="2"' in html
 
 
-def test_a_fragment_or_a_post_loads_the_user_without_the_badges(app):
+def test_a_fragment_or_a_post_loads_the_user_without_the_badges(app, sql):
     mina, _ = person(app, "mina")
     junho, _ = person(app, "junho")
     group = start_group(junho, "Crew", "mina")
     token = csrf_token(mina)
-    with statements(app) as seen:
+    with statements(sql) as seen:
         fragment = mina.get(f"/chats/{group}/messages", headers=HTMX)
         posted = mina.post(
             f"/chats/{group}/messages",
@@ -85,7 +92,7 @@ def test_a_commit_during_the_request_reads_the_badges_again(app):
     assert 'id="nav-chat-badge" data-unread="0"' in page.get_data(as_text=True)
 
 
-def test_a_profile_reads_its_follow_state_in_one_statement(app):
+def test_a_profile_reads_its_follow_state_in_one_statement(app, sql):
     mina, _ = person(app, "mina")
     junho, _ = person(app, "junho")
     hana, _ = person(app, "hana")
@@ -95,7 +102,7 @@ def test_a_profile_reads_its_follow_state_in_one_statement(app):
     assert post(hana, "/users/mina/block").status_code == 303
     with app.app_context():
         leaderboard.refresh()  # the rank is read from the hourly snapshot
-    with statements(app) as seen:
+    with statements(sql) as seen:
         page = junho.get("/users/mina")
     assert page.status_code == 200
     # One statement counts both ways and asks whether junho follows or blocked mina.
@@ -113,3 +120,30 @@ def test_a_profile_reads_its_follow_state_in_one_statement(app):
     # Seen by the person who blocked her, the same statement says so.
     blocked = hana.get("/users/mina").get_data(as_text=True)
     assert "Unblock<span" in blocked
+
+
+def test_the_signed_in_user_runs_prepared_and_loads_the_same_row(app, sql):
+    with app.app_context():
+        on_postgresql = db.engine.dialect.name == "postgresql"
+    if not on_postgresql:
+        pytest.skip("prepared statements are PostgreSQL's (SQLite runs them as they are)")
+    mina, mina_id = person(app, "mina")
+    assert mina.get("/rooms/").status_code == 200
+    bodies = [body.lower() for body in sql.prepared.values()]
+    assert any(b.startswith("select users.id") and "from notifications" in b for b in bodies)
+
+    def loaded(prepared: bool) -> tuple[dict, badges.Badges, int]:
+        app.config["DB_PREPARED_STATEMENTS"] = prepared
+        with app.test_request_context("/rooms/"):
+            key = f"{mina_id}:{db.session.get(User, mina_id).session_token}"
+            db.session.expunge_all()  # load from the row, not the identity map
+            executed = sql.executed
+            user = load_user(key)
+            row = {c.key: getattr(user, c.key) for c in inspect(User).column_attrs}
+            return row, badges.counts(mina_id), sql.executed - executed
+
+    prepared_row, prepared_badges, prepared_runs = loaded(True)
+    plain_row, plain_badges, plain_runs = loaded(False)
+    assert (prepared_runs, plain_runs) == (1, 0)  # configured off (PgBouncer): plain text
+    assert prepared_row == plain_row and prepared_row["username"] == "mina"
+    assert prepared_badges == plain_badges
