@@ -70,7 +70,20 @@ def may_use_room_chat(user_id: int, room_id: int) -> bool:
     if _is_seated(user_id, room_id):
         return True
     row = db.session.execute(_chat_rule_statement(), {"room_id": room_id}).one_or_none()
-    return row is not None and row.status != RoomStatus.CANCELLED and not row.chat_members_only
+    return row is not None and _open_to_watchers(row.status, row.chat_members_only)
+
+
+def may_use_chat_of(room: Room, seated: bool) -> bool:
+    """`may_use_room_chat`, for a page that has read the room and the viewer's seat already.
+
+    The room page's stage reads both; asking again cost it two statements.
+    """
+    return seated or _open_to_watchers(room.status, room.chat_members_only)
+
+
+def _open_to_watchers(status: RoomStatus, members_only: bool) -> bool:
+    """Whether someone without a seat may use the chat: not a cancelled or members-only one."""
+    return status != RoomStatus.CANCELLED and not members_only
 
 
 def _seated_ids(room_id: int) -> list[int]:

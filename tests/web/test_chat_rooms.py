@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.database import utcnow
 from app.extensions import db
 from app.models import Message, RoomMember
+from tests.support.statements import StatementLog
 from tests.support.web import HTMX, post
 from tests.web.chat_helpers import (
     client_id,
@@ -241,3 +242,26 @@ def test_room_panel_for_members_visitors_and_strangers(app):
     stranger = panel("stranger")
     assert "panel line" not in stranger and "Join the room" in stranger
     assert panel(None).strip() == ""
+
+
+def test_the_room_page_shows_the_chat_by_the_stages_seat_check(app):
+    """The room page's panel reuses the stage's reading of the viewer's seat (one
+    statement fewer) and still applies the whole rule: members, spectators, members-only."""
+    mina, mina_id = person(app, "mina")
+    stranger, _ = person(app, "stranger")
+    room_id = room_with(app, mina_id)
+    say(mina, f"/rooms/{room_id}/messages", "page line")
+    log = StatementLog(app)
+    try:
+        with log.during() as sent:
+            member = mina.get(f"/rooms/{room_id}").get_data(as_text=True)
+    finally:
+        log.close()
+    assert "page line" in member and f'action="/rooms/{room_id}/messages"' in member
+    seat_reads = [s for s in sent if " ".join(s.split()).startswith("SELECT room_members.id")]
+    assert seat_reads == []
+    assert "page line" in stranger.get(f"/rooms/{room_id}").get_data(as_text=True)
+    _members_only(app, room_id)
+    assert "page line" in mina.get(f"/rooms/{room_id}").get_data(as_text=True)
+    hidden = stranger.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert "page line" not in hidden and f'action="/rooms/{room_id}/messages"' not in hidden

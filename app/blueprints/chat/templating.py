@@ -9,7 +9,7 @@ from app.blueprints.chat import bp
 from app.models import Room
 from app.services import blocks, host_tools, sanctions
 from app.services import chat as chat_service
-from app.services.room_chat_access import may_use_room_chat
+from app.services.room_chat_access import may_use_chat_of, may_use_room_chat
 
 
 @bp.record_once
@@ -35,11 +35,19 @@ def line_tools(room: Room | None) -> dict | None:
     }
 
 
-def room_panel(room) -> dict:
-    """Return what `chat/_room_panel.html` needs for `room` and the current viewer."""
+def room_panel(room, seated: bool | None = None) -> dict:
+    """Return what `chat/_room_panel.html` needs for `room` and the current viewer.
+
+    `seated` is whether the viewer holds a seat, when the page has read it already (the
+    room page's stage); None reads it here.
+    """
     if room is None or not current_user.is_authenticated:
         return {"member": False}
-    if not may_use_room_chat(current_user.id, room.id):
+    if seated is None:
+        allowed = may_use_room_chat(current_user.id, room.id)
+    else:
+        allowed = may_use_chat_of(room, seated)
+    if not allowed:
         return {"member": False}
     channel_id = chat_service.room_channel_id(room.id)
     lines = chat_service.latest(channel_id)
