@@ -84,9 +84,12 @@ def no_delay_gevent_handler() -> type:
     kept-alive client waited 40 ms for every response (docs/benchmarks.md, "thirteenth
     round").
     """
-    from geventwebsocket.handler import WebSocketHandler
+    try:
+        from geventwebsocket.handler import WebSocketHandler as Handler
+    except ImportError:  # as socketio.run(): WebSockets then come from simple-websocket
+        from gevent.pywsgi import WSGIHandler as Handler
 
-    class NoDelayWebSocketHandler(WebSocketHandler):
+    class NoDelayWebSocketHandler(Handler):
         def __init__(self, sock, address, server, rfile=None) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             super().__init__(sock, address, server, rfile)
