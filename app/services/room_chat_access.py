@@ -76,7 +76,7 @@ def may_use_room_chat(user_id: int, room_id: int) -> bool:
 def may_use_chat_of(room: Room, seated: bool) -> bool:
     """`may_use_room_chat`, for a page that has read the room and the viewer's seat already.
 
-    The room page's stage reads both; asking again cost it two statements.
+    The room page's stage reads both; asking again cost it one statement, two for a spectator.
     """
     return seated or _open_to_watchers(room.status, room.chat_members_only)
 
