@@ -5,8 +5,8 @@ tests/realtime/test_shed_on_queue.py proves the same line on a real green-thread
 from __future__ import annotations
 
 from app.shedding import RequestSlots
+from tests.support.statements import StatementLog
 from tests.web.chat_helpers import message_count, person, say, start_group
-from tests.web.test_page_statements import statements
 
 
 def test_a_shed_post_and_a_shed_page_send_no_statement(app):
@@ -18,13 +18,15 @@ def test_a_shed_post_and_a_shed_page_send_no_statement(app):
 
     app.config.update(SHED_QUEUE_SECONDS=0.01, READ_QUEUE_SECONDS=0.01)
     app.extensions["encore_request_slots"] = RequestSlots(0)
+    log = StatementLog(app)
     try:
-        with statements(app) as seen:
+        with log.during() as seen:
             fragment = say(mina, url, "hello")
             page = say(mina, url, "hello again", htmx=False)
             home = mina.get("/")
         health = mina.get("/healthz")
     finally:
+        log.close()
         app.extensions.pop("encore_request_slots")
 
     assert seen == []
