@@ -115,6 +115,19 @@ def settled(someone: Person) -> None:
         expect(busy).to_have_count(0)
 
 
+def finish_after_scoring(host: Person) -> None:
+    """The host finishes the show early, confirming the question, once the turn just scored
+    has closed on the host's own stage.
+
+    The last score pushes a refresh that redraws the host's stage; a tap on the button it
+    replaces is lost without a request, and the show never finishes.
+    """
+    expect(host.stage).to_contain_text("Scoring closed", timeout=host.wait_ms)
+    settled(host)
+    host.page.once("dialog", lambda dialog: dialog.accept())
+    host.stage.get_by_role("button", name="Finish the show").click()
+
+
 def nominate(someone: Person, nominee: Person) -> None:
     """Pick who goes next, and wait until the nominator's own stage says so: "Next up"
     while a turn is still on air or being scored, or the nominee on air at once when

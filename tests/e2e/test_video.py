@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from tests.e2e.show import (
     LIVE_MS,
     Person,
+    finish_after_scoring,
     join,
     nominate,
     open_room,
@@ -188,8 +189,7 @@ def test_an_ice_failure_restarts_once_then_says_so(browsers):
     eventually(bora.page, lambda: bora.page.evaluate(TILE_WIDTH, host.name) == 0)
     host.stage.get_by_role("button", name="End the turn").click()
     score_button(bora, 9).click()
-    host.page.once("dialog", lambda dialog: dialog.accept())
-    host.stage.get_by_role("button", name="Finish the show").click()
+    finish_after_scoring(host)
     expect(bora.stage).to_contain_text("Results", timeout=LIVE_MS)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.show import LIVE_MS, open_room, score_button
+from tests.e2e.show import LIVE_MS, finish_after_scoring, open_room, score_button
 from tests.e2e.support import eventually
 from tests.e2e.video_support import (
     FRAMES_DECODED,
@@ -62,7 +62,6 @@ def test_the_viewer_past_the_cap_reads_why_and_the_show_goes_on(browsers):
     host.stage.get_by_role("button", name="End the turn").click()
     score_button(bora, 8).click()
     score_button(chan, 6).click()
-    host.page.once("dialog", lambda dialog: dialog.accept())
-    host.stage.get_by_role("button", name="Finish the show").click()
+    finish_after_scoring(host)
     for someone in (host, bora, chan):
         expect(someone.stage).to_contain_text("Results", timeout=LIVE_MS)
