@@ -56,7 +56,7 @@ def no_delay_protocol() -> type:
     class NoDelayProtocol(eventlet.wsgi.HttpProtocol):
         def setup(self) -> None:
             super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _no_delay(self.connection)
 
     return NoDelayProtocol
 
@@ -91,7 +91,12 @@ def no_delay_gevent_handler() -> type:
 
     class NoDelayWebSocketHandler(Handler):
         def __init__(self, sock, address, server, rfile=None) -> None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _no_delay(sock)
             super().__init__(sock, address, server, rfile)
 
     return NoDelayWebSocketHandler
+
+
+def _no_delay(sock: socket.socket) -> None:
+    """Turn Nagle's algorithm off on one accepted connection."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -23,7 +23,8 @@ EXECUTE = re.compile(r"EXECUTE (\w+)\(")
 
 
 class StatementLog:
-    """Listens to one app's engine until `close()`; `during()` collects a block's SQL."""
+    """Listens to one app's engine until `close()` (or the end of a `with` block);
+    `during()` collects a block's SQL."""
 
     def __init__(self, app) -> None:
         with app.app_context():
@@ -35,6 +36,12 @@ class StatementLog:
 
     def close(self) -> None:
         event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def __enter__(self) -> StatementLog:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
     def _record(self, _conn, _cursor, statement: str, *_args) -> None:
         prepare = PREPARE.match(statement)

@@ -251,12 +251,8 @@ def test_the_room_page_shows_the_chat_by_the_stages_seat_check(app):
     stranger, _ = person(app, "stranger")
     room_id = room_with(app, mina_id)
     say(mina, f"/rooms/{room_id}/messages", "page line")
-    log = StatementLog(app)
-    try:
-        with log.during() as sent:
-            member = mina.get(f"/rooms/{room_id}").get_data(as_text=True)
-    finally:
-        log.close()
+    with StatementLog(app) as log, log.during() as sent:
+        member = mina.get(f"/rooms/{room_id}").get_data(as_text=True)
     assert "page line" in member and f'action="/rooms/{room_id}/messages"' in member
     seat_reads = [s for s in sent if " ".join(s.split()).startswith("SELECT room_members.id")]
     assert seat_reads == []

@@ -25,9 +25,8 @@ from tests.web.chat_helpers import person, say, start_group
 @pytest.fixture(autouse=True)
 def sql(app) -> Iterator[StatementLog]:
     """The app's statements, from before its first request."""
-    log = StatementLog(app)
-    yield log
-    log.close()
+    with StatementLog(app) as log:
+        yield log
 
 
 @contextmanager

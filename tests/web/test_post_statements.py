@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app.extensions import db
+from tests.support.statements import PREPARE
 from tests.support.web import HTMX, csrf_token
 from tests.web.chat_helpers import client_id, person, room_with, say, start_group
 
@@ -34,9 +35,6 @@ CONVERSATION_POST = {
 }
 
 
-PREPARE = re.compile(r"PREPARE (\w+) \(.*?\) AS (\w+)", re.S)
-
-
 @pytest.fixture(autouse=True)
 def prepared_verbs(app):
     """Remember what each prepared statement does, from every PREPARE the engine sends."""
@@ -47,7 +45,7 @@ def prepared_verbs(app):
     def record(_conn, _cursor, statement, _params, _context, _many) -> None:
         match = PREPARE.match(statement)
         if match:
-            verb = match.group(2).upper()
+            verb = match.group(2).split(None, 1)[0].upper()
             if verb == "WITH":  # name it by what its parts write: "UPDATE+INSERT"
                 verb = "+".join(re.findall(r"\((UPDATE|INSERT|DELETE) ", statement))
             verbs[match.group(1)] = verb

@@ -18,15 +18,13 @@ def test_a_shed_post_and_a_shed_page_send_no_statement(app):
 
     app.config.update(SHED_QUEUE_SECONDS=0.01, READ_QUEUE_SECONDS=0.01)
     app.extensions["encore_request_slots"] = RequestSlots(0)
-    log = StatementLog(app)
     try:
-        with log.during() as seen:
+        with StatementLog(app) as log, log.during() as seen:
             fragment = say(mina, url, "hello")
             page = say(mina, url, "hello again", htmx=False)
             home = mina.get("/")
         health = mina.get("/healthz")
     finally:
-        log.close()
         app.extensions.pop("encore_request_slots")
 
     assert seen == []
