@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, CursorResult, Dialect, Result
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.expression import Executable
 
-from app.database import execute_built
+from app.database import READ_ONLY_PREPARED, execute_built, needs_transaction
 from app.extensions import db
 
 _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
@@ -70,7 +70,10 @@ def _prepared(statement: Executable, dialect: Dialect) -> Prepared:
     body = _PLACEHOLDER.sub(numbered, compiled.string)
     binds = [compiled.binds[name] for name in order]
     types = ", ".join(bind.type.compile(dialect=dialect) for bind in binds)
-    name = "encore_" + hashlib.sha256(body.encode()).hexdigest()[:16]
+    # A plain read's EXECUTE runs outside a transaction, as the read would (app/database.py);
+    # a SELECT over a CTE that writes (the chat post's) starts with WITH, so it needs one.
+    prefix = "encore_write_" if needs_transaction(body) else READ_ONLY_PREPARED
+    name = prefix + hashlib.sha256(body.encode()).hexdigest()[:16]
     execute = (
         text(f"EXECUTE {name}(" + ", ".join(f":p{i}" for i in range(len(binds))) + ")")
         .bindparams(*(bindparam(f"p{i}", type_=bind.type) for i, bind in enumerate(binds)))
