@@ -44,7 +44,7 @@ def needs_transaction(statement: str) -> bool:
     return not _READ.match(statement) or bool(_LOCKING_READ.search(statement))
 
 
-def _begin_at_first_write(_conn, cursor, statement: str, *_args) -> None:
+def begin_at_first_write(_conn, cursor, statement: str, *_args) -> None:
     """Run reads without a transaction; open one (psycopg2's BEGIN) at the first write.
 
     psycopg2 sends BEGIN as a round trip of its own before a connection's first statement,
@@ -67,10 +67,10 @@ def _begin_at_first_write(_conn, cursor, statement: str, *_args) -> None:
 def configure_engine(engine: Engine) -> None:
     """Make SQLite behave like a server database: WAL, busy timeout, foreign keys, real BEGIN.
 
-    On PostgreSQL, reads outside a write run without a transaction (`_begin_at_first_write`).
+    On PostgreSQL, reads outside a write run without a transaction (`begin_at_first_write`).
     """
     if engine.dialect.name == "postgresql":
-        event.listen(engine, "before_cursor_execute", _begin_at_first_write)
+        event.listen(engine, "before_cursor_execute", begin_at_first_write)
         return
     if engine.dialect.name != "sqlite":
         return

@@ -142,10 +142,10 @@ def serve(args) -> dict:
     try:
         return _serve(app, args)
     finally:
-        _forget_redis_keys(app)
+        forget_redis_keys(app)
 
 
-def _forget_redis_keys(app) -> None:
+def forget_redis_keys(app) -> None:
     """Delete this run's Redis keys (its own prefix) from the shared Redis."""
     from app.redis_store import redis_client
 
@@ -181,7 +181,7 @@ def instructions(args) -> dict:
     try:
         return _instructions(args, prefix)
     finally:
-        _forget_redis_keys(build_app(args.dataset_url, args.redis_url, prefix))
+        forget_redis_keys(build_app(args.dataset_url, args.redis_url, prefix))
 
 
 def _instructions(args, prefix: str) -> dict:
