@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from functools import lru_cache
 
-from psycopg2.extensions import STATUS_READY
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.sql.expression import Executable
 
 from app.extensions import db
+from app.first_write import use_first_write_cursors
 
 
 def utcnow() -> datetime:
@@ -24,53 +22,13 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-# A prepared statement (app/prepared.py) whose name starts so only reads: its EXECUTE
-# needs no transaction.
-READ_ONLY_PREPARED = "encore_read_"
-_READ = re.compile(
-    rf"\s*(?:(?:SELECT|SHOW|PREPARE|DEALLOCATE)\b|EXECUTE {READ_ONLY_PREPARED})", re.I
-)
-_LOCKING_READ = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.I)
-
-
-@lru_cache(maxsize=4096)
-def needs_transaction(statement: str) -> bool:
-    """Tell whether `statement` must run inside a transaction: anything but a plain read.
-
-    Writes, DDL, SAVEPOINT and SET LOCAL do, and so does a read that locks rows (`FOR
-    UPDATE`, `FOR SHARE`): its locks must last until the commit. Statements are the
-    compiled strings SQLAlchemy caches, so each is looked at once.
-    """
-    return not _READ.match(statement) or bool(_LOCKING_READ.search(statement))
-
-
-def begin_at_first_write(_conn, cursor, statement: str, *_args) -> None:
-    """Run reads without a transaction; open one (psycopg2's BEGIN) at the first write.
-
-    psycopg2 sends BEGIN as a round trip of its own before a connection's first statement,
-    and the pool sends ROLLBACK when the request gives the connection back: two of a page's
-    round trips, and two of a post's six, bought nothing. Under READ COMMITTED each
-    statement reads its own snapshot inside a transaction too, so a read outside one sees
-    exactly what it would have seen inside. Only while no transaction is open does the
-    connection switch: a write's transaction lasts until the session commits or rolls back,
-    and the reads after its first write run inside it. A server-side cursor (`stream_results`)
-    always gets one: PostgreSQL keeps its rows only inside a transaction.
-    """
-    connection = cursor.connection
-    if connection.status != STATUS_READY:
-        return  # a transaction is open: the statement belongs to it
-    autocommit = cursor.name is None and not needs_transaction(statement)
-    if connection.autocommit != autocommit:
-        connection.autocommit = autocommit
-
-
 def configure_engine(engine: Engine) -> None:
     """Make SQLite behave like a server database: WAL, busy timeout, foreign keys, real BEGIN.
 
-    On PostgreSQL, reads outside a write run without a transaction (`begin_at_first_write`).
+    On PostgreSQL a transaction begins at the first write (app/first_write.py).
     """
     if engine.dialect.name == "postgresql":
-        event.listen(engine, "before_cursor_execute", begin_at_first_write)
+        event.listen(engine, "connect", use_first_write_cursors)
         return
     if engine.dialect.name != "sqlite":
         return
@@ -106,7 +64,7 @@ def begin_write() -> None:
     if session.in_transaction():
         # Close the read snapshot the request opened (loading current_user, say), and make
         # what the write reads fresh. On PostgreSQL the reads ran without a transaction
-        # (configure_engine), so this sends nothing to the database.
+        # (app/first_write.py), so this sends nothing to the database.
         session.commit()
     if is_sqlite():
         session.connection(execution_options={"sqlite_immediate": True})

@@ -35,8 +35,9 @@ from sqlalchemy.engine import Connection, CursorResult, Dialect, Result
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.expression import Executable
 
-from app.database import READ_ONLY_PREPARED, execute_built, needs_transaction
+from app.database import execute_built
 from app.extensions import db
+from app.first_write import READ_ONLY_PREPARED, needs_transaction
 
 _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
 _INFO_KEY = "encore_prepared"
@@ -70,7 +71,7 @@ def _prepared(statement: Executable, dialect: Dialect) -> Prepared:
     body = _PLACEHOLDER.sub(numbered, compiled.string)
     binds = [compiled.binds[name] for name in order]
     types = ", ".join(bind.type.compile(dialect=dialect) for bind in binds)
-    # A plain read's EXECUTE runs outside a transaction, as the read would (app/database.py);
+    # A plain read's EXECUTE runs outside a transaction, as the read would (app/first_write.py);
     # a SELECT over a CTE that writes (the chat post's) starts with WITH, so it needs one.
     prefix = "encore_write_" if needs_transaction(body) else READ_ONLY_PREPARED
     name = prefix + hashlib.sha256(body.encode()).hexdigest()[:16]

@@ -1,7 +1,7 @@
 """What opening a transaction only at the first write saves a page: both ways in one process.
 
-On PostgreSQL a page's reads run without a transaction (app/database.py,
-`begin_at_first_write`), which spares psycopg2's BEGIN before the first statement and the
+On PostgreSQL a page's reads run without a transaction (app/first_write.py,
+`FirstWriteCursor`), which spares psycopg2's BEGIN before the first statement and the
 pool's ROLLBACK after the last: two round trips. This bench builds the production app on
 a `bench.seed` dataset (as `bench.page_cost` does), signs one member of room 1 in, and
 requests each page in alternating blocks with the engine event on and off (the pool
@@ -26,19 +26,19 @@ MODES = ("first write", "every request")
 
 
 def set_mode(app, first_write: bool) -> None:
-    """Listen with `begin_at_first_write` or not, and start every connection afresh."""
+    """Give new connections `FirstWriteCursor`s or psycopg2's own, and start them afresh."""
     from sqlalchemy import event
 
-    from app.database import begin_at_first_write
     from app.extensions import db
+    from app.first_write import use_first_write_cursors
 
     with app.app_context():
         engine = db.engine
-        listening = event.contains(engine, "before_cursor_execute", begin_at_first_write)
+        listening = event.contains(engine, "connect", use_first_write_cursors)
         if first_write and not listening:
-            event.listen(engine, "before_cursor_execute", begin_at_first_write)
+            event.listen(engine, "connect", use_first_write_cursors)
         elif not first_write and listening:
-            event.remove(engine, "before_cursor_execute", begin_at_first_write)
+            event.remove(engine, "connect", use_first_write_cursors)
         engine.dispose()  # a pooled connection may still be in the other mode
 
 

@@ -1,4 +1,4 @@
-"""On PostgreSQL a transaction begins at the first write (app/database.py).
+"""On PostgreSQL a transaction begins at the first write (app/first_write.py).
 
 Each statement's transaction state is read from libpq after the statement ran: the state
 the server reported with its answer. A page's reads must report no transaction (so no
@@ -15,8 +15,8 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTR
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.database import needs_transaction
 from app.extensions import db
+from app.first_write import needs_transaction
 from app.models import Room, User
 from tests.support.web import HTMX, csrf_token
 from tests.web.chat_helpers import client_id, person, room_with, say
