@@ -15,12 +15,11 @@ time of a request and the process CPU per request, and the ratios on / off.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
 from bench.harness import report
-from bench.page_cost import PAGES, build_app, forget_redis_keys, sign_in
+from bench.page_cost import PAGES, build_app, dataset_parser, forget_redis_keys, sign_in
 
 MODES = ("first write", "every request")
 
@@ -90,16 +89,8 @@ def compare(client, host: str, args) -> dict:
 
 def main() -> None:
     """Parse options, run, report."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--dataset-url",
-        default="postgresql://postgres@127.0.0.1:5432/encore_big",
-        help="a database filled by bench.seed",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--requests", type=int, default=50, help="requests per block")
+    parser = dataset_parser(__doc__.split("\n\n")[0], 50, "block")
     parser.add_argument("--blocks", type=int, default=6, help="blocks per mode and page")
-    parser.add_argument("--pages", nargs="*", help="only these pages (names as printed)")
     parser.add_argument("--json-out", help="also write the JSON result to this file")
     args = parser.parse_args()
     app = build_app(args.dataset_url, args.redis_url)

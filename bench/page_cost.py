@@ -212,17 +212,23 @@ def callgrind_pages(client, host: str, args) -> None:
                 client.get(path, headers=headers)
 
 
-def main() -> None:
-    """Parse options, run, report."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def dataset_parser(description: str, requests: int, per: str) -> argparse.ArgumentParser:
+    """The options of a scenario that requests pages in-process on a seeded dataset."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--dataset-url",
         default="postgresql://postgres@127.0.0.1:5432/encore_big",
         help="a database filled by bench.seed",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--requests", type=int, default=100, help="requests per page")
+    parser.add_argument("--requests", type=int, default=requests, help=f"requests per {per}")
     parser.add_argument("--pages", nargs="*", help="only these pages (names as printed)")
+    return parser
+
+
+def main() -> None:
+    """Parse options, run, report."""
+    parser = dataset_parser(__doc__.split("\n\n")[0], 100, "page")
     parser.add_argument("--profile", action="store_true", help="print a cProfile per page")
     parser.add_argument("--top", type=int, default=40, help="profile rows to print")
     parser.add_argument("--sort", default="cumulative", help="profile order (pstats key)")
