@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import User
 from app.services import leaderboard
 from app.sessions import load_user
+from tests.support import factories
 from tests.support.statements import StatementLog
 from tests.support.web import HTMX, csrf_token, post
 from tests.web.chat_helpers import person, say, start_group
@@ -119,6 +120,27 @@ def test_a_profile_reads_its_follow_state_in_one_statement(app, sql):
     # Seen by the person who blocked her, the same statement says so.
     blocked = hana.get("/users/mina").get_data(as_text=True)
     assert "Unblock<span" in blocked
+
+
+def test_a_room_page_reads_the_room_and_the_hosts_blocks_in_one_statement(app, sql):
+    mina, mina_id = person(app, "mina")
+    junho, junho_id = person(app, "junho")
+    with app.app_context():
+        room_id = factories.room(mina_id, member_ids=[junho_id])
+    for path in (f"/rooms/{room_id}", f"/rooms/{room_id}/stage"):
+        assert junho.get(path).status_code == 200  # a first visit may write; not counted
+        with statements(sql) as seen:
+            assert junho.get(path).status_code == 200
+        rooms = [s for s in seen if "from rooms" in s]
+        assert len(rooms) == 1, rooms
+        assert "from blocks" in rooms[0]
+        # No statement of its own asks whether the viewer and the host blocked each other.
+        pair = [s for s in seen if s.startswith("select blocks.blocker_id") and "or" in s]
+        assert pair == [], pair
+    # The same statement still hides the room once the host blocks the viewer.
+    assert post(mina, "/users/junho/block").status_code == 303
+    assert junho.get(f"/rooms/{room_id}").status_code == 404
+    assert junho.get(f"/rooms/{room_id}/stage", headers=HTMX).status_code == 404
 
 
 def test_the_signed_in_user_runs_prepared_and_loads_the_same_row(app, sql):
