@@ -91,6 +91,25 @@ def test_a_post_reads_outside_and_writes_inside_one_transaction(pg):
     assert bodies == ["first", "second"]  # committed: another connection reads it
 
 
+def test_a_write_through_begin_write_reads_outside_and_writes_in_one_transaction(pg):
+    app = pg
+    mina, _mina_id = person(app, "mina")
+    _junho, junho_id = person(app, "junho")
+    token = csrf_token(mina)
+    with transaction_states(app) as seen:
+        assert mina.post("/users/junho/block", headers={"X-CSRFToken": token}).status_code == 303
+    # begin_write() ends the read phase with a commit that now sends nothing: the user is
+    # read outside, and the block's statements run in the one transaction after it.
+    assert seen[0] == ("SELECT", False)
+    writes = [word for word, in_transaction in seen if word in ("INSERT", "DELETE", "UPDATE")]
+    assert writes and all(
+        in_transaction for word, in_transaction in seen if word in ("INSERT", "DELETE", "UPDATE")
+    )
+    with app.app_context():
+        blocked = db.session.scalar(text("SELECT blocked_id FROM blocks"))
+    assert blocked == junho_id
+
+
 def test_a_locking_read_opens_the_transaction_and_keeps_its_lock(pg):
     app = pg
     _mina, room = _room(app)
