@@ -135,7 +135,7 @@ def test_a_room_page_reads_the_room_and_the_hosts_blocks_in_one_statement(app, s
         assert len(rooms) == 1, rooms
         assert "from blocks" in rooms[0]
         # No statement of its own asks whether the viewer and the host blocked each other.
-        pair = [s for s in seen if s.startswith("select blocks.blocker_id") and "or" in s]
+        pair = [s for s in seen if s.startswith("select blocks.blocker_id") and " or " in s]
         assert pair == [], pair
     # The same statement still hides the room once the host blocks the viewer.
     assert post(mina, "/users/junho/block").status_code == 303
