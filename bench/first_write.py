@@ -4,7 +4,7 @@ On PostgreSQL a page's reads run without a transaction (app/first_write.py,
 `FirstWriteCursor`), which spares psycopg2's BEGIN before the first statement and the
 pool's ROLLBACK after the last: two round trips. This bench builds the production app on
 a `bench.seed` dataset (as `bench.page_cost` does), signs one member of room 1 in, and
-requests each page in alternating blocks with the engine event on and off (the pool
+requests each page in alternating blocks with `FirstWriteCursor` on and off (the pool
 emptied between blocks, so no connection keeps the other mode), so both modes meet the
 same machine at the same moments. It reports, per page and mode, the median and p95 wall
 time of a request and the process CPU per request, and the ratios on / off.

@@ -103,6 +103,12 @@ def has_blocked_clause(blocker_id, blocked_id):
     )
 
 
+def in_block_clause(a, b):
+    """EXISTS either way: `a` blocked `b` or `b` blocked `a` (columns or bound parameters),
+    for callers that fold the question into a bigger statement (a room page's room)."""
+    return or_(has_blocked_clause(a, b), has_blocked_clause(b, a))
+
+
 def has_blocked(blocker_id: int | None, blocked_id: int) -> bool:
     """Tell whether `blocker_id` blocked `blocked_id` (False for visitors)."""
     if blocker_id is None:

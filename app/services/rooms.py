@@ -155,11 +155,7 @@ def get_room(room_id: int) -> Room:
 def _room_and_block_statement():
     """The room, and whether its host and `:viewer_id` blocked one another: one round trip
     for what every room page and stage fragment asks first. Built once."""
-    viewer = bindparam("viewer_id", type_=Integer)
-    in_block = or_(
-        blocks.has_blocked_clause(viewer, Room.host_id),
-        blocks.has_blocked_clause(Room.host_id, viewer),
-    )
+    in_block = blocks.in_block_clause(bindparam("viewer_id", type_=Integer), Room.host_id)
     return select(Room, in_block).where(Room.id == bindparam("room_id", type_=Integer))
 
 
