@@ -10,7 +10,12 @@ Every pooled connection therefore makes its cursors from `FirstWriteCursor`: whi
 transaction is open, a plain read runs with psycopg2's autocommit on, and the first
 statement that needs a transaction turns it off, so psycopg2 sends BEGIN before it. From
 there the transaction lasts until the session commits or rolls back, and the reads after
-the write run inside it: a service's write stays one transaction. The check is a method
+the write run inside it: a service's write stays one transaction.
+
+A write that is whole in one statement, and whose caller knows nothing else will join it
+(the chat post: app/services/chat/persist.py), is prepared under a name that says so, and
+runs with autocommit too: PostgreSQL runs one statement all or nothing, so BEGIN and COMMIT
+would be two more round trips for the same guarantee. The check is a method
 of the cursor rather than an engine event: SQLAlchemy's dispatch of a per-statement event
 cost a page more instructions than the check itself.
 """
@@ -25,15 +30,21 @@ from psycopg2.extensions import STATUS_READY, cursor
 # A prepared statement (app/prepared.py) whose name starts so only reads: its EXECUTE
 # needs no transaction.
 READ_ONLY_PREPARED = "encore_read_"
+# One whose name starts so writes, but is a whole write on its own: one statement is all or
+# nothing in PostgreSQL, so with no transaction open it runs without BEGIN and COMMIT.
+SELF_CONTAINED_PREPARED = "encore_whole_"
 _READ = re.compile(
-    rf"\s*(?:(?:SELECT|SHOW|PREPARE|DEALLOCATE)\b|EXECUTE {READ_ONLY_PREPARED})", re.I
+    r"\s*(?:(?:SELECT|SHOW|PREPARE|DEALLOCATE)\b"
+    rf"|EXECUTE (?:{READ_ONLY_PREPARED}|{SELF_CONTAINED_PREPARED}))",
+    re.I,
 )
 _LOCKING_READ = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.I)
 
 
 @lru_cache(maxsize=4096)
 def needs_transaction(statement: str) -> bool:
-    """Tell whether `statement` must run inside a transaction: anything but a plain read.
+    """Tell whether `statement` must run inside a transaction: anything but a plain read
+    or a self-contained prepared write.
 
     Writes, DDL, CTEs, SAVEPOINT and SET LOCAL do, and so does a read that locks rows (`FOR
     UPDATE`, `FOR SHARE`): its locks must last until the commit. Statements are the

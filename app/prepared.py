@@ -37,7 +37,7 @@ from sqlalchemy.sql.expression import Executable
 
 from app.database import execute_built
 from app.extensions import db
-from app.first_write import READ_ONLY_PREPARED, needs_transaction
+from app.first_write import READ_ONLY_PREPARED, SELF_CONTAINED_PREPARED, needs_transaction
 
 _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
 _INFO_KEY = "encore_prepared"
@@ -72,8 +72,12 @@ def _prepared(statement: Executable, dialect: Dialect) -> Prepared:
     binds = [compiled.binds[name] for name in order]
     types = ", ".join(bind.type.compile(dialect=dialect) for bind in binds)
     # A plain read's EXECUTE runs outside a transaction, as the read would (app/first_write.py);
-    # a SELECT over a CTE that writes (the chat post's) starts with WITH, so it needs one.
-    prefix = "encore_write_" if needs_transaction(body) else READ_ONLY_PREPARED
+    # so does a write its builder marked self-contained (`self_contained`). Any other
+    # write needs one: a SELECT over a CTE that writes starts with WITH, so it is seen as one.
+    if statement.get_execution_options().get("encore_self_contained"):
+        prefix = SELF_CONTAINED_PREPARED
+    else:
+        prefix = "encore_write_" if needs_transaction(body) else READ_ONLY_PREPARED
     name = prefix + hashlib.sha256(body.encode()).hexdigest()[:16]
     execute = (
         text(f"EXECUTE {name}(" + ", ".join(f":p{i}" for i in range(len(binds))) + ")")
@@ -93,6 +97,16 @@ def _result_column(position: int, returned) -> ColumnClause:
     """A typed result column for EXECUTE; unnamed expressions are named by position."""
     name = returned.key if isinstance(returned.key, str) and returned.key.isidentifier() else ""
     return column(name or f"c{position}", returned.type)
+
+
+def self_contained(statement: Executable) -> Executable:
+    """Mark a write as whole in itself, for a caller that runs it alone: prepared, it then
+    runs without a transaction around it when none is open (app/first_write.py).
+
+    Only for a statement that leaves nothing half done when it stores nothing: PostgreSQL
+    undoes a failed statement as a whole, but not a success the caller would want undone.
+    """
+    return statement.execution_options(encore_self_contained=True)
 
 
 def prepared_statements_on() -> bool:

@@ -70,9 +70,16 @@ def open_room(host: Person, title: str, *, capacity: int = 3, mode: str = "Ranke
 
 
 def join(guest: Person, room: str) -> None:
-    """Open the room page and take a seat."""
+    """Open the room page and take a seat.
+
+    Waits for the join's own response as well as the seated stage: the room's live push
+    can show the seat first, and a step that then leaves the page would abort the POST.
+    """
     guest.page.goto(room)
-    guest.stage.get_by_role("button", name="Join this room").click()
+    with guest.page.expect_request_finished(
+        lambda request: request.method == "POST" and request.url.endswith("/join")
+    ):
+        guest.stage.get_by_role("button", name="Join this room").click()
     expect(guest.stage).to_contain_text("Waiting for the host")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from app.database import utcnow
 from app.extensions import db, socketio
-from app.models import ChatTimeout, Message, ModAction, Room
+from app.models import Channel, ChatTimeout, Message, ModAction, Room
 from app.realtime.events import CHAT_REMOVED
 from app.services import modlog
 from tests.support.web import HTMX, post
@@ -215,6 +215,14 @@ def test_slow_mode_allows_one_line_per_window_and_spares_the_host(app, room):
 
     assert _slow(host, room, "0").status_code == 303
     assert say(member, room["url"], "free again").status_code == 201
+    # A refused line gives its number back: the lines are numbered 1..n without a gap.
+    channel_id = room_channel(app, room["id"])
+    with app.app_context():
+        numbers = db.session.scalars(
+            select(Message.seq).where(Message.channel_id == channel_id).order_by(Message.seq)
+        ).all()
+        last = db.session.get(Channel, channel_id).last_seq
+    assert numbers == list(range(1, len(numbers) + 1)) and last == len(numbers)
 
 
 def test_slow_mode_only_takes_the_menu_values(app, room):

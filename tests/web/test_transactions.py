@@ -19,7 +19,7 @@ from app.extensions import db
 from app.first_write import needs_transaction
 from app.models import Room, User
 from tests.support.web import HTMX, csrf_token
-from tests.web.chat_helpers import client_id, person, room_with, say
+from tests.web.chat_helpers import client_id, person, room_with, say, start_direct
 
 
 @pytest.fixture
@@ -70,25 +70,74 @@ def test_a_page_reads_without_opening_a_transaction(pg, path):
     assert [word for word, in_transaction in seen if in_transaction] == []
 
 
-def test_a_post_reads_outside_and_writes_inside_one_transaction(pg):
+def _poster(client):
+    """Post lines as `client`, with the CSRF token read beforehand (a page of its own)."""
+    token = csrf_token(client)
+
+    def post_line(url: str, body: str, cid: str | None = None):
+        data = {"body": body, "client_id": cid or client_id()}
+        return client.post(url, data=data, headers={**HTMX, "X-CSRFToken": token})
+
+    return post_line
+
+
+def _lines(app) -> tuple[list[tuple[int, str]], list[int]]:
+    """Every stored line as (seq, body), and every channel's last number, read afresh."""
+    with app.app_context():
+        lines = db.session.execute(text("SELECT seq, body FROM messages ORDER BY seq")).all()
+        last = db.session.scalars(text("SELECT last_seq FROM channels")).all()
+    return [tuple(line) for line in lines], list(last)
+
+
+def test_a_post_is_one_statement_with_no_transaction_around_it(pg):
     app = pg
     mina, room = _room(app)
     url = f"{room}/messages"
     assert say(mina, url, "first").status_code == 201  # the channel exists from here on
-    token = csrf_token(mina)
+    post_line = _poster(mina)
     with transaction_states(app) as seen:
-        response = mina.post(
-            url,
-            data={"body": "second", "client_id": client_id()},
-            headers={**HTMX, "X-CSRFToken": token},
-        )
+        response = post_line(url, "second")
     assert response.status_code == 201
-    # Loading the signed-in user reads outside; the numbering write opens the transaction.
-    assert seen[0] == ("SELECT", False)
-    assert seen[-1] == ("EXECUTE", True)
+    # Loading the signed-in user, then the one statement that numbers and stores the
+    # line: neither inside a transaction, so no BEGIN went before and no COMMIT after.
+    assert [state for state in seen if state[0] != "PREPARE"] == [
+        ("SELECT", False),
+        ("EXECUTE", False),
+    ]
+    assert _lines(app) == ([(1, "first"), (2, "second")], [2])  # committed
+
+
+def test_a_conversation_post_writes_its_line_and_read_mark_outside_a_transaction(pg):
+    app = pg
+    mina, _mina_id = person(app, "mina")
+    person(app, "junho")
+    channel_id = start_direct(mina, "junho")
+    post_line = _poster(mina)
+    with transaction_states(app) as seen:
+        assert post_line(f"/chats/{channel_id}/messages", "hi").status_code == 201
+    assert [word for word, in_transaction in seen if in_transaction] == []
+    assert ("EXECUTE", False) in seen
     with app.app_context():
-        bodies = db.session.scalars(text("SELECT body FROM messages ORDER BY seq")).all()
-    assert bodies == ["first", "second"]  # committed: another connection reads it
+        marks = db.session.execute(text("SELECT last_read_seq FROM channel_members")).all()
+    assert _lines(app) == ([(1, "hi")], [1])
+    assert sorted(mark for (mark,) in marks) == [0, 1]  # the sender has read their own line
+
+
+def test_a_retried_post_falls_back_to_a_transaction_and_leaves_no_gap(pg):
+    app = pg
+    mina, room = _room(app)
+    url = f"{room}/messages"
+    cid = client_id()
+    post_line = _poster(mina)
+    assert post_line(url, "once", cid).status_code == 201
+    with transaction_states(app) as seen:
+        retried = post_line(url, "once", cid)
+    assert retried.status_code == 200 and retried.headers["X-Chat-Seq"] == "1"
+    # The one statement failed on the stored client id and left nothing; the numbering
+    # that followed ran in a transaction, and its rollback gave the number back.
+    assert ("EXECUTE", True) in seen
+    assert post_line(url, "twice").status_code == 201
+    assert _lines(app) == ([(1, "once"), (2, "twice")], [2])
 
 
 def test_a_write_through_begin_write_reads_outside_and_writes_in_one_transaction(pg):
@@ -150,6 +199,7 @@ def test_a_failed_write_leaves_nothing_behind(pg):
         ("SELECT users.id FROM users WHERE users.id = %(id)s", False),
         ("  select 1", False),
         ("EXECUTE encore_read_0123abcd(%(p0)s)", False),
+        ("EXECUTE encore_whole_0123abcd(%(p0)s)", False),
         ("PREPARE encore_write_0123abcd (INTEGER) AS UPDATE channels SET seq = seq + 1", False),
         ("SELECT rooms.id FROM rooms WHERE rooms.id = %(id)s FOR UPDATE", True),
         ("SELECT rooms.id FROM rooms FOR NO KEY UPDATE", True),

@@ -14,8 +14,11 @@ committed it takes a fresh snapshot after the lock is held, and sees every earli
 
 On PostgreSQL a post's UPDATE and INSERT are one statement, the INSERT reading the
 UPDATE's RETURNING (`number_and_store`), prepared on each connection (app/prepared.py):
-planning the UPDATE's subqueries cost the database more than running them. Under slow mode
-the INSERT is still its own statement, for the snapshot reason above.
+planning the UPDATE's subqueries cost the database more than running them. That statement
+takes a number only when it stores the line under it, so it is a whole write on its own
+and runs without BEGIN and COMMIT around it (app/first_write.py): a post is one round trip
+after loading the signed-in user. Whatever it refuses falls to the two statements inside
+a transaction: slow mode (for the snapshot reason above), a retried client id, no seat.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Integer, bindparam, case, func, insert, select, true, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -33,7 +35,7 @@ from app.database import begin_write, execute_built, is_sqlite, utcnow
 from app.extensions import db
 from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, Room
 from app.models.types import UTCDateTime
-from app.prepared import execute_prepared, prepared_statements_on
+from app.prepared import execute_prepared, prepared_statements_on, self_contained
 from app.services import panic, sanctions
 from app.services.chat.access import conversation_seat
 from app.services.chat.errors import SlowMode
@@ -71,12 +73,13 @@ def _seat_clause(user_id):
 
 
 @cache
-def _numbering_statement(by_room: bool, conversations_only: bool):
+def _numbering_statement(by_room: bool, conversations_only: bool, unslowed: bool = False):
     """The numbering UPDATE, built once per shape with bound parameters.
 
     Building this statement (seat, sanctions, panic mode, slow mode: a dozen subqueries)
     cost more CPU than the database took to run it; built once, each post only binds
-    `user_id`, `target`, `now` and `joined_before`.
+    `user_id`, `target`, `now` and `joined_before`. With `unslowed` it takes no number
+    where slow mode holds the poster.
     """
     user_id = bindparam("user_id", type_=Integer)
     now = bindparam("now", type_=UTCDateTime)
@@ -91,6 +94,8 @@ def _numbering_statement(by_room: bool, conversations_only: bool):
         .where(Room.id == Channel.room_id)
         .scalar_subquery()
     )
+    if unslowed:
+        target = target & (func.coalesce(slow, 0) == 0)
     return (
         update(Channel)
         .where(
@@ -190,18 +195,19 @@ def _insert_statement(slow: bool):
 
 @cache
 def _number_and_insert_statement(by_room: bool, conversations_only: bool):
-    """PostgreSQL: the numbering UPDATE and the line's INSERT as one statement.
+    """PostgreSQL: the numbering UPDATE and the line's INSERT as one self-contained statement.
 
     The INSERT reads the number from the UPDATE's RETURNING (a data-modifying WITH), so a
-    post is one round trip. It stores nothing when slow mode is on for the poster (that
-    check must see lines committed while the UPDATE waited for the channel's lock: see the
-    module's docstring) or when the client id was stored already (ON CONFLICT DO NOTHING);
-    the row still says which channel and number it took, so the caller can tell which.
+    post is one round trip, and it needs no transaction around it: the UPDATE takes a number
+    only where the INSERT will store the line. It takes none where slow mode holds the
+    poster (that check must see lines committed while the UPDATE waited for the channel's
+    lock: see the module's docstring), and a client id stored already fails the whole
+    statement on the unique (sender, client id), so no number is ever left without a line.
 
     Addressed by channel (a conversation, or a room's first lines), it also moves the
-    sender's read mark in a conversation; a refused line is rolled back with it.
+    sender's read mark in a conversation, in the same statement.
     """
-    numbered = _numbering_statement(by_room, conversations_only).cte("numbered")
+    numbered = _numbering_statement(by_room, conversations_only, unslowed=True).cte("numbered")
     table = Message.__table__
     values = _line_binds(("sender_id", "kind", "body", "client_id", "created_at"))
     source = select(
@@ -212,23 +218,18 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
         values["body"],
         values["client_id"],
         values["created_at"],
-    ).where(func.coalesce(numbered.c.slow_seconds, 0) == 0)
+    )
     stored = (
-        pg_insert(table)
-        .from_select(list(_LINE_COLUMNS), source)
-        .on_conflict_do_nothing()
-        .returning(table.c.id)
-        .cte("stored")
+        insert(table).from_select(list(_LINE_COLUMNS), source).returning(table.c.id).cte("stored")
     )
     statement = select(
         numbered.c.id,
         numbered.c.last_seq,
         numbered.c.kind,
-        numbered.c.slow_seconds,
         stored.c.id.label("message_id"),
-    ).select_from(numbered.outerjoin(stored, true()))
+    ).select_from(numbered.join(stored, true()))
     if by_room:
-        return statement
+        return self_contained(statement)
     members = ChannelMember.__table__
     read_mark = (
         update(members)
@@ -241,7 +242,7 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
         .cte("read_mark")
     )
     # Nothing reads the read mark's WITH, so it must be attached to be sent at all.
-    return statement.add_cte(read_mark)
+    return self_contained(statement.add_cte(read_mark))
 
 
 @cache
@@ -325,38 +326,57 @@ def number_and_store(
 ) -> Stored | None:
     """Number and store a user's line if they hold a seat and may chat; else None.
 
-    Targets as for `number_line`. With prepared statements (PostgreSQL) it is one
-    statement unless slow mode is on for the poster; otherwise it numbers and stores in two.
+    Targets as for `number_line`. With prepared statements (PostgreSQL) a post is one
+    self-contained statement; what it refuses, and every post elsewhere, numbers and
+    stores in two statements in the caller's transaction, which tell the refusals apart.
     (The one statement runs only prepared: SQLAlchemy cannot run it as it is, because its
     UPDATE is read twice in one query and loses its literals' values on the way.)
     """
-    if not prepared_statements_on():
-        numbered = number_line(
-            user_id,
-            channel_id=channel_id,
-            room_id=room_id,
-            conversations_only=conversations_only,
-            now=now,
+    if prepared_statements_on():
+        stored = _number_and_store_at_once(
+            user_id, body, client_id, now, channel_id, room_id, conversations_only
         )
-        if numbered is None:
-            return None
-        return _store_after(numbered, user_id, body, client_id, now)
+        if stored is not None:
+            return stored
+    numbered = number_line(
+        user_id,
+        channel_id=channel_id,
+        room_id=room_id,
+        conversations_only=conversations_only,
+        now=now,
+    )
+    if numbered is None:
+        return None
+    return _store_after(numbered, user_id, body, client_id, now)
+
+
+def _number_and_store_at_once(
+    user_id: int,
+    body: str,
+    client_id: str,
+    now: datetime,
+    channel_id: int | None,
+    room_id: int | None,
+    conversations_only: bool,
+) -> Stored | None:
+    """Run the one statement; None when it wrote nothing (slow mode, a retry, no seat)."""
     by_room = channel_id is None
     values = _line_values(user_id, body, client_id, MessageKind.USER, now)
-    row = execute_prepared(
-        _number_and_insert_statement(by_room, conversations_only),
-        values | _numbering_values(user_id, channel_id, room_id, now),
-    ).first()
+    try:
+        row = execute_prepared(
+            _number_and_insert_statement(by_room, conversations_only),
+            values | _numbering_values(user_id, channel_id, room_id, now),
+        ).first()
+    except IntegrityError:
+        # The client id is stored already. The failed statement left nothing behind, and
+        # the two statements find out whether it is a retry of this line.
+        return None
     if row is None:
         return None
-    numbered = Numbered(row[0], row[1], row[2], int(row[3] or 0))
-    if row[4] is not None:
-        line = values | {"channel_id": numbered.channel_id, "seq": numbered.seq}
-        # The statement moved the read mark already (addressed by channel: see above).
-        return Stored(numbered, _stored(numbered, row[4], line, mark_read=by_room))
-    if numbered.slow_seconds == 0:
-        return Stored(numbered, None, DUPLICATE)
-    return _store_after(numbered, user_id, body, client_id, now)
+    numbered = Numbered(row[0], row[1], row[2])
+    line = values | {"channel_id": numbered.channel_id, "seq": numbered.seq}
+    # The statement moved the read mark already (addressed by channel: see above).
+    return Stored(numbered, _stored(numbered, row[3], line, mark_read=by_room))
 
 
 def _store_after(
