@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 from app import badges
 from app.extensions import db
 from app.models import User
+from app.services import chat as chat_service
 from app.services import leaderboard
 from app.sessions import load_user
 from tests.support import factories
@@ -141,6 +142,42 @@ def test_a_room_page_reads_the_room_and_the_hosts_blocks_in_one_statement(app, s
     assert post(mina, "/users/junho/block").status_code == 303
     assert junho.get(f"/rooms/{room_id}").status_code == 404
     assert junho.get(f"/rooms/{room_id}/stage", headers=HTMX).status_code == 404
+
+
+def test_a_room_page_reads_its_chat_channel_lines_and_senders_in_one_statement(app, sql):
+    _mina, mina_id = person(app, "mina", "미나")
+    junho, junho_id = person(app, "junho", "준호")
+    with app.app_context():
+        room_id = factories.room(mina_id, member_ids=[junho_id])
+        channel_id = chat_service.room_channel_id(room_id)
+        db.session.commit()  # end the read that looked for the channel before writing
+        for n in range(1, 56):
+            chat_service.persist(channel_id, mina_id if n % 2 else junho_id, f"line {n}")
+        db.session.commit()
+    for path in (f"/rooms/{room_id}", f"/rooms/{room_id}/frames/chat"):
+        with statements(sql) as seen:
+            response = junho.get(path)
+        assert response.status_code == 200
+        chat = [s for s in seen if s.startswith("select channels.") or "messages.body" in s]
+        assert len(chat) == 1, chat
+        assert "from channels" in chat[0] and "join users" in chat[0]
+        # No second read of the senders: they come joined to their lines.
+        assert [s for s in seen if s.startswith("select users.") and " in (" in s] == []
+        html = response.get_data(as_text=True)
+        # The newest page of 50, oldest first, each with its author.
+        assert "line 5<" not in html and "line 6<" in html
+        assert html.index("line 6<") < html.index("line 55<")
+        assert "미나" in html and "준호" in html
+
+
+def test_a_room_page_before_the_first_line_opens_the_chat_empty(app):
+    mina, mina_id = person(app, "mina")
+    with app.app_context():
+        room_id = factories.room(mina_id)
+    response = mina.get(f"/rooms/{room_id}")
+    assert response.status_code == 200
+    assert 'data-channel-id="' in response.get_data(as_text=True)
+    assert say(mina, f"/rooms/{room_id}/messages", "first").headers["X-Chat-Seq"] == "1"
 
 
 def test_the_signed_in_user_runs_prepared_and_loads_the_same_row(app, sql):

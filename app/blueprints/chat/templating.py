@@ -49,8 +49,7 @@ def room_panel(room, seated: bool | None = None) -> dict:
         allowed = may_use_chat_of(room, seated)
     if not allowed:
         return {"member": False}
-    channel_id = chat_service.room_channel_id(room.id)
-    lines = chat_service.latest(channel_id)
+    channel_id, lines = chat_service.room_latest(room.id)
     return {
         "member": True,
         "channel_id": channel_id,

@@ -83,8 +83,7 @@ def chat_frame(room_id: int):
         # Keeps refreshing: when the host reopens the chat, the lines come back by themselves.
         closed = _("Only members can read this chat now.")
         return _notice(room_id, _("Chat messages"), closed, 403, refresh=True)
-    channel_id = chat_service.room_channel_id(room_id)
-    lines = chat_service.latest(channel_id)
+    channel_id, lines = chat_service.room_latest(room_id)
     messages_url = url_for("chat.room_messages", room_id=room_id)
     return _framed(
         "rooms/chat_frame.html",

@@ -67,7 +67,7 @@ from app.services.chat.gate import (
     publish_in_trouble,
     watch_publisher,
 )
-from app.services.chat.history import AFTER_LIMIT, PAGE_SIZE, after, before, latest
+from app.services.chat.history import AFTER_LIMIT, PAGE_SIZE, after, before, latest, room_latest
 from app.services.chat.persist import persist
 from app.services.chat.post import PostResult, find_retry, post_message, post_room_message
 from app.services.chat.publish import publish
@@ -131,6 +131,7 @@ __all__ = [
     "render_line",
     "room_channel_for",
     "room_channel_id",
+    "room_latest",
     "start_direct",
     "start_group",
     "stop_hearing_room",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cache
 
 from sqlalchemy import Integer, bindparam, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import Message
+from app.models import Channel, Message
+from app.services.chat.access import room_channel_id
 
 PAGE_SIZE = 50
 AFTER_LIMIT = 200
@@ -34,6 +35,38 @@ def latest(channel_id: int, limit: int = PAGE_SIZE) -> list[Message]:
     """Return the newest `limit` lines, oldest first."""
     rows = db.session.scalars(_latest_statement(), {"channel_id": channel_id, "limit": limit})
     return list(reversed(rows.all()))
+
+
+@cache
+def _room_latest_statement():
+    """Built once: a room's channel and its newest lines with their senders, together.
+
+    Lines are numbered 1..last_seq without gaps, so the newest `limit` are the ones above
+    `last_seq - limit`: a range of the (channel, seq) index that the channel's own row
+    bounds, where `latest` needs the channel id first and a second read for the senders.
+    """
+    limit = bindparam("limit", type_=Integer)
+    newest = (Message.channel_id == Channel.id) & (Message.seq > Channel.last_seq - limit)
+    return (
+        select(Channel.id, Message)
+        .select_from(Channel)
+        .outerjoin(Message, newest)
+        .options(joinedload(Message.sender))
+        .where(Channel.room_id == bindparam("room_id", type_=Integer))
+        .order_by(Message.seq)
+    )
+
+
+def room_latest(room_id: int, limit: int = PAGE_SIZE) -> tuple[int, list[Message]]:
+    """Return a room's channel id and its newest `limit` lines, oldest first, in one read.
+
+    A room without a channel yet gets one (`room_channel_id`), with no lines.
+    """
+    rows = db.session.execute(_room_latest_statement(), {"room_id": room_id, "limit": limit})
+    found = rows.all()
+    if not found:
+        return room_channel_id(room_id), []
+    return found[0][0], [message for _channel_id, message in found if message is not None]
 
 
 def after(channel_id: int, seq: int, limit: int = AFTER_LIMIT) -> list[Message]:
