@@ -49,6 +49,14 @@ class ClosedTurn(NamedTuple):
     performer: Person
 
 
+class Seat(NamedTuple):
+    """A seated member as read for the stage: who, whether they performed, when last seen."""
+
+    person: Person
+    has_performed: bool
+    last_seen_at: datetime | None
+
+
 class MemberRow(NamedTuple):
     """A member as the stage shows them."""
 
@@ -127,8 +135,10 @@ _PERSON = (User.id, User.username, User.display_name, User.avatar_filename)
 
 @cache
 def _seated_statement():
-    """The members holding a seat, longest-waiting first, as people."""
-    return select_present_members(RoomMember.has_performed, *_PERSON).join(
+    """The members holding a seat, longest-waiting first, as people, with the page load
+    that last marked each present (so neither the viewer's own seat nor who is here needs
+    a read of its own)."""
+    return select_present_members(RoomMember.has_performed, RoomMember.last_seen_at, *_PERSON).join(
         User, User.id == RoomMember.user_id
     )
 
@@ -181,10 +191,19 @@ def _score_counts_statement():
     )
 
 
-def _seated(room_id: int) -> list[tuple[Person, bool]]:
+def _seated(room_id: int) -> list[Seat]:
     """Return each seated member with whether they have performed, longest-waiting first."""
     rows = db.session.execute(_seated_statement(), {"room_id": room_id})
-    return [(Person(*row[1:]), row[0]) for row in rows]
+    return [Seat(Person(*row[2:]), row[0], row[1]) for row in rows]
+
+
+def _seen_now(room_id: int, viewer_id: int, seats: list[Seat]) -> list[Seat]:
+    """Mark the viewer's own seat, if they hold one, as seen by this page load."""
+    for n, seat in enumerate(seats):
+        if seat.person.id == viewer_id:
+            seen = attendance.touch_seat(room_id, viewer_id, seat.last_seen_at)
+            return [*seats[:n], seat._replace(last_seen_at=seen), *seats[n + 1 :]]
+    return seats
 
 
 def closed_performances(room_id: int) -> list[ClosedTurn]:
@@ -235,12 +254,13 @@ def _seconds_left(room: Room, now: datetime) -> int | None:
 def stage_for(room_id: int, viewer_id: int | None) -> Stage:
     """Return the stage as `viewer_id` sees it, with the actions they may take now."""
     room = visible_room(room_id, viewer_id)
+    members = _seated(room.id)
     if viewer_id is not None:
-        attendance.touch(room_id, viewer_id)
+        members = _seen_now(room_id, viewer_id, members)
     if deadlines.apply_due(room_id):
         room = db.session.get(Room, room_id, populate_existing=True)
-    members = _seated(room.id)
-    member_ids = {person.id for person, _performed in members}
+        members = _seated(room.id)
+    member_ids = {seat.person.id for seat in members}
     is_member = viewer_id is not None and viewer_id in member_ids
     is_host = is_member and room.host_id == viewer_id
     live = room.status == RoomStatus.LIVE
@@ -258,7 +278,8 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
         )
     # Sockets are watched for everyone still in the room, finished shows included.
     online = set(presence.online_user_ids(room.id))
-    here = attendance.present_member_ids(room.id) if live else set()
+    seats = ((seat.person.id, seat.last_seen_at) for seat in members)
+    here = attendance.present_among(seats, online) if live else set()
     on_air_id = (
         performance.performer_id
         if live and performance is not None and performance.phase == Phase.ON_AIR
@@ -274,14 +295,14 @@ def stage_for(room_id: int, viewer_id: int | None) -> Stage:
             online=person.id in online,
             has_scored=person.id in scorer_ids,
         )
-        for person, performed in members
+        for person, performed, _seen in members
     ]
     phase = performance.phase if (live and performance is not None) else None
     is_performer = performance is not None and performance.performer_id == viewer_id
     performer_or_host = is_member and (is_performer or is_host)
     eligible = (here - {performance.performer_id}) if performance is not None else set()
     has_scored = viewer_id in scorer_ids
-    nominees = [person for person, performed in members if not performed] if live else []
+    nominees = [person for person, performed, _seen in members if not performed] if live else []
     finished = room.status == RoomStatus.FINISHED
     return Stage(
         room=room,

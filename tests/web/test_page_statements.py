@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, update
 
 from app import badges
+from app.database import utcnow
 from app.extensions import db
-from app.models import User
+from app.models import RoomMember, User
 from app.services import chat as chat_service
 from app.services import leaderboard
 from app.sessions import load_user
@@ -178,6 +180,36 @@ def test_a_room_page_before_the_first_line_opens_the_chat_empty(app):
     assert response.status_code == 200
     assert 'data-channel-id="' in response.get_data(as_text=True)
     assert say(mina, f"/rooms/{room_id}/messages", "first").headers["X-Chat-Seq"] == "1"
+
+
+@pytest.mark.parametrize("status", ["lobby", "live"])
+def test_a_room_page_reads_the_seats_once_and_marks_the_viewer_seen(app, sql, status):
+    mina, mina_id = person(app, "mina")
+    junho, junho_id = person(app, "junho")
+    long_ago = utcnow() - timedelta(minutes=5)
+    with app.app_context():
+        room_id = factories.room(mina_id, member_ids=[junho_id])
+    if status == "live":
+        started = post(mina, f"/rooms/{room_id}/start", {"first_performer_id": str(mina_id)})
+        assert started.status_code == 303
+    with app.app_context():
+        db.session.execute(update(RoomMember).values(last_seen_at=long_ago))
+        db.session.commit()
+    for path in (f"/rooms/{room_id}", f"/rooms/{room_id}/stage"):
+        with statements(sql) as seen:
+            assert junho.get(path).status_code == 200
+        # The member list carries each seat's last page load: the viewer's own seat, and
+        # (in a live room) who is here, need no read of their own.
+        seats = [s for s in seen if s.startswith("select") and "from room_members" in s]
+        assert len(seats) == 1, seats
+    with app.app_context():
+        seen_at = dict(
+            db.session.execute(select(RoomMember.user_id, RoomMember.last_seen_at)).all()
+        )
+    # The first load marked the viewer seen; the second, seconds later, wrote nothing.
+    assert seen_at[junho_id] > utcnow() - timedelta(seconds=30)
+    assert seen_at[mina_id] == long_ago
+    assert not [s for s in seen if s.startswith("update room_members")]
 
 
 def test_the_signed_in_user_runs_prepared_and_loads_the_same_row(app, sql):

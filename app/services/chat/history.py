@@ -50,7 +50,7 @@ def _room_latest_statement():
     return (
         select(Channel.id, Message)
         .select_from(Channel)
-        .outerjoin(Message, newest)
+        .join(Message, newest)
         .options(joinedload(Message.sender))
         .where(Channel.room_id == bindparam("room_id", type_=Integer))
         .order_by(Message.seq)
@@ -60,13 +60,14 @@ def _room_latest_statement():
 def room_latest(room_id: int, limit: int = PAGE_SIZE) -> tuple[int, list[Message]]:
     """Return a room's channel id and its newest `limit` lines, oldest first, in one read.
 
-    A room without a channel yet gets one (`room_channel_id`), with no lines.
+    A chat with no line yet reads its channel's id on its own (`room_channel_id`, which
+    creates the channel on a room's first visit).
     """
     rows = db.session.execute(_room_latest_statement(), {"room_id": room_id, "limit": limit})
     found = rows.all()
     if not found:
         return room_channel_id(room_id), []
-    return found[0][0], [message for _channel_id, message in found if message is not None]
+    return found[0][0], [message for _channel_id, message in found]
 
 
 def after(channel_id: int, seq: int, limit: int = AFTER_LIMIT) -> list[Message]:
