@@ -368,8 +368,10 @@ def _number_and_store_at_once(
             values | _numbering_values(user_id, channel_id, room_id, now),
         ).first()
     except IntegrityError:
-        # The client id is stored already. The failed statement left nothing behind, and
-        # the two statements find out whether it is a retry of this line.
+        # The client id is stored already. The failed statement left nothing behind (had a
+        # transaction been open, it would be unusable now: the rollback ends it), and the
+        # two statements find out whether it is a retry of this line.
+        db.session.rollback()
         return None
     if row is None:
         return None
