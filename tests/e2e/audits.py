@@ -27,8 +27,18 @@ def axe_violations(page: Page) -> list[dict]:
     # Evaluated through the DevTools protocol, not a <script> tag: the CSP forbids inline code.
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source())
+    # A toast fading in or out is judged at its passing opacity, so axe waits for the
+    # animations under way (not repeating ones, nor ones still in their delay) to end.
     violations = page.evaluate(
         """async () => {
+          const moving = document.getAnimations().filter((animation) => {
+            const timing = animation.effect && animation.effect.getComputedTiming();
+            return timing && timing.progress !== null && Number.isFinite(timing.endTime);
+          });
+          await Promise.race([
+            Promise.all(moving.map((animation) => animation.finished.catch(() => null))),
+            new Promise((resolve) => setTimeout(resolve, 1500)),
+          ]);
           const result = await window.axe.run(document, {resultTypes: ["violations"]});
           return result.violations.map((v) => ({
             id: v.id,
