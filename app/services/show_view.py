@@ -46,6 +46,7 @@ class ClosedTurn(NamedTuple):
     average: Decimal | None
     claps: int
     mirror_balls: int
+    score_count: int
     performer: Person
 
 
@@ -145,7 +146,17 @@ def _seated_statement():
 
 @cache
 def _closed_statement():
-    """The room's closed performances in turn order, with their performers."""
+    """The room's closed performances in turn order, with their score counts and performers.
+
+    The count rides along as a subquery on the unique (performance, scorer) index: a
+    finished room's results need it, and a statement of its own cost more than the count.
+    """
+    score_count = (
+        select(func.count(Score.id))
+        .where(Score.performance_id == Performance.id)
+        .correlate(Performance)
+        .scalar_subquery()
+    )
     return (
         select(
             Performance.id,
@@ -154,6 +165,7 @@ def _closed_statement():
             Performance.average,
             Performance.claps,
             Performance.mirror_balls,
+            score_count,
             *_PERSON,
         )
         .join(User, User.id == Performance.performer_id)
@@ -180,17 +192,6 @@ def _scorers_statement():
     )
 
 
-@cache
-def _score_counts_statement():
-    """How many scores each closed performance of the room received."""
-    return (
-        select(Score.performance_id, func.count(Score.id))
-        .join(Performance, Performance.id == Score.performance_id)
-        .where(Performance.room_id == _ROOM_ID, Performance.phase == Phase.CLOSED)
-        .group_by(Score.performance_id)
-    )
-
-
 def _seated(room_id: int) -> list[Seat]:
     """Return each seated member with whether they have performed, longest-waiting first."""
     rows = db.session.execute(_seated_statement(), {"room_id": room_id})
@@ -209,7 +210,7 @@ def _seen_now(room_id: int, viewer_id: int, seats: list[Seat]) -> list[Seat]:
 def closed_performances(room_id: int) -> list[ClosedTurn]:
     """Return the room's closed performances in turn order, with their performers."""
     rows = db.session.execute(_closed_statement(), {"room_id": room_id})
-    return [ClosedTurn(*row[:6], performer=Person(*row[6:])) for row in rows]
+    return [ClosedTurn(*row[:7], performer=Person(*row[7:])) for row in rows]
 
 
 def results(room_id: int, closed: list[ClosedTurn] | None = None) -> list[ResultRow]:
@@ -218,7 +219,6 @@ def results(room_id: int, closed: list[ClosedTurn] | None = None) -> list[Result
     `closed` is closed_performances(room_id) when the caller has read it already.
     """
     performances = list(closed) if closed is not None else closed_performances(room_id)
-    counts = dict(db.session.execute(_score_counts_statement(), {"room_id": room_id}).all())
     performances.sort(key=lambda p: (p.average is None, -(p.average or 0), p.turn))
     rows: list[ResultRow] = []
     rank = 0
@@ -236,7 +236,7 @@ def results(room_id: int, closed: list[ClosedTurn] | None = None) -> list[Result
                 rank=this_rank,
                 performer=performance.performer,
                 performance=performance,
-                score_count=int(counts.get(performance.id, 0)),
+                score_count=performance.score_count,
             )
         )
     return rows
