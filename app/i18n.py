@@ -7,7 +7,7 @@ kind of date looks the same on every page.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 
@@ -158,11 +158,21 @@ def datetime_short(value: datetime | None) -> str:
     return format_datetime(value, "short") if value is not None else ""
 
 
-def time_short(value: datetime | None) -> str:
-    """A time of day for chat lines ("15:07"), the same in both languages."""
+def time_short(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """A time of day for chat lines ("15:07"), the same in both languages.
+
+    `zone` is the viewer's time zone (`flask_babel.get_timezone()`) when the caller has it
+    already: a page of fifty lines looked it up fifty times.
+    """
     # Babel's formatter parses its pattern and looks up the locale on every call; a chat
     # line writes this for every post, and "HH:mm" needs neither.
-    return flask_babel.to_user_timezone(value).strftime("%H:%M") if value is not None else ""
+    if value is None:
+        return ""
+    if zone is None:
+        return flask_babel.to_user_timezone(value).strftime("%H:%M")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone).strftime("%H:%M")
 
 
 @lru_cache(maxsize=4096)

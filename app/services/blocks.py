@@ -160,7 +160,7 @@ def hidden_from(user_id: int | None):
 
 
 @cache
-def _blocked_ids_statement():
+def blocked_ids_statement():
     """Everyone in a block with `:user_id`, either way; built once (every room page asks)."""
     return hidden_from(bindparam("user_id", type_=Integer))
 
@@ -169,7 +169,7 @@ def blocked_ids(user_id: int | None) -> set[int]:
     """Return every id in a block with `user_id`, either way (e.g. to hide their chat lines)."""
     if user_id is None:
         return set()
-    return set(db.session.scalars(_blocked_ids_statement(), {"user_id": user_id}))
+    return set(db.session.scalars(blocked_ids_statement(), {"user_id": user_id}))
 
 
 def blocked_by(user_id: int) -> list[User]:

@@ -279,22 +279,30 @@ def chat_restriction(
     A ban comes first, then the longest timeout, then panic mode: asked in one statement,
     since every room page and chat view asks (three round trips before).
     """
+    values = restriction_values(user_id, room_id, now)
+    row = db.session.execute(restriction_statement(), values).first()
+    return Restriction(row.kind, row.reason or "", row.until) if row is not None else None
+
+
+def restriction_values(
+    user_id: int, room_id: int | None = None, now: datetime | None = None
+) -> dict[str, object]:
+    """Return the parameters `restriction_statement` takes for `user_id` in `room_id`."""
     now = now or utcnow()
-    values = {
+    return {
         "user_id": user_id,
         "room_scope": room_scope(room_id) if room_id else "site",
         "now": now,
         "joined_before": panic.joined_before(now),
     }
-    row = db.session.execute(_restriction_statement(), values).first()
-    return Restriction(row.kind, row.reason or "", row.until) if row is not None else None
 
 
 @cache
-def _restriction_statement():
+def restriction_statement():
     """The first of ban, timeout and panic that holds for `:user_id`; built once.
 
     Each part is the one row `active_ban`, `active_timeout` and `panic.too_new` would find.
+    Its columns are `kind`, `reason` and `until`; `restriction_values` gives its parameters.
     """
     user_id = bindparam("user_id", type_=Integer)
     ban = _active_ban_statement().with_only_columns(

@@ -6,6 +6,7 @@ log reads each EXECUTE as the SQL it runs.)"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -180,6 +181,62 @@ def test_a_room_page_before_the_first_line_opens_the_chat_empty(app):
     assert response.status_code == 200
     assert 'data-channel-id="' in response.get_data(as_text=True)
     assert say(mina, f"/rooms/{room_id}/messages", "first").headers["X-Chat-Seq"] == "1"
+
+
+def test_a_chat_view_reads_the_viewers_restriction_and_blocks_in_one_statement(app, sql):
+    mina, mina_id = person(app, "mina")
+    junho, junho_id = person(app, "junho")
+    sora, sora_id = person(app, "sora", "소라")
+    with app.app_context():
+        room_id = factories.room(mina_id, member_ids=[junho_id, sora_id])
+    group = start_group(junho, "Crew", "sora")
+    assert say(sora, f"/rooms/{room_id}/messages", "room hello").status_code == 201
+    assert say(sora, f"/chats/{group}/messages", "group hello").status_code == 201
+    assert post(junho, "/users/sora/block").status_code == 303
+    timed_out = post(
+        mina,
+        f"/rooms/{room_id}/chat/timeout",
+        {"user_id": str(junho_id), "minutes": "5", "reason": "spam"},
+    )
+    assert timed_out.status_code == 303
+    room_paths = (f"/rooms/{room_id}", f"/rooms/{room_id}/messages")
+    for path in (*room_paths, f"/chats/{group}"):
+        with statements(sql) as seen:
+            response = junho.get(path)
+        assert response.status_code == 200, path
+        restriction = [s for s in seen if "from bans" in s]
+        assert len(restriction) == 1, (path, restriction)
+        assert "from chat_timeouts" in restriction[0] and "from blocks" in restriction[0]
+        blocks_alone = [s for s in seen if "from blocks" in s and "from rooms" not in s]
+        assert blocks_alone == restriction, (path, blocks_alone)
+        html = response.get_data(as_text=True)
+        # Both answers still arrive: sora's line stays an empty slot, and the room's
+        # timeout shows in its composer (a conversation is not under it).
+        assert "chat-line-hidden" in html and "hello" not in html
+        assert ('class="chat-restriction' in html) == (path in room_paths), path
+
+
+def test_a_finished_rooms_results_read_their_score_counts_with_the_performances(app, sql):
+    mina, mina_id = person(app, "mina")
+    _junho, junho_id = person(app, "junho")
+    _sora, sora_id = person(app, "sora")
+    with app.app_context():
+        room_id = factories.room(mina_id, member_ids=[junho_id, sora_id], status="finished")
+        factories.finished_performance(room_id, mina_id, {junho_id: 8, sora_id: 6})
+        factories.finished_performance(room_id, junho_id, {mina_id: 9})
+        factories.finished_performance(room_id, sora_id, {})
+    with statements(sql) as seen:
+        page = mina.get(f"/rooms/{room_id}")
+    assert page.status_code == 200
+    # The counts ride in the closed performances' read; no statement counts them apart.
+    closed = [s for s in seen if s.startswith("select performances.id, performances.performer_id")]
+    assert len(closed) == 1 and "count(scores.id)" in closed[0], closed
+    assert [s for s in seen if s.startswith("select scores.performance_id")] == []
+    html = page.get_data(as_text=True)
+    for name, average, count in (("junho", "9.00", 1), ("mina", "7.00", 2), ("sora", "", 0)):
+        assert re.search(
+            rf">{name}</th>\s*<td>{re.escape(average)}[^<]*</td>\s*<td>{count}</td>", html
+        ), name
 
 
 @pytest.mark.parametrize("status", ["lobby", "live"])

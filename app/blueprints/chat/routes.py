@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import ChannelKind, User
 from app.request_input import arg_int
 from app.responses import is_htmx, page_or_fragment, safe_next, see_other, varying
-from app.services import blocks, sanctions
+from app.services import blocks
 from app.services import chat as chat_service
 from app.services.chat import PostResult
 from app.services.errors import DomainError, NotFound
@@ -28,8 +28,12 @@ def _seq_arg(name: str) -> int | None:
     return arg_int(name, message=_("'%(name)s' must be a message number.", name=name))
 
 
-def _history(channel_id: int) -> dict:
-    """Load the lines a history request asks for: `after`, `before`, or the latest page."""
+def _history(channel_id: int, hidden_senders: set[int] | None = None) -> dict:
+    """Load the lines a history request asks for: `after`, `before`, or the latest page.
+
+    `hidden_senders` is the viewer's blocked ids when the caller has read them already
+    (`chat_service.chat_viewer`); None reads them here.
+    """
     after, before = _seq_arg("after"), _seq_arg("before")
     more = False
     if after is not None:
@@ -51,7 +55,9 @@ def _history(channel_id: int) -> dict:
         "viewer_id": current_user.id,
         # Lines of people in a block with the viewer stay as empty numbered slots, so the
         # page's gap detection still sees 1, 2, 3, …
-        "hidden_senders": blocks.blocked_ids(current_user.id),
+        "hidden_senders": blocks.blocked_ids(current_user.id)
+        if hidden_senders is None
+        else hidden_senders,
     }
 
 
@@ -102,7 +108,12 @@ def room_messages(room_id: int):
     from app.models import Room
 
     channel_id = chat_service.room_channel_for(current_user.id, room_id)
-    history = _history(channel_id)
+    if is_htmx():
+        viewer = None  # the lines alone: no composer, so no restriction to read
+        history = _history(channel_id)
+    else:
+        viewer = chat_service.chat_viewer(current_user.id, room_id)
+        history = _history(channel_id, viewer.hidden_senders)
     room = db.session.get(Room, room_id)
     messages_url = url_for("chat.room_messages", room_id=room_id)
     context = {
@@ -110,7 +121,7 @@ def room_messages(room_id: int):
         "page_url": messages_url,
         "line_tools": line_tools(room),
     }
-    if is_htmx():
+    if viewer is None:
         return _lines_response(history, **context)
     return varying(
         render_template(
@@ -120,7 +131,7 @@ def room_messages(room_id: int):
             **context,
             post_url=url_for("chat.post_room_message", room_id=room_id),
             client_id=chat_service.new_client_id(),
-            restriction=sanctions.chat_restriction(current_user.id, room_id),
+            restriction=viewer.restriction,
             slow_seconds=room.chat_slow_seconds if room else 0,
         )
     )
@@ -204,7 +215,7 @@ def message_user(username: str):
     return _start_direct_with(username)
 
 
-def _conversation_context(channel_id: int) -> dict:
+def _conversation_context(channel_id: int, viewer: chat_service.ChatViewer) -> dict:
     """Everything the conversation page shows besides its lines."""
     channel = chat_service.conversation(current_user.id, channel_id)
     return {
@@ -218,7 +229,7 @@ def _conversation_context(channel_id: int) -> dict:
         "read_url": url_for("chat.read", channel_id=channel_id),
         "client_id": chat_service.new_client_id(),
         "rename_form": RenameForm(title=channel.title),
-        "restriction": sanctions.chat_restriction(current_user.id),
+        "restriction": viewer.restriction,
     }
 
 
@@ -226,8 +237,9 @@ def _conversation_context(channel_id: int) -> dict:
 @login_required
 def conversation(channel_id: int):
     """A conversation page; opening it marks it read."""
-    context = _conversation_context(channel_id)
-    history = _history(channel_id)
+    viewer = chat_service.chat_viewer(current_user.id)
+    context = _conversation_context(channel_id, viewer)
+    history = _history(channel_id, viewer.hidden_senders)
     if history["before"] is None:
         chat_service.mark_read(current_user.id, channel_id)
     response = varying(render_template("chat/conversation.html", **context, **history))
@@ -239,8 +251,9 @@ def conversation(channel_id: int):
 @login_required
 def conversation_messages(channel_id: int):
     """A conversation's lines: `after` a number, `before` one, or the latest page."""
-    context = _conversation_context(channel_id)
-    history = _history(channel_id)
+    viewer = chat_service.chat_viewer(current_user.id)
+    context = _conversation_context(channel_id, viewer)
+    history = _history(channel_id, viewer.hidden_senders)
     if is_htmx():
         return _lines_response(history, **context)
     return varying(render_template("chat/conversation.html", **context, **history))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context, Macro
+from markupsafe import Markup
 
 from app import badges
 from app.blueprints.chat import bp
 from app.models import Room
-from app.services import blocks, host_tools, sanctions
 from app.services import chat as chat_service
+from app.services import host_tools, sanctions
 from app.services.room_chat_access import may_use_chat_of, may_use_room_chat
 
 
@@ -50,6 +53,7 @@ def room_panel(room, seated: bool | None = None) -> dict:
     if not allowed:
         return {"member": False}
     channel_id, lines = chat_service.room_latest(room.id)
+    viewer = chat_service.chat_viewer(current_user.id, room.id)
     return {
         "member": True,
         "channel_id": channel_id,
@@ -57,10 +61,36 @@ def room_panel(room, seated: bool | None = None) -> dict:
         "has_older": bool(lines) and lines[0].seq > 1,
         "client_id": chat_service.new_client_id(),
         "line_tools": line_tools(room),
-        "restriction": sanctions.chat_restriction(current_user.id, room.id),
+        "restriction": viewer.restriction,
         "slow_seconds": room.chat_slow_seconds,
-        "hidden_senders": blocks.blocked_ids(current_user.id),
+        "hidden_senders": viewer.hidden_senders,
     }
+
+
+@bp.app_template_global()
+@pass_context
+def chat_lines(context: Context, messages, chat_line: Macro) -> Markup:
+    """Render a page of lines, each on a line of its own, as `chat_line` would.
+
+    Ordinary lines come from the post path's pattern (`ordinary_line_renderer`), which
+    tests/web/test_chat_lines_render.py holds to the macro's output character for
+    character. The macro renders the rest: system and removed lines, lines of people in a
+    block with the viewer, and lines that carry the viewer's menu.
+    """
+    viewer_id = context.get("viewer_id")
+    hidden = context.get("hidden_senders") or ()
+    tools = context.get("line_tools")
+    ordinary = chat_service.ordinary_line_renderer()
+    out: list[str] = []
+    for message in messages:
+        sender_id = message.sender_id
+        mine = bool(viewer_id) and sender_id == viewer_id
+        html = None
+        if sender_id not in hidden and not (tools and viewer_id and (tools["host"] or mine)):
+            html = ordinary(message, mine)
+        out.append("\n")
+        out.append(html if html is not None else chat_line(message))
+    return Markup("".join(out))  # noqa: S704  (pattern lines escape their values; the rest is the macro's)
 
 
 def unread_total() -> int:

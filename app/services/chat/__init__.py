@@ -5,7 +5,8 @@ One module per job, the way a line travels (docs/chat.md has the map):
 - `access`: who may read or write a channel;
 - the post pipeline: `clean` → `gate` → `flood` → `persist` → `publish` (`post` runs it,
   `render` renders a line once for everyone);
-- `history`: reading lines; `conversations`: direct and group channels; `unread`: counts.
+- `history`: reading lines; `viewer`: what a chat view knows of its viewer;
+  `conversations`: direct and group channels; `unread`: counts.
 
 Callers import from this package; the names below are its public API.
 """
@@ -71,8 +72,9 @@ from app.services.chat.history import AFTER_LIMIT, PAGE_SIZE, after, before, lat
 from app.services.chat.persist import persist
 from app.services.chat.post import PostResult, find_retry, post_message, post_room_message
 from app.services.chat.publish import publish
-from app.services.chat.render import mark_mine, render_line
+from app.services.chat.render import mark_mine, ordinary_line_renderer, render_line
 from app.services.chat.unread import mark_read, unread_in, unread_total
+from app.services.chat.viewer import ChatViewer, chat_viewer
 
 __all__ = [
     "AFTER_LIMIT",
@@ -87,6 +89,7 @@ __all__ = [
     "BadClientId",
     "ChannelNotFound",
     "ChatBusy",
+    "ChatViewer",
     "ClientIdReused",
     "ConversationRow",
     "EmptyMessage",
@@ -104,6 +107,7 @@ __all__ = [
     "after",
     "before",
     "can_read",
+    "chat_viewer",
     "check_flood",
     "clean_body",
     "clean_title",
@@ -119,6 +123,7 @@ __all__ = [
     "mark_read",
     "members",
     "new_client_id",
+    "ordinary_line_renderer",
     "other_person",
     "persist",
     "post_gate",
