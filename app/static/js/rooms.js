@@ -2,7 +2,8 @@
  *
  * - The clock: the server renders the seconds left (data-clock); this ticks them down and,
  *   at zero, re-fetches the stage (the read applies the deadline on the server).
- * - A `stage` event whose version the page already shows does not re-fetch the stage.
+ * - A `stage` event whose version the page already shows does not re-fetch the stage, and
+ *   a stage rendered before the one shown (a late answer) is not swapped in.
  * - Reactions burst across the whole stage: claps rise, a mirror ball drops in, spins and
  *   throws light specks. Reactions are gathered for a short window (BATCH_MS) and shown
  *   together, at most a few sprites per batch and MAX_SPRITES alive; the surplus of a
@@ -45,6 +46,17 @@
     if (!trigger || trigger.type !== "encore-stage" || !trigger.detail) return;
     var version = parseInt(trigger.detail.version, 10);
     if (version && version <= shownVersion()) e.preventDefault();
+  });
+  // An answer rendered before the stage the page shows must not replace it. A score's own
+  // answer can arrive after the refetch that the last score's push asked for; swapped in,
+  // it would wind the stage back, and no later push would come to fix it.
+  var RENDERED_VERSION = /id="stage"[^>]*\sdata-version="(\d+)"/;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (!target || target.id !== "stage-region" || !e.detail.shouldSwap) return;
+    var found = RENDERED_VERSION.exec(e.detail.serverResponse || "");
+    var version = found ? parseInt(found[1], 10) : 0;
+    if (version && version < shownVersion()) e.detail.shouldSwap = false;
   });
 
   /* --- the clock ---------------------------------------------------------------------- */
