@@ -34,7 +34,6 @@ elif ASYNC_MODE == "gevent":
         patch_psycopg()
 
 import itertools  # noqa: E402
-from html import escape  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
@@ -43,6 +42,7 @@ from flask import Flask, jsonify, request  # noqa: E402
 from flask_socketio import SocketIO, join_room  # noqa: E402
 
 from bench import gc_tune  # noqa: E402
+from bench.bare_line import EVENT, bare_line  # noqa: E402
 
 app = Flask(__name__)
 redis_url = os.environ.get("REDIS_URL") or None
@@ -68,11 +68,8 @@ def healthz():
 def post():
     """Emit one chat line to its channel, as Encore's chat would after its commit."""
     channel_id = int(request.form["channel_id"])
-    message_id = next(_ids)
-    body = escape(request.form["body"])
-    html = f'<li class="chat-line" id="m{message_id}"><b>bench</b> {body}</li>'
-    payload = {"channel_id": channel_id, "id": message_id, "seq": message_id, "html": html}
-    socketio.emit("chat:message", payload, to=f"channel:{channel_id}")
+    payload = bare_line(channel_id, next(_ids), request.form["body"])
+    socketio.emit(EVENT, payload, to=f"channel:{channel_id}")
     return "", 204
 
 

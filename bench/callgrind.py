@@ -13,6 +13,7 @@ subtracts it from every other one.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -22,6 +23,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 MARK = "@@ "  # a child's stdout line that names the stretch just dumped
+
+
+def add_arguments(parser: argparse.ArgumentParser, per: str) -> None:
+    """Add `--instructions` (count under callgrind), and the hidden flag of its child run.
+
+    `per` names the unit counted ("post", "request").
+    """
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help=f"millions of instructions per {per} under callgrind (load-insensitive)",
+    )
+    parser.add_argument("--callgrind-child", action="store_true", help=argparse.SUPPRESS)
 
 
 def available() -> bool:

@@ -108,6 +108,17 @@ def not_available(name: str, reason: str, json_out: str | None, **extra) -> None
     )
 
 
+def nothing_to_summarise(name: str, result: dict, args) -> bool:
+    """Tell whether a scenario's run ends here: it ran as a callgrind child (its parent
+    reports), or this build cannot run it (reported now, as `not_available`)."""
+    if getattr(args, "callgrind_child", False):
+        return True
+    if result["status"] != "ok":
+        not_available(name, result["reason"], args.json_out)
+        return True
+    return False
+
+
 def common_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options every scenario shares."""
     parser.add_argument(

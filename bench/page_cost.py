@@ -232,12 +232,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile per page")
     parser.add_argument("--top", type=int, default=40, help="profile rows to print")
     parser.add_argument("--sort", default="cumulative", help="profile order (pstats key)")
-    parser.add_argument(
-        "--instructions", action="store_true", help="Minstr per request under callgrind"
-    )
+    callgrind.add_arguments(parser, "request")
     parser.add_argument("--snapshot-prefix", help=argparse.SUPPRESS)  # set by --instructions
     parser.add_argument("--refresh-only", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--callgrind-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json-out", help="also write the JSON result to this file")
     args = parser.parse_args()
     if not _dataset_exists(args.dataset_url):

@@ -37,7 +37,7 @@ from bench.harness import (
     CSRF_META,
     BenchEnv,
     common_arguments,
-    not_available,
+    nothing_to_summarise,
     report,
 )
 from bench.server_process import processes_cpu_seconds
@@ -82,6 +82,16 @@ def _group_size(args) -> int:
 
 def _setup(args, env: BenchEnv):
     """Create the app, the members and the room or group; return `post(n)` or a refusal."""
+    app = build_app(env)
+    return group_poster(app, env, args.kind, _group_size(args))
+
+
+def build_app(env: BenchEnv, *, environ: dict | None = None):
+    """Create the app in this process (threading mode) on the bench's database and Redis.
+
+    `environ` adds settings (a lifted flood rule, say). A caller may add routes to the app
+    it gets back before its first request.
+    """
     os.environ.update(
         {
             "DATABASE_URL": env.database_url,
@@ -90,17 +100,25 @@ def _setup(args, env: BenchEnv):
             "ENCORE_INSTANCE_PATH": env.instance_path,
             "SECRET_KEY": "bench-profile",
             "ENCORE_ASYNC_MODE": "threading",
+            **(environ or {}),
         }
     )
     from app import create_app
 
-    app = create_app()
-    members = _group_size(args)
+    return create_app()
+
+
+def group_poster(app, env: BenchEnv, kind: str, members: int):
+    """Sign `members` people in, put them in one room or group; return `post(n)` or a refusal.
+
+    `post(n)` sends line `n` from member `n % members` the way the page does (CSRF header,
+    htmx) and returns the status; `post.clients` holds each member's (client, CSRF token).
+    """
     with closing(env.db()) as conn:
         users = bulk_users(conn, members, "prof" + env.run_id)
     clients = [_client_for(app, name) for _, name in users]
     host, host_token = clients[0]
-    if args.kind == "room":
+    if kind == "room":
         response = host.post(
             "/rooms/",
             data={
@@ -146,6 +164,7 @@ def _setup(args, env: BenchEnv):
             headers={"X-CSRFToken": token, "HX-Request": "true"},
         ).status_code
 
+    post.clients = clients
     if post(-1) == 404:
         return {"status": "not available on this build", "reason": f"POST {path} → 404"}
     for n in range(5):  # warm-up: templates compiled, statements cached
@@ -266,18 +285,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-profile", action="store_true", help="time the posts without cProfile's overhead"
     )
-    parser.add_argument(
-        "--instructions",
-        action="store_true",
-        help="millions of instructions per post under callgrind (load-insensitive)",
-    )
-    parser.add_argument("--callgrind-child", action="store_true", help=argparse.SUPPRESS)
+    callgrind.add_arguments(parser, "post")
     args = parser.parse_args(argv)
     result = run(args)
-    if args.callgrind_child:
-        return
-    if result["status"] != "ok":
-        not_available("profile_post", result["reason"], args.json_out)
+    if nothing_to_summarise("profile_post", result, args):
         return
     if args.instructions:
         line = (
