@@ -218,3 +218,26 @@ def test_a_leaver_open_socket_stops_hearing_the_conversation(app):
     say(mina, f"/chats/{group}/messages", "after you left")
     assert received(sock, "chat:message") == []
     sock.disconnect()
+
+
+def test_inbox_goes_to_the_present_members_only(app):
+    """The post's members are read with the line (one statement on PostgreSQL): everyone
+    still in the conversation, the sender included, and nobody who left."""
+    mina, _ = person(app, "mina")
+    junho, _ = person(app, "junho")
+    bora, _ = person(app, "bora")
+    group = start_group(mina, "Crew", "junho bora")
+    post(bora, f"/chats/{group}/leave")
+    socks = {
+        name: socket_for(app, client)
+        for name, client in (("mina", mina), ("junho", junho), ("bora", bora))
+    }
+    for sock in socks.values():
+        sock.get_received()
+
+    assert say(mina, f"/chats/{group}/messages", "still here?").status_code == 201
+    assert received(socks["mina"], "inbox") == [{"channel_id": group}]
+    assert received(socks["junho"], "inbox") == [{"channel_id": group}]
+    assert received(socks["bora"], "inbox") == []
+    for sock in socks.values():
+        sock.disconnect()

@@ -1,16 +1,12 @@
 """The persist step of a post: one write transaction that checks the seat, numbers the
 line and stores it.
 
-The seat check, the site sanctions (ban, timeout, panic mode), the channel lookup and the
-sequence number are one statement: an `UPDATE channels … WHERE <the poster holds a seat and
-may chat now> RETURNING …` that also locks the channel row, so concurrent posts get
-1, 2, 3, … and a rolled-back post leaves no gap.
-
-Slow mode is checked by the INSERT itself (`INSERT … SELECT … WHERE NOT EXISTS <a line of
-theirs in the window>`). It cannot sit in the UPDATE: on PostgreSQL an UPDATE that waited
-for the channel lock re-checks its conditions against its old snapshot, which misses the
-line the lock holder just committed. The INSERT is the next statement, so under read
-committed it takes a fresh snapshot after the lock is held, and sees every earlier line.
+The seat check and the number are the numbering UPDATE (chat/numbering.py). Slow mode is
+checked by the INSERT itself (`INSERT … SELECT … WHERE NOT EXISTS <a line of theirs in the
+window>`). It cannot sit in the UPDATE: on PostgreSQL an UPDATE that waited for the
+channel lock re-checks its conditions against its old snapshot, which misses the line the
+lock holder just committed. The INSERT is the next statement, so under read committed it
+takes a fresh snapshot after the lock is held, and sees every earlier line.
 
 On PostgreSQL a post's UPDATE and INSERT are one statement, the INSERT reading the
 UPDATE's RETURNING (`number_and_store`), prepared on each connection (app/prepared.py):
@@ -27,30 +23,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, case, func, insert, select, true, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.database import begin_write, execute_built, is_sqlite, utcnow
 from app.extensions import db
-from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, Room
-from app.models.types import UTCDateTime
+from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind
 from app.prepared import execute_prepared, prepared_statements_on, self_contained
-from app.services import panic, sanctions
-from app.services.chat.access import conversation_seat
 from app.services.chat.errors import SlowMode
-from app.services.room_chat_access import room_chat_clause
-
-
-@dataclass(frozen=True)
-class Numbered:
-    """What the numbering statement hands back about the channel it wrote to."""
-
-    channel_id: int
-    seq: int
-    kind: ChannelKind
-    # The room's slow mode for this poster (0: off, a conversation, or the host).
-    slow_seconds: int = 0
+from app.services.chat.numbering import (
+    Numbered,
+    number_line,
+    numbering_statement,
+    numbering_values,
+)
 
 
 def begin_post() -> None:
@@ -63,86 +50,6 @@ def begin_post() -> None:
     """
     if is_sqlite():
         begin_write()
-
-
-def _seat_clause(user_id):
-    """WHERE clause: `user_id` may write to the channel row being updated."""
-    return ((Channel.kind == ChannelKind.ROOM) & room_chat_clause(user_id, Channel.room_id)) | (
-        (Channel.kind != ChannelKind.ROOM) & conversation_seat(user_id, Channel.id)
-    )
-
-
-@cache
-def _numbering_statement(by_room: bool, conversations_only: bool, unslowed: bool = False):
-    """The numbering UPDATE, built once per shape with bound parameters.
-
-    Building this statement (seat, sanctions, panic mode, slow mode: a dozen subqueries)
-    cost more CPU than the database took to run it; built once, each post only binds
-    `user_id`, `target`, `now` and `joined_before`. With `unslowed` it takes no number
-    where slow mode holds the poster.
-    """
-    user_id = bindparam("user_id", type_=Integer)
-    now = bindparam("now", type_=UTCDateTime)
-    joined_before = bindparam("joined_before", type_=UTCDateTime)
-    target_id = bindparam("target", type_=Integer)
-    target = Channel.room_id == target_id if by_room else Channel.id == target_id
-    if conversations_only:
-        target = target & (Channel.kind != ChannelKind.ROOM)
-    # The host is not slowed down in their own room.
-    slow = (
-        select(case((Room.host_id == user_id, 0), else_=Room.chat_slow_seconds))
-        .where(Room.id == Channel.room_id)
-        .scalar_subquery()
-    )
-    if unslowed:
-        target = target & (func.coalesce(slow, 0) == 0)
-    return (
-        update(Channel)
-        .where(
-            target,
-            _seat_clause(user_id),
-            sanctions.may_chat_clause(user_id, Channel.room_id, now, joined_before),
-        )
-        .values(last_seq=Channel.last_seq + 1, last_message_at=now)
-        .returning(Channel.id, Channel.last_seq, Channel.kind, slow.label("slow_seconds"))
-        .execution_options(synchronize_session=False)
-    )
-
-
-def number_line(
-    user_id: int,
-    *,
-    channel_id: int | None = None,
-    room_id: int | None = None,
-    conversations_only: bool = False,
-    now: datetime | None = None,
-) -> Numbered | None:
-    """Take the channel's next number if `user_id` holds a seat and may chat; else None.
-
-    Pass `channel_id`, or `room_id` for a room's channel (None too when it has none yet);
-    `conversations_only` refuses a room's channel. The caller tells the reasons apart
-    after a None (it is the rare path).
-    """
-    now = now or utcnow()
-    row = execute_prepared(
-        _numbering_statement(channel_id is None, conversations_only),
-        _numbering_values(user_id, channel_id, room_id, now),
-    ).first()
-    if row is None:
-        return None
-    return Numbered(row[0], row[1], row[2], int(row[3] or 0))
-
-
-def _numbering_values(
-    user_id: int, channel_id: int | None, room_id: int | None, now: datetime
-) -> dict:
-    """The numbering UPDATE's parameters: the poster, the channel or room, and the time."""
-    return {
-        "user_id": user_id,
-        "target": room_id if channel_id is None else channel_id,
-        "now": now,
-        "joined_before": panic.joined_before(now),
-    }
 
 
 _LINE_COLUMNS = ("channel_id", "sender_id", "kind", "seq", "body", "client_id", "created_at")
@@ -205,9 +112,10 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
     statement on the unique (sender, client id), so no number is ever left without a line.
 
     Addressed by channel (a conversation, or a room's first lines), it also moves the
-    sender's read mark in a conversation, in the same statement.
+    sender's read mark in a conversation, and returns the present members' ids, in the
+    same statement.
     """
-    numbered = _numbering_statement(by_room, conversations_only, unslowed=True).cte("numbered")
+    numbered = numbering_statement(by_room, conversations_only, unslowed=True).cte("numbered")
     table = Message.__table__
     values = _line_binds(("sender_id", "kind", "body", "client_id", "created_at"))
     source = select(
@@ -231,6 +139,14 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
     if by_room:
         return self_contained(statement)
     members = ChannelMember.__table__
+    # The present members, for the one `inbox` emit (chat.unread): read here, the post
+    # needs no SELECT of its own for them.
+    present = (
+        select(func.array_agg(members.c.user_id))
+        .where(members.c.channel_id == numbered.c.id, members.c.left_at.is_(None))
+        .scalar_subquery()
+    )
+    statement = statement.add_columns(present.label("member_ids"))
     read_mark = (
         update(members)
         .where(
@@ -308,6 +224,8 @@ class Stored:
     numbered: Numbered
     message: Message | None
     refusal: str | None = None
+    # A conversation's present members, when the statement that stored the line read them.
+    member_ids: tuple[int, ...] | None = None
 
 
 SLOW = "slow"
@@ -365,7 +283,7 @@ def _number_and_store_at_once(
     try:
         row = execute_prepared(
             _number_and_insert_statement(by_room, conversations_only),
-            values | _numbering_values(user_id, channel_id, room_id, now),
+            values | numbering_values(user_id, channel_id, room_id, now),
         ).first()
     except IntegrityError:
         # The client id is stored already. The failed statement left nothing behind (had a
@@ -377,8 +295,12 @@ def _number_and_store_at_once(
         return None
     numbered = Numbered(row[0], row[1], row[2])
     line = values | {"channel_id": numbered.channel_id, "seq": numbered.seq}
-    # The statement moved the read mark already (addressed by channel: see above).
-    return Stored(numbered, _stored(numbered, row[3], line, mark_read=by_room))
+    # The statement moved the read mark already (addressed by channel: see above), and
+    # read a conversation's members (a room's first lines have none to tell).
+    members = None
+    if not by_room and numbered.kind != ChannelKind.ROOM:
+        members = tuple(row[4] or ())
+    return Stored(numbered, _stored(numbered, row[3], line, mark_read=by_room), None, members)
 
 
 def _store_after(

@@ -4,8 +4,9 @@ A room post to a present member costs, besides loading the signed-in user, one s
 on PostgreSQL: an `UPDATE … RETURNING` (seat check, site sanctions, channel, number and
 the room's slow mode) whose row the line's INSERT reads in the same statement, then the
 commit. Under slow mode, and on SQLite, the INSERT is a statement of its own (it holds the
-slow-mode check). A conversation post adds the sender's read mark and one grouped query
-for the members' unread counts. tests/web/test_post_statements.py counts them. The word
+slow-mode check). A conversation post's statement also moves the sender's read mark and
+returns the present members for the one `inbox` emit (elsewhere these are statements of
+their own). tests/web/test_post_statements.py counts them. The word
 filter runs in Python before any of it; a refused post costs what it needs to say why.
 """
 
@@ -32,7 +33,8 @@ from app.services.chat.errors import (
 )
 from app.services.chat.flood import check_flood
 from app.services.chat.gate import post_gate
-from app.services.chat.persist import SLOW, Numbered, Stored, begin_post, number_and_store
+from app.services.chat.numbering import Numbered
+from app.services.chat.persist import SLOW, Stored, begin_post, number_and_store
 from app.services.chat.publish import publish
 from app.services.chat.render import render_line
 from app.services.room_chat_access import may_use_room_chat
@@ -98,7 +100,7 @@ def _finish(user_id: int, stored: Stored, client_id: str, now: datetime) -> Post
         if retried is None:
             raise ClientIdReused()
         return retried
-    html = publish(stored.message, stored.numbered.kind)
+    html = publish(stored.message, stored.numbered.kind, stored.member_ids)
     result = PostResult(
         stored.message.id, stored.numbered.channel_id, stored.numbered.seq, html, True
     )

@@ -12,11 +12,16 @@ from app.services.chat.render import in_current_locale, render_line_per_locale
 from app.services.chat.unread import queue_inbox_for_members
 
 
-def publish(message: Message, kind: ChannelKind | None = None) -> str:
+def publish(
+    message: Message,
+    kind: ChannelKind | None = None,
+    member_ids: tuple[int, ...] | None = None,
+) -> str:
     """Queue the line for its channel and the unread counts for its members; return its HTML.
 
     The HTML is rendered once per language here, and the sender's reply reuses the one in
-    the sender's language.
+    the sender's language. `member_ids` are a conversation's present members when the
+    post's statement read them already.
     """
     lines = render_line_per_locale(message)
     broadcast(
@@ -33,5 +38,5 @@ def publish(message: Message, kind: ChannelKind | None = None) -> str:
     if kind is None:
         kind = message.channel.kind
     if kind != ChannelKind.ROOM:
-        queue_inbox_for_members(message.channel_id)
+        queue_inbox_for_members(message.channel_id, member_ids)
     return in_current_locale(lines)

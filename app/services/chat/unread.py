@@ -6,6 +6,8 @@ made when someone asks (the badge, the list), and the `inbox` push only says "as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select, update
 
 from app.database import begin_write
@@ -50,18 +52,20 @@ def unread_total(user_id: int) -> int:
     return max(0, int(value or 0))
 
 
-def queue_inbox_for_members(channel_id: int) -> None:
+def queue_inbox_for_members(channel_id: int, member_ids: Sequence[int] | None = None) -> None:
     """Tell every present member, with one event, that the conversation has a new line.
 
     The event carries no counts: each page asks for its own badge and list (a subtraction
-    made on read), so the post pays one small SELECT of member ids and one emit to all
-    their rooms, whatever the group's size.
+    made on read), so the post pays one emit to all their rooms, whatever the group's
+    size. `member_ids` are the present members if the caller read them (on PostgreSQL the
+    post's own statement does); else one small SELECT reads them here.
     """
-    member_ids = db.session.scalars(
-        select(ChannelMember.user_id).where(
-            ChannelMember.channel_id == channel_id, ChannelMember.left_at.is_(None)
-        )
-    ).all()
+    if member_ids is None:
+        member_ids = db.session.scalars(
+            select(ChannelMember.user_id).where(
+                ChannelMember.channel_id == channel_id, ChannelMember.left_at.is_(None)
+            )
+        ).all()
     if member_ids:
         broadcast(INBOX, {"channel_id": channel_id}, [f"user:{uid}" for uid in member_ids])
 
