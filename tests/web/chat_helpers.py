@@ -20,7 +20,13 @@ def person(app, username: str, display_name: str | None = None):
     with app.app_context():
         user_id = factories.user(username, display_name)
     client = app.test_client()
-    assert AuthActions(client).login(username).status_code == 303
+    response = AuthActions(client).login(username)
+    assert response.status_code == 303
+    # Land where the login sends them, as a browser does: that first page puts the CSRF
+    # token in the session. Without it, two requests of one client at once (the
+    # concurrency tests) could each make a token, and the later cookie would refuse the
+    # other's post.
+    assert client.get(response.headers["Location"]).status_code == 200
     return client, user_id
 
 
