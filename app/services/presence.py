@@ -58,6 +58,9 @@ _locals: dict[str, _Local] = {}
 _heartbeats: set[str] = set()
 _buckets: dict[tuple[str, int], tuple[float, float]] = {}  # (tokens, refilled at)
 _push_scheduled: set[tuple[str, int]] = set()
+# Counts fresh starts (`forget_this_process`): a delayed push scheduled before one is not
+# sent after it, to a room that may by then be another room with the same id.
+_generation = 0
 
 
 def forget_this_process() -> None:
@@ -66,10 +69,12 @@ def forget_this_process() -> None:
     For a fresh start in the same interpreter: the test suite builds many apps in one
     process, and a socket left over from one must not be written back into the next.
     """
+    global _generation
     with _lock:
         _locals.clear()
         _buckets.clear()
         _push_scheduled.clear()
+        _generation += 1
 
 
 def _target() -> str:
@@ -278,6 +283,7 @@ def _announce(room_id: int) -> None:
     """
     app = current_app._get_current_object()
     key = (_target(), room_id)
+    generation = _generation
     with _lock:
         if key in _push_scheduled:
             return  # a push is already on its way and will carry the newest list
@@ -298,6 +304,8 @@ def _announce(room_id: int) -> None:
     def later() -> None:
         socketio.sleep(wait)
         with _lock:
+            if generation != _generation:
+                return  # this process started afresh meanwhile: the push is not ours to send
             _push_scheduled.discard(key)
             now = time.monotonic()
             # The bucket may be gone if this process's record was dropped meanwhile.

@@ -41,6 +41,26 @@ def test_a_subscribe_flood_does_not_flood_the_others(app, show_room):
         watcher.disconnect()
 
 
+def test_a_push_delayed_before_a_fresh_start_is_not_sent_after_it(app, show_room):
+    """A coalesced push still waiting when the process starts afresh (the test suite does,
+    between tests whose rooms reuse ids) must not reach the room's sockets later."""
+    room_id, (mina, junho) = show_room("mina", "junho")
+    sio = socketio.test_client(app, flask_test_client=mina.client)
+    try:
+        assert sio.emit("subscribe", {"room_id": room_id}, callback=True)["ok"] is True
+        for _ in range(int(presence.PUSH_BURST)):  # comings and goings past the burst
+            other = socketio.test_client(app, flask_test_client=junho.client)
+            assert other.emit("subscribe", {"room_id": room_id}, callback=True)["ok"] is True
+            other.disconnect()
+        assert presence._push_scheduled  # the premise: a coalesced push is waiting
+        presence_pushes(sio)
+        presence.forget_this_process()
+        time.sleep(1 / presence.PUSH_PER_SECOND + 0.5)
+        assert presence_pushes(sio) == []
+    finally:
+        sio.disconnect()
+
+
 def test_a_client_emitting_disconnect_stays_present(app, show_room):
     room_id, (mina, _junho) = show_room("mina", "junho")
     sio = socketio.test_client(app, flask_test_client=mina.client)
