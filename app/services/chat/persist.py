@@ -296,11 +296,10 @@ def _number_and_store_at_once(
     numbered = Numbered(row[0], row[1], row[2])
     line = values | {"channel_id": numbered.channel_id, "seq": numbered.seq}
     # The statement moved the read mark already (addressed by channel: see above), and
-    # read a conversation's members (a room's first lines have none to tell).
-    members = None
-    if not by_room and numbered.kind != ChannelKind.ROOM:
-        members = tuple(row[4] or ())
-    return Stored(numbered, _stored(numbered, row[3], line, mark_read=by_room), None, members)
+    # read a conversation's members (a room, addressed either way, has none to tell).
+    members = tuple(row[4] or ()) if numbered.kind != ChannelKind.ROOM else None
+    message = _stored(numbered, row[3], line, mark_read=by_room)
+    return Stored(numbered, message, member_ids=members)
 
 
 def _store_after(
