@@ -20,6 +20,7 @@ from app.services.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    SessionEnded,
     TooMany,
     Unavailable,
 )
@@ -52,6 +53,7 @@ _TITLES = {
 # ancestor. Services never name statuses.
 STATUSES: dict[type[DomainError], int] = {
     InvalidInput: 400,
+    SessionEnded: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,

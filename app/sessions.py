@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import after_this_request, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, inspect, select
+from sqlalchemy.orm.util import identity_key
 
 from app import badges
 from app.extensions import db, login_manager
@@ -33,23 +35,70 @@ _USER_AND_BADGES = select(User, *badges.columns(bindparam("user_id", type_=Integ
 )
 
 
-def load_user(user_key: str) -> User | None:
-    """Load the user named by the session, if its session token is still current."""
+@dataclass(frozen=True)
+class Claim:
+    """Who a request's session says is signed in, not yet checked against the database."""
+
+    user_id: int
+    token: str
+
+
+def _parse_user_key(user_key: str | None) -> Claim | None:
+    """The user id and session token of a session's `_user_id` ("id:token"), if well formed."""
     user_id, _, token = (user_key or "").partition(":")
     number = parse_int(user_id, minimum=1)
     if number is None or not token:
         return None
-    with_badges = badges.page_shows_badges()
-    if with_badges:
-        row = execute_prepared_entity(_USER_AND_BADGES, {"user_id": number}).one_or_none()
+    return Claim(number, token)
+
+
+def session_claim() -> Claim | None:
+    """Who this request's session names, for a write that checks the token itself.
+
+    A chat post checks the session token in its own statement and loads the user there
+    (app/services/chat/persist.py): loading them first, as `current_user` does, was one
+    more round trip on every post. Flask-Login's session protection runs as it would on
+    a load. A browser signed in only by its remember cookie has no user in its session
+    yet: it is loaded the usual way, which puts them there.
+    """
+    if login_manager._session_protection_failed():
+        return None
+    claim = _parse_user_key(session.get("_user_id"))
+    if claim is not None or not current_user.is_authenticated:
+        return claim
+    return Claim(current_user.id, current_user.session_token)
+
+
+def _already_loaded(user_id: int) -> User | None:
+    """The user as this request's session holds them already, unexpired, else None.
+
+    A chat post's statement loads its poster (see `session_claim`); reading them again to
+    serve `current_user` would undo the round trip it saved.
+    """
+    user = db.session.identity_map.get(identity_key(User, user_id))
+    if user is None or inspect(user).expired:
+        return None
+    return user
+
+
+def load_user(user_key: str) -> User | None:
+    """Load the user named by the session, if its session token is still current."""
+    claim = _parse_user_key(user_key)
+    if claim is None:
+        return None
+    row = None
+    if badges.page_shows_badges():
+        row = execute_prepared_entity(_USER_AND_BADGES, {"user_id": claim.user_id}).one_or_none()
+        user = row[0] if row is not None else None
     else:
         # A primary-key lookup is planned in microseconds; run prepared, the ORM's reading
         # of an EXECUTE cost the web process more than that (docs/benchmarks.md).
-        row = db.session.execute(_USER_BY_ID, {"user_id": number}).one_or_none()
-    user = row[0] if row is not None else None
-    if user is None or not hmac.compare_digest(user.session_token, token):
+        user = _already_loaded(claim.user_id) or db.session.scalar(
+            _USER_BY_ID, {"user_id": claim.user_id}
+        )
+    if user is None or not hmac.compare_digest(user.session_token, claim.token):
         return None
-    if with_badges:
+    if row is not None:
         badges.remember(user.id, tuple(row[1:]))
     return user
 

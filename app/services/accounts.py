@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hmac
 import re
 import secrets
 import unicodedata
@@ -14,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import User
-from app.services.errors import InvalidInput, UsernameTaken
+from app.services.errors import InvalidInput, SessionEnded, UsernameTaken
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28})[A-Za-z0-9_]$")
 MIN_PASSWORD = 8
@@ -90,6 +91,18 @@ def authenticate(username: str, password: str) -> User | None:
         check_password_hash(_dummy_hash(), password or "")
         return None
     return user if user.check_password(password or "") else None
+
+
+def check_session(user_id: int, token: str) -> User:
+    """Load the user a session names, or raise SessionEnded when `token` is no longer theirs.
+
+    For a write that checks the session itself instead of loading the user first (a chat
+    post: app/services/chat/persist.py), on the paths its own statement does not cover.
+    """
+    user = db.session.get(User, user_id)
+    if user is None or not hmac.compare_digest(user.session_token, token):
+        raise SessionEnded()
+    return user
 
 
 def end_all_sessions(user: User) -> None:

@@ -22,6 +22,13 @@ class InvalidInput(DomainError):
     default_message = _l("Please check what you entered.")
 
 
+class SessionEnded(DomainError):
+    """The session names a user whose session token has changed since: they signed out
+    everywhere (or were signed out), and this cookie no longer signs anyone in."""
+
+    default_message = _l("Please log in")
+
+
 class Forbidden(DomainError):
     """The actor may see the thing but may not do this to it."""
 

@@ -60,3 +60,11 @@ class AuthActions:
     def logout(self):
         """Log out through the POST form."""
         return post(self.client, "/auth/logout")
+
+
+def browser_with(app, cookies: dict[str, str]) -> FlaskClient:
+    """A second browser that carries copied cookies, as a thief's would."""
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.extensions import db, socketio
 from app.models import User
-from tests.support.web import AuthActions, post
+from tests.support.web import AuthActions, browser_with, post
 
 
 def _cookies(client) -> dict[str, str]:
@@ -16,14 +16,6 @@ def _cookies(client) -> dict[str, str]:
     }
 
 
-def _replay(app, cookies: dict[str, str]):
-    """A second browser that carries the copied cookies."""
-    other = app.test_client()
-    for name, value in cookies.items():
-        other.set_cookie(name, value)
-    return other
-
-
 def _home_says_logged_in(client) -> bool:
     """Tell whether the page a browser sees is the logged-in home (it has a logout form)."""
     return 'action="/auth/logout"' in client.get("/").get_data(as_text=True)
@@ -33,7 +25,7 @@ def test_a_copied_session_cookie_stops_working_after_logout(app, client, auth, m
     make_user("mina")
     auth.login("mina")
     stolen = _cookies(client)
-    thief = _replay(app, stolen)
+    thief = browser_with(app, stolen)
     assert _home_says_logged_in(thief)
     auth.logout()
     assert not _home_says_logged_in(thief)
@@ -51,10 +43,10 @@ def test_the_old_remember_cookie_stops_working_after_logout(app, client, auth, m
     remember = client.get_cookie("remember_token")
     assert remember is not None
     # Only the year-long remember cookie, no session: Flask-Login restores from it.
-    thief = _replay(app, {"remember_token": remember.value})
+    thief = browser_with(app, {"remember_token": remember.value})
     assert _home_says_logged_in(thief)
     auth.logout()
-    fresh = _replay(app, {"remember_token": remember.value})
+    fresh = browser_with(app, {"remember_token": remember.value})
     assert not _home_says_logged_in(fresh)
     assert fresh.get("/settings/profile").status_code == 302
 
@@ -63,13 +55,13 @@ def test_a_replayed_logged_out_cookie_is_refused_on_socket_connect(app, client, 
     make_user("mina")
     auth.login("mina", remember="y")
     stolen = _cookies(client)
-    before = _replay(app, stolen)
+    before = browser_with(app, stolen)
     sock = socketio.test_client(app, flask_test_client=before)
     assert sock.is_connected()
     sock.disconnect()
     auth.logout()
     for cookies in (stolen, {"remember_token": stolen["remember_token"]}):
-        after = _replay(app, cookies)
+        after = browser_with(app, cookies)
         sock = socketio.test_client(app, flask_test_client=after)
         assert not sock.is_connected()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import abort, flash, make_response, render_template, request, url_for
@@ -13,14 +14,15 @@ from app.blueprints.chat import bp
 from app.blueprints.chat.forms import DirectForm, GroupForm, ReadForm, RenameForm
 from app.blueprints.chat.templating import line_tools
 from app.errors import form_error
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.models import ChannelKind, User
 from app.request_input import arg_int
 from app.responses import is_htmx, page_or_fragment, safe_next, see_other, varying
 from app.services import blocks
 from app.services import chat as chat_service
 from app.services.chat import PostResult
-from app.services.errors import DomainError, NotFound
+from app.services.errors import DomainError, NotFound, SessionEnded
+from app.sessions import Claim, session_claim
 
 
 def _seq_arg(name: str) -> int | None:
@@ -88,6 +90,24 @@ def _posted(result: PostResult, back: str):
     return see_other(back)
 
 
+def _post_signed_in(post: Callable[[Claim, str | None, str | None], PostResult], back: str):
+    """Run a post as the user the session names, and answer it (see `_posted`).
+
+    Not `login_required`: that loads the user first, and the post's own statement checks
+    the session token and loads them (app/services/chat/post.py). A session that names
+    nobody, or whose token is no longer current, is sent to sign in, as there.
+    """
+    claim = session_claim()
+    if claim is None:
+        return login_manager.unauthorized()
+    body, client_id = _posted_line()
+    try:
+        result = post(claim, body, client_id)
+    except SessionEnded:
+        return login_manager.unauthorized()
+    return _posted(result, back)
+
+
 # Room chat ------------------------------------------------------------------------------
 
 
@@ -138,12 +158,15 @@ def room_messages(room_id: int):
 
 
 @bp.post("/rooms/<int:room_id>/messages", endpoint="post_room_message")
-@login_required
 def post_room_message(room_id: int):
     """Post a line to a room's chat."""
-    body, client_id = _posted_line()
-    result = chat_service.post_room_message(current_user.id, room_id, body, client_id)
-    return _posted(result, _room_back(room_id))
+
+    def post(claim: Claim, body: str | None, client_id: str | None) -> PostResult:
+        return chat_service.post_room_message(
+            claim.user_id, room_id, body, client_id, token=claim.token
+        )
+
+    return _post_signed_in(post, _room_back(room_id))
 
 
 # Conversations --------------------------------------------------------------------------
@@ -260,14 +283,15 @@ def conversation_messages(channel_id: int):
 
 
 @bp.post("/chats/<int:channel_id>/messages", endpoint="post_conversation_message")
-@login_required
 def post_conversation_message(channel_id: int):
     """Post a line to a conversation (the post itself checks the seat)."""
-    body, client_id = _posted_line()
-    result = chat_service.post_message(
-        current_user.id, channel_id, body, client_id, conversations_only=True
-    )
-    return _posted(result, url_for("chat.conversation", channel_id=channel_id) + "#composer")
+
+    def post(claim: Claim, body: str | None, client_id: str | None) -> PostResult:
+        return chat_service.post_message(
+            claim.user_id, channel_id, body, client_id, token=claim.token, conversations_only=True
+        )
+
+    return _post_signed_in(post, url_for("chat.conversation", channel_id=channel_id) + "#composer")
 
 
 @bp.post("/chats/<int:channel_id>/read", endpoint="read")

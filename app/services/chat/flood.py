@@ -49,22 +49,22 @@ class LocalFlood:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._lines: dict[tuple[int, str], deque[tuple[float, str]]] = {}
-        self._repeats: dict[tuple[int, str, str], tuple[float, str]] = {}
+        self._lines: dict[tuple[str, str], deque[tuple[float, str]]] = {}
+        self._repeats: dict[tuple[str, str, str], tuple[float, str]] = {}
 
     def hit(
-        self, user_id: int, scope: str, digest: str, client_id: str, now: float, rule: FloodLimits
+        self, holder: str, scope: str, digest: str, client_id: str, now: float, rule: FloodLimits
     ) -> None:
         """Record one line, or raise when it breaks a flood rule (a retry is not a new line)."""
         with self._lock:
-            lines = self._lines.setdefault((user_id, scope), deque())
+            lines = self._lines.setdefault((holder, scope), deque())
             while lines and lines[0][0] <= now - rule.seconds:
                 lines.popleft()
             if any(cid == client_id for _, cid in lines):
                 return
             if len(lines) >= rule.lines:
                 raise Flooding(retry_after=max(1, math.ceil(lines[0][0] + rule.seconds - now)))
-            repeat_key = (user_id, scope, digest)
+            repeat_key = (holder, scope, digest)
             until, owner = self._repeats.get(repeat_key, (0.0, ""))
             if until > now and owner != client_id:
                 raise RepeatedLine(retry_after=max(1, math.ceil(until - now)))
@@ -122,7 +122,7 @@ def _flood_script(client: redis.Redis) -> Script:
 
 
 def _redis_flood(
-    client: redis.Redis, user_id: int, scope: str, digest: str, client_id: str, rule: FloodLimits
+    client: redis.Redis, holder: str, scope: str, digest: str, client_id: str, rule: FloodLimits
 ) -> None:
     """Record one line in Redis (shared by every process), or raise on a flood rule.
 
@@ -131,8 +131,8 @@ def _redis_flood(
     the same line between the check and the claim.
     """
     keys = [
-        redis_key("chat", "flood", scope, user_id),
-        redis_key("chat", "repeat", scope, user_id, digest),
+        redis_key("chat", "flood", scope, holder),
+        redis_key("chat", "repeat", scope, holder, digest),
     ]
     args = [repr(time.time()), client_id, rule.seconds, rule.lines, rule.repeat_seconds]
     verdict = _flood_script(client)(keys=keys, args=args, client=client)
@@ -142,15 +142,28 @@ def _redis_flood(
         raise RepeatedLine(retry_after=int(verdict[1]))
 
 
-def check_flood(user_id: int, scope: str, body: str, client_id: str) -> None:
+def flood_holder(user_id: int, token: str) -> str:
+    """Whose window a line counts in: the user, under their current session token.
+
+    The flood step runs before the post's statement checks the session (chat/persist.py),
+    so a cookie from before a sign-out everywhere must not spend its user's window: its
+    old token names another one. (Signing in again after signing out starts a fresh
+    window; that takes a sign-in, which has limits of its own.) A digest, so the token
+    itself is never a Redis key.
+    """
+    return f"{user_id}.{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+
+
+def check_flood(user_id: int, token: str, scope: str, body: str, client_id: str) -> None:
     """Refuse a line past the flood limit in `scope` (a room or a conversation), or a repeat."""
     rule = flood_limits()
+    holder = flood_holder(user_id, token)
     digest = hashlib.sha256(body.casefold().encode()).hexdigest()[:20]
     client = redis_client()
     if client is not None:
         try:
-            _redis_flood(client, user_id, scope, digest, client_id, rule)
+            _redis_flood(client, holder, scope, digest, client_id, rule)
             return
         except redis.RedisError:
             log.warning("flood check fell back to this process: Redis is unavailable")
-    _local_flood().hit(user_id, scope, digest, client_id, time.monotonic(), rule)
+    _local_flood().hit(holder, scope, digest, client_id, time.monotonic(), rule)

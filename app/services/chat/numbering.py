@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, case, func, select, update
+from sqlalchemy import Integer, String, bindparam, case, func, select, update
 
 from app.database import utcnow
-from app.models import Channel, ChannelKind, Room
+from app.models import Channel, ChannelKind, Room, User
 from app.models.types import UTCDateTime
 from app.prepared import execute_prepared
 from app.services import panic, sanctions
@@ -43,13 +43,17 @@ def _seat_clause(user_id):
 
 
 @cache
-def numbering_statement(by_room: bool, conversations_only: bool, unslowed: bool = False):
+def numbering_statement(
+    by_room: bool, conversations_only: bool, unslowed: bool = False, signed_in: bool = False
+):
     """The numbering UPDATE, built once per shape with bound parameters.
 
     Building this statement (seat, sanctions, panic mode, slow mode: a dozen subqueries)
     cost more CPU than the database took to run it; built once, each post only binds
     `user_id`, `target`, `now` and `joined_before`. With `unslowed` it takes no number
-    where slow mode holds the poster.
+    where slow mode holds the poster. With `signed_in` it also binds `token` and takes a
+    number only while that is still the poster's session token: the post's statement is
+    then the check that the session is current (see chat/persist.py).
     """
     user_id = bindparam("user_id", type_=Integer)
     now = bindparam("now", type_=UTCDateTime)
@@ -66,6 +70,12 @@ def numbering_statement(by_room: bool, conversations_only: bool, unslowed: bool 
     )
     if unslowed:
         target = target & (func.coalesce(slow, 0) == 0)
+    if signed_in:
+        # Here, not in the SELECT that reads the UPDATE's rows: a data-modifying WITH runs
+        # whether or not anything reads it.
+        token = bindparam("token", type_=String)
+        session_current = select(User.id).where(User.id == user_id, User.session_token == token)
+        target = target & session_current.exists()
     return (
         update(Channel)
         .where(

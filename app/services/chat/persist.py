@@ -12,25 +12,31 @@ On PostgreSQL a post's UPDATE and INSERT are one statement, the INSERT reading t
 UPDATE's RETURNING (`number_and_store`), prepared on each connection (app/prepared.py):
 planning the UPDATE's subqueries cost the database more than running them. That statement
 takes a number only when it stores the line under it, so it is a whole write on its own
-and runs without BEGIN and COMMIT around it (app/first_write.py): a post is one round trip
-after loading the signed-in user. Whatever it refuses falls to the two statements inside
-a transaction: slow mode (for the snapshot reason above), a retried client id, no seat.
+and runs without BEGIN and COMMIT around it (app/first_write.py). It also checks the
+poster's session token and returns their row, so no statement loads the signed-in user
+first: a post is one round trip. Whatever it refuses falls to the general path inside a
+transaction, which loads the user and checks the token (a stale one raises SessionEnded),
+then runs two statements: slow mode (for the snapshot reason above), a retried client id,
+no seat.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.database import begin_write, execute_built, is_sqlite, utcnow
+from app.database import as_loaded, begin_write, execute_built, is_sqlite, utcnow
 from app.extensions import db
-from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind
+from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind, User
 from app.prepared import execute_prepared, prepared_statements_on, self_contained
+from app.services.accounts import check_session
 from app.services.chat.errors import SlowMode
 from app.services.chat.numbering import (
     Numbered,
@@ -102,20 +108,27 @@ def _insert_statement(slow: bool):
 
 @cache
 def _number_and_insert_statement(by_room: bool, conversations_only: bool):
-    """PostgreSQL: the numbering UPDATE and the line's INSERT as one self-contained statement.
+    """PostgreSQL: the session check, the numbering UPDATE and the line's INSERT as one
+    self-contained statement, which also loads the poster.
 
     The INSERT reads the number from the UPDATE's RETURNING (a data-modifying WITH), so a
     post is one round trip, and it needs no transaction around it: the UPDATE takes a number
     only where the INSERT will store the line. It takes none where slow mode holds the
     poster (that check must see lines committed while the UPDATE waited for the channel's
-    lock: see the module's docstring), and a client id stored already fails the whole
-    statement on the unique (sender, client id), so no number is ever left without a line.
+    lock: see the module's docstring), nor where `token` is no longer the poster's session
+    token, and a client id stored already fails the whole statement on the unique (sender,
+    client id), so no number is ever left without a line.
 
+    The row leads with the poster's columns: `_poster` makes them the request's signed-in
+    user, which app/sessions.py finds in the session's identity map instead of reading it
+    again.
     Addressed by channel (a conversation, or a room's first lines), it also moves the
     sender's read mark in a conversation, and returns the present members' ids, in the
     same statement.
     """
-    numbered = numbering_statement(by_room, conversations_only, unslowed=True).cte("numbered")
+    numbered = numbering_statement(by_room, conversations_only, unslowed=True, signed_in=True).cte(
+        "numbered"
+    )
     table = Message.__table__
     values = _line_binds(("sender_id", "kind", "body", "client_id", "created_at"))
     source = select(
@@ -130,12 +143,14 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
     stored = (
         insert(table).from_select(list(_LINE_COLUMNS), source).returning(table.c.id).cte("stored")
     )
+    users = User.__table__
     statement = select(
-        numbered.c.id,
-        numbered.c.last_seq,
-        numbered.c.kind,
+        *users.c,
+        numbered.c.id.label("numbered_channel"),
+        numbered.c.last_seq.label("numbered_seq"),
+        numbered.c.kind.label("numbered_kind"),
         stored.c.id.label("message_id"),
-    ).select_from(numbered.join(stored, true()))
+    ).select_from(numbered.join(stored, true()).join(users, users.c.id == values["sender_id"]))
     if by_room:
         return self_contained(statement)
     members = ChannelMember.__table__
@@ -180,10 +195,12 @@ def store_line(
     client_id: str | None = None,
     kind: MessageKind = MessageKind.USER,
     now: datetime | None = None,
+    sender: User | None = None,
 ) -> Message:
     """Insert the numbered line; in a conversation the sender has now read up to it.
 
-    Under slow mode the INSERT carries the window check and raises SlowMode.
+    Under slow mode the INSERT carries the window check and raises SlowMode. `sender` is
+    the user `sender_id` names, when the caller has loaded them.
     """
     now = now or utcnow()
     values = {"channel_id": numbered.channel_id, "seq": numbered.seq} | _line_values(
@@ -194,14 +211,26 @@ def store_line(
     new_id = execute_prepared(_insert_statement(slow), values | since).scalar()
     if new_id is None:
         raise SlowMode(numbered.slow_seconds)
-    return _stored(numbered, new_id, values)
+    return _stored(numbered, new_id, values, sender=sender)
 
 
-def _stored(numbered: Numbered, new_id: int, values: dict, *, mark_read: bool = True) -> Message:
-    """The written line as the session's object (no SELECT), and the sender's read mark."""
-    message = Message(id=new_id, deleted_at=None, **values)
-    make_transient_to_detached(message)
-    db.session.add(message)
+def _stored(
+    numbered: Numbered,
+    new_id: int,
+    values: dict,
+    *,
+    mark_read: bool = True,
+    sender: User | None = None,
+) -> Message:
+    """The written line as the session's object (no SELECT), and the sender's read mark.
+
+    With `sender` loaded, the line holds them as its loaded sender: rendering it reads no
+    more, and the request's signed-in user is still in the session's identity map (which
+    holds unchanged objects only while something else refers to them).
+    """
+    message = as_loaded(Message, {"id": new_id, "deleted_at": None, **values})
+    if sender is not None:
+        set_committed_value(message, "sender", sender)
     sender_id = values["sender_id"]
     if mark_read and sender_id is not None and numbered.kind != ChannelKind.ROOM:
         # Whoever writes a line has read everything up to it (room chats keep no marks).
@@ -234,6 +263,7 @@ DUPLICATE = "duplicate"
 
 def number_and_store(
     user_id: int,
+    token: str,
     body: str,
     client_id: str,
     now: datetime,
@@ -242,20 +272,24 @@ def number_and_store(
     room_id: int | None = None,
     conversations_only: bool = False,
 ) -> Stored | None:
-    """Number and store a user's line if they hold a seat and may chat; else None.
+    """Number and store a user's line if `token` is their current session token and they
+    hold a seat and may chat; else None, or SessionEnded for a stale token.
 
     Targets as for `number_line`. With prepared statements (PostgreSQL) a post is one
-    self-contained statement; what it refuses, and every post elsewhere, numbers and
-    stores in two statements in the caller's transaction, which tell the refusals apart.
-    (The one statement runs only prepared: SQLAlchemy cannot run it as it is, because its
-    UPDATE is read twice in one query and loses its literals' values on the way.)
+    self-contained statement, which checks the token and loads the user too; what it
+    refuses, and every post elsewhere, loads the user, checks the token and then numbers
+    and stores in two statements in the caller's transaction, which tell the refusals
+    apart. (The one statement runs only prepared: SQLAlchemy cannot run it as it is,
+    because its UPDATE is read twice in one query and loses its literals' values on the
+    way.)
     """
     if prepared_statements_on():
         stored = _number_and_store_at_once(
-            user_id, body, client_id, now, channel_id, room_id, conversations_only
+            user_id, token, body, client_id, now, channel_id, room_id, conversations_only
         )
         if stored is not None:
             return stored
+    sender = check_session(user_id, token)
     numbered = number_line(
         user_id,
         channel_id=channel_id,
@@ -265,11 +299,12 @@ def number_and_store(
     )
     if numbered is None:
         return None
-    return _store_after(numbered, user_id, body, client_id, now)
+    return _store_after(numbered, sender, body, client_id, now)
 
 
 def _number_and_store_at_once(
     user_id: int,
+    token: str,
     body: str,
     client_id: str,
     now: datetime,
@@ -277,13 +312,14 @@ def _number_and_store_at_once(
     room_id: int | None,
     conversations_only: bool,
 ) -> Stored | None:
-    """Run the one statement; None when it wrote nothing (slow mode, a retry, no seat)."""
+    """Run the one statement; None when it wrote nothing (slow mode, a retry, no seat, a
+    stale session token)."""
     by_room = channel_id is None
     values = _line_values(user_id, body, client_id, MessageKind.USER, now)
     try:
         row = execute_prepared(
             _number_and_insert_statement(by_room, conversations_only),
-            values | numbering_values(user_id, channel_id, room_id, now),
+            values | numbering_values(user_id, channel_id, room_id, now) | {"token": token},
         ).first()
     except IntegrityError:
         # The client id is stored already. The failed statement left nothing behind (had a
@@ -293,21 +329,42 @@ def _number_and_store_at_once(
         return None
     if row is None:
         return None
-    numbered = Numbered(row[0], row[1], row[2])
+    width = len(_user_keys())
+    poster = _poster(row[:width])
+    channel, seq, kind, message_id, *rest = row[width:]
+    numbered = Numbered(channel, seq, kind)
     line = values | {"channel_id": numbered.channel_id, "seq": numbered.seq}
     # The statement moved the read mark already (addressed by channel: see above), and
     # read a conversation's members (a room, addressed either way, has none to tell).
-    members = tuple(row[4] or ()) if numbered.kind != ChannelKind.ROOM else None
-    message = _stored(numbered, row[3], line, mark_read=by_room)
+    members = tuple(rest[0] or ()) if numbered.kind != ChannelKind.ROOM else None
+    message = _stored(numbered, message_id, line, mark_read=by_room, sender=poster)
     return Stored(numbered, message, member_ids=members)
 
 
+@cache
+def _user_keys() -> tuple[str, ...]:
+    """The user's attribute names in the order of their table's columns: the order the post's
+    statement returns them in."""
+    mapper = sa_inspect(User)
+    return tuple(mapper.get_property_by_column(column).key for column in User.__table__.c)
+
+
+def _poster(values: Sequence) -> User:
+    """The poster as the session's user, from the statement's leading columns (no SELECT).
+
+    A browser signed in by its remember cookie has its user in the session already; that
+    one is kept.
+    """
+    return as_loaded(User, dict(zip(_user_keys(), values, strict=True)))
+
+
 def _store_after(
-    numbered: Numbered, user_id: int, body: str, client_id: str, now: datetime
+    numbered: Numbered, sender: User, body: str, client_id: str, now: datetime
 ) -> Stored:
     """Store the line under a number already taken, as its own INSERT."""
     try:
-        return Stored(numbered, store_line(numbered, user_id, body, client_id=client_id, now=now))
+        line = store_line(numbered, sender.id, body, client_id=client_id, now=now, sender=sender)
+        return Stored(numbered, line)
     except SlowMode:
         return Stored(numbered, None, SLOW)
     except IntegrityError:

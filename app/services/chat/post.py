@@ -1,13 +1,16 @@
 """The post pipeline: clean → gate → flood → persist → publish, in one write transaction.
 
-A room post to a present member costs, besides loading the signed-in user, one statement
-on PostgreSQL: an `UPDATE … RETURNING` (seat check, site sanctions, channel, number and
-the room's slow mode) whose row the line's INSERT reads in the same statement, then the
-commit. Under slow mode, and on SQLite, the INSERT is a statement of its own (it holds the
-slow-mode check). A conversation post's statement also moves the sender's read mark and
-returns the present members for the one `inbox` emit (elsewhere these are statements of
-their own). tests/web/test_post_statements.py counts them. The word
-filter runs in Python before any of it; a refused post costs what it needs to say why.
+The poster comes as the user id and session token their session names, not as a loaded
+user: on PostgreSQL a room post to a present member costs one statement, which checks the
+token, loads the user (app/sessions.py then finds them in the session's identity map),
+and is an `UPDATE … RETURNING` (seat check, site sanctions, channel, number and the
+room's slow mode) whose row the line's INSERT reads in the same statement. A stale token
+stores nothing and raises SessionEnded. Under slow mode, and on SQLite, the user is loaded
+first and the INSERT is a statement of its own (it holds the slow-mode check). A
+conversation post's statement also moves the sender's read mark and returns the present
+members for the one `inbox` emit (elsewhere these are statements of their own).
+tests/web/test_post_statements.py counts them. The word filter runs in Python before any
+of it; a refused post costs what it needs to say why.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Channel, Message
 from app.services import sanctions, word_filter
+from app.services.accounts import check_session
 from app.services.chat.access import can_read, room_channel_id
 from app.services.chat.clean import clean_body, validate_client_id, validate_length
 from app.services.chat.errors import (
@@ -108,11 +112,16 @@ def _finish(user_id: int, stored: Stored, client_id: str, now: datetime) -> Post
     return result
 
 
-def _flood_or_retry(user_id: int, scope: str, text: str, client_id: str) -> None:
-    """Run the flood step; a retry of a stored line is never refused as flooding."""
+def _flood_or_retry(user_id: int, token: str, scope: str, text: str, client_id: str) -> None:
+    """Run the flood step; a retry of a stored line is never refused as flooding.
+
+    It runs before the post's statement checks the session, so a refusal checks it first:
+    a stale cookie is told to sign in, not to slow down.
+    """
     try:
-        check_flood(user_id, scope, text, client_id)
+        check_flood(user_id, token, scope, text, client_id)
     except (Flooding, RepeatedLine):
+        check_session(user_id, token)
         if db.session.scalar(
             select(Message.id).where(Message.sender_id == user_id, Message.client_id == client_id)
         ):
@@ -126,20 +135,24 @@ def post_message(
     body: str | None,
     client_id: str | None,
     *,
+    token: str,
     conversations_only: bool = False,
 ) -> PostResult:
     """Post a line to a channel `user_id` may write to; a retried client id returns the stored line.
 
-    `conversations_only` refuses a room's channel (the /chats/ routes answer 404 for one).
+    `token` is the session token the poster's session carries (see the module's
+    docstring). `conversations_only` refuses a room's channel (the /chats/ routes answer
+    404 for one).
     """
     text = word_filter.clean(validate_length(clean_body(body)))
     client_id = validate_client_id(client_id)
     now = utcnow()
     with post_gate().admit():
-        _flood_or_retry(user_id, f"c{channel_id}", text, client_id)
+        _flood_or_retry(user_id, token, f"c{channel_id}", text, client_id)
         begin_post()
         stored = number_and_store(
             user_id,
+            token,
             text,
             client_id,
             now,
@@ -157,16 +170,19 @@ def post_message(
 
 
 def post_room_message(
-    user_id: int, room_id: int, body: str | None, client_id: str | None
+    user_id: int, room_id: int, body: str | None, client_id: str | None, *, token: str
 ) -> PostResult:
-    """Post a line to a room's chat: its members, and watchers unless it is members-only."""
+    """Post a line to a room's chat: its members, and watchers unless it is members-only.
+
+    `token` is the session token the poster's session carries (see the module's docstring).
+    """
     text = word_filter.clean(validate_length(clean_body(body)))
     client_id = validate_client_id(client_id)
     now = utcnow()
     with post_gate().admit():
-        _flood_or_retry(user_id, f"r{room_id}", text, client_id)
+        _flood_or_retry(user_id, token, f"r{room_id}", text, client_id)
         begin_post()
-        stored = number_and_store(user_id, text, client_id, now, room_id=room_id)
+        stored = number_and_store(user_id, token, text, client_id, now, room_id=room_id)
         if stored is None:
             # Not a member, timed out, or the room's first line (no channel yet).
             db.session.rollback()
@@ -177,7 +193,7 @@ def post_room_message(
                 raise sanctions.ChatRestricted(restriction, now)
             channel_id = room_channel_id(room_id)
             begin_post()
-            stored = number_and_store(user_id, text, client_id, now, channel_id=channel_id)
+            stored = number_and_store(user_id, token, text, client_id, now, channel_id=channel_id)
             if stored is None:
                 db.session.rollback()
                 raise RoomChatNotFound()
