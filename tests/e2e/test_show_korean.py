@@ -102,6 +102,12 @@ def test_whole_show_in_korean_on_three_360px_phones(browsers):
 
     # 이서아 performs and nominates Alex; Alex performs last and scoring ends the show.
     seoa.stage.get_by_role("button", name="차례 끝내기").click()
+    # As on the first turn: once the others score, the turn's end has reached every
+    # stage, so no refresh replaces the nominee list while 서아 picks from it.
+    for other in (host, alex):
+        expect(other.stage.get_by_role("group", name=f"{seoa.name} 님에게 줄 점수")).to_be_visible(
+            timeout=LIVE_MS
+        )
     seoa.page.get_by_label("다음 차례 지목하기").select_option(label=alex.name)
     seoa.stage.get_by_role("button", name="지목하기", exact=True).click()
     host.stage.get_by_role("button", name="9", exact=True).click()
