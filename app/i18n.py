@@ -158,21 +158,28 @@ def datetime_short(value: datetime | None) -> str:
     return format_datetime(value, "short") if value is not None else ""
 
 
+@lru_cache(maxsize=8192)
+def _clock(minute: int, zone: tzinfo) -> str:
+    # `fromtimestamp` converts through the zone's own `fromutc`, which pytz zones get right
+    # across daylight-saving changes without the `normalize` step Flask-Babel adds.
+    return datetime.fromtimestamp(minute * 60, zone).strftime("%H:%M")
+
+
 def time_short(value: datetime | None, zone: tzinfo | None = None) -> str:
     """A time of day for chat lines ("15:07"), the same in both languages.
 
     `zone` is the viewer's time zone (`flask_babel.get_timezone()`) when the caller has it
     already: a page of fifty lines looked it up fifty times.
     """
-    # Babel's formatter parses its pattern and looks up the locale on every call; a chat
-    # line writes this for every post, and "HH:mm" needs neither.
+    # A chat line writes this for every post and every line of a page. "HH:mm" needs no
+    # locale, and it depends only on the minute and the zone, so each minute of each zone
+    # is converted once: a room's posts in the same minute share it. (Every zone's offset
+    # today is whole minutes, so flooring to the minute in UTC floors it locally too.)
     if value is None:
         return ""
-    if zone is None:
-        return flask_babel.to_user_timezone(value).strftime("%H:%M")
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(zone).strftime("%H:%M")
+    return _clock(int(value.timestamp() // 60), zone or flask_babel.get_timezone())
 
 
 @lru_cache(maxsize=4096)
