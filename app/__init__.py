@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     """Bind every extension to `app`."""
     from app import models  # noqa: F401  (registers every table on the metadata)
     from app.celery_app import celery_init_app
+    from app.csrf_check import init_csrf_check
     from app.database import configure_engine
     from app.health import init_health
     from app.i18n import install_request_domain, select_locale, select_timezone
@@ -105,7 +106,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(unauthorized)
     app.before_request(slide_expiry_daily)
 
-    csrf.init_app(app)
+    init_csrf_check(app, csrf)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     with app.app_context():
