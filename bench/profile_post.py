@@ -136,6 +136,10 @@ def group_poster(app, env: BenchEnv, kind: str, members: int):
         room_id = int(match.group(1))
         for client, token in clients[1:]:
             client.post(f"/rooms/{room_id}/join", headers={"X-CSRFToken": token})
+        for client, _token in clients:
+            # Land on the room as a browser does after the redirect: the page shows the
+            # "you joined" notice, so the session stops carrying it.
+            client.get(f"/rooms/{room_id}")
         path = f"/rooms/{room_id}/messages"
     else:
         from datetime import UTC, datetime
