@@ -1,7 +1,13 @@
-"""The session cookie's signer is built once, yet reads and writes Flask's own format."""
+"""The session cookie's signer is built once, yet reads and writes Flask's own format; a
+cookie verified once opens from memory, yet still expires, follows key rotation, and no
+request's changes reach the next request that sends the same cookie."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
+from flask import request
 from flask.sessions import SecureCookieSessionInterface
 
 from app.session_cookie import CachedSessionInterface
@@ -55,3 +61,81 @@ def test_a_new_secret_key_is_used_at_once_and_the_old_one_only_as_a_fallback(
     assert SecureCookieSessionInterface().get_signing_serializer(app).loads(signed_now)
     app.secret_key = old_key
     assert not _signed_in(client.get("/"))
+
+
+def _settled_cookie(client, auth, make_user) -> str:
+    """Sign mina in and land on a page (which shows the welcome notice): the cookie the
+    browser then sends with every request until the session changes."""
+    make_user("mina")
+    auth.login("mina")
+    assert _signed_in(client.get("/"))
+    cookie = client.get_cookie("session").value
+    assert _signed_in(client.get("/"))
+    assert client.get_cookie("session").value == cookie
+    return cookie
+
+
+def test_a_cookie_is_verified_in_full_once_then_opened_from_memory(
+    app, client, auth, make_user, monkeypatch
+):
+    cookie = _settled_cookie(client, auth, make_user)
+    serializer = app.session_interface.get_signing_serializer(app)
+    reads = []
+    real_loads = serializer.loads
+    monkeypatch.setattr(serializer, "loads", lambda *a, **k: reads.append(a) or real_loads(*a, **k))
+    for _ in range(3):
+        client.set_cookie("session", cookie)
+        assert _signed_in(client.get("/"))
+    assert reads == []
+    # A cookie it has not seen (one character changed) is checked, and refused.
+    client.set_cookie("session", cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+    assert not _signed_in(client.get("/"))
+    assert len(reads) == 1
+
+
+def test_a_remembered_cookie_still_expires_with_its_session(app, client, auth, make_user):
+    cookie = _settled_cookie(client, auth, make_user)
+    app.permanent_session_lifetime = timedelta(seconds=1)
+    time.sleep(2.1)
+    client.set_cookie("session", cookie)
+    assert not _signed_in(client.get("/"))
+
+
+def test_a_remembered_cookie_follows_a_key_rotation(app, client, auth, make_user):
+    cookie = _settled_cookie(client, auth, make_user)
+    old_key = app.secret_key
+    app.secret_key = "a-newer-secret-for-this-test"
+    client.set_cookie("session", cookie)
+    assert not _signed_in(client.get("/"))
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    client.set_cookie("session", cookie)
+    assert _signed_in(client.get("/"))
+
+
+def test_changing_one_requests_session_leaves_the_next_one_as_signed(app, client, auth, make_user):
+    cookie = _settled_cookie(client, auth, make_user)
+    interface = app.session_interface
+    headers = {"Cookie": f"session={cookie}"}
+    with app.test_request_context("/", headers=headers):
+        first = interface.open_session(app, request)
+        user_key = first["_user_id"]
+        first.pop("_user_id")
+        first["locale"] = "en"
+        first.setdefault("_flashes", []).append(("info", "hi"))
+    with app.test_request_context("/", headers=headers):
+        second = interface.open_session(app, request)
+        assert second["_user_id"] == user_key
+        assert "locale" not in second and "_flashes" not in second
+        second.setdefault("_flashes", []).append(("info", "kept?"))
+    with app.test_request_context("/", headers=headers):
+        assert "_flashes" not in interface.open_session(app, request)
+
+
+def test_a_session_carrying_a_notice_is_read_afresh_each_time(app):
+    interface = app.session_interface
+    cookie = interface.get_signing_serializer(app).dumps({"_flashes": [("info", "welcome")]})
+    for _ in range(2):
+        with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}):
+            opened = interface.open_session(app, request)
+            assert opened["_flashes"] == [("info", "welcome")]
+            opened["_flashes"].append(("info", "added by this request"))
