@@ -22,6 +22,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from app.responses import add_vary
+
 LOCALE_COOKIE = "encore_lang"
 LOCALE_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
 
@@ -225,12 +227,7 @@ def register_i18n(app: Flask) -> None:
         # The same URL is served in Korean or English depending on the cookie (or the
         # session, for users) and Accept-Language; no shared cache may mix them.
         if response.mimetype in ("text/html", "application/json"):
-            headers = response.headers
-            if "Vary" in headers:
-                response.vary.update(("Cookie", "Accept-Language"))
-            else:
-                # Most answers carry no Vary yet: set it without parsing a header set.
-                headers["Vary"] = "Cookie, Accept-Language"
-            if "Content-Language" not in headers:
-                headers["Content-Language"] = current_locale()
+            add_vary(response, "Cookie", "Accept-Language")
+            if "Content-Language" not in response.headers:
+                response.headers["Content-Language"] = current_locale()
         return response

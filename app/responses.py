@@ -22,6 +22,22 @@ def viewer_id() -> int | None:
     return current_user.id if current_user.is_authenticated else None
 
 
+def add_vary(response: Response, *names: str) -> None:
+    """Add each of `names` to the response's Vary header once.
+
+    Every page and post passes here twice (htmx, then language); werkzeug's `vary` header
+    set parses and rewrites the header on each change, a plain string does not.
+    """
+    current = response.headers.get("Vary")
+    if not current:
+        response.headers["Vary"] = ", ".join(names)
+        return
+    present = {part.strip().lower() for part in current.split(",")}
+    missing = [name for name in names if name.lower() not in present]
+    if missing:
+        response.headers["Vary"] = ", ".join((current, *missing))
+
+
 def varying(body: str, status: int = 200) -> Response:
     """Answer `body`, marked as depending on HX-Request.
 
@@ -29,7 +45,7 @@ def varying(body: str, status: int = 200) -> Response:
     so no cache ever serves a fragment in place of a page.
     """
     response = make_response(body, status)
-    response.vary.add("HX-Request")
+    add_vary(response, "HX-Request")
     return response
 
 
