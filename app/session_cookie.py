@@ -65,7 +65,7 @@ class CachedSessionInterface(SecureCookieSessionInterface):
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie:
             return self.session_class()
-        keys = self._built[0]
+        keys = self._built[0]  # what get_signing_serializer just built the serializer from
         max_age = app.permanent_session_lifetime.total_seconds()
         known = self._opened.get(cookie)
         if known is not None and known[0] == keys and time.time() - known[1] <= max_age:
