@@ -74,10 +74,12 @@ class CachedSessionInterface(SecureCookieSessionInterface):
             data, signed = serializer.loads(cookie, max_age=int(max_age), return_timestamp=True)
         except BadSignature:
             return self.session_class()
+        # A session is a new dict over the values every time, so with plain values no
+        # request can change what the memo holds; a list (flashed notices) would be shared.
         if all(isinstance(value, _PLAIN) for value in data.values()):
             if len(self._opened) >= REMEMBERED_COOKIES:
                 self._opened.clear()
-            self._opened[cookie] = (keys, signed.timestamp(), dict(data))
+            self._opened[cookie] = (keys, signed.timestamp(), data)
         return self.session_class(data)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
