@@ -24,7 +24,6 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Channel, Message
 from app.services import sanctions, word_filter
-from app.services.accounts import check_session
 from app.services.chat.access import can_read, room_channel_id
 from app.services.chat.clean import clean_body, validate_client_id, validate_length
 from app.services.chat.errors import (
@@ -35,7 +34,6 @@ from app.services.chat.errors import (
     RoomChatNotFound,
     SlowMode,
 )
-from app.services.chat.flood import check_flood
 from app.services.chat.gate import post_gate
 from app.services.chat.numbering import Numbered
 from app.services.chat.persist import SLOW, Stored, begin_post, number_and_store
@@ -112,20 +110,12 @@ def _finish(user_id: int, stored: Stored, client_id: str, now: datetime) -> Post
     return result
 
 
-def _flood_or_retry(user_id: int, token: str, scope: str, text: str, client_id: str) -> None:
-    """Run the flood step; a retry of a stored line is never refused as flooding.
-
-    It runs before the post's statement checks the session, so a refusal checks it first:
-    a stale cookie is told to sign in, not to slow down.
-    """
+def _number_and_store(user_id: int, token: str, text: str, client_id: str, now, **target):
+    """The persist step; a line the flood rule refuses leaves nothing of the post behind."""
     try:
-        check_flood(user_id, token, scope, text, client_id)
+        return number_and_store(user_id, token, text, client_id, now, **target)
     except (Flooding, RepeatedLine):
-        check_session(user_id, token)
-        if db.session.scalar(
-            select(Message.id).where(Message.sender_id == user_id, Message.client_id == client_id)
-        ):
-            return
+        db.session.rollback()  # the number and the line go back
         raise
 
 
@@ -148,14 +138,14 @@ def post_message(
     client_id = validate_client_id(client_id)
     now = utcnow()
     with post_gate().admit():
-        _flood_or_retry(user_id, token, f"c{channel_id}", text, client_id)
         begin_post()
-        stored = number_and_store(
+        stored = _number_and_store(
             user_id,
             token,
             text,
             client_id,
             now,
+            scope=f"c{channel_id}",
             channel_id=channel_id,
             conversations_only=conversations_only,
         )
@@ -179,10 +169,12 @@ def post_room_message(
     text = word_filter.clean(validate_length(clean_body(body)))
     client_id = validate_client_id(client_id)
     now = utcnow()
+    scope = f"r{room_id}"
     with post_gate().admit():
-        _flood_or_retry(user_id, token, f"r{room_id}", text, client_id)
         begin_post()
-        stored = number_and_store(user_id, token, text, client_id, now, room_id=room_id)
+        stored = _number_and_store(
+            user_id, token, text, client_id, now, scope=scope, room_id=room_id
+        )
         if stored is None:
             # Not a member, timed out, or the room's first line (no channel yet).
             db.session.rollback()
@@ -193,7 +185,9 @@ def post_room_message(
                 raise sanctions.ChatRestricted(restriction, now)
             channel_id = room_channel_id(room_id)
             begin_post()
-            stored = number_and_store(user_id, token, text, client_id, now, channel_id=channel_id)
+            stored = _number_and_store(
+                user_id, token, text, client_id, now, scope=scope, channel_id=channel_id
+            )
             if stored is None:
                 db.session.rollback()
                 raise RoomChatNotFound()
