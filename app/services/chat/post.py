@@ -1,5 +1,8 @@
 """The post pipeline: clean → gate → flood → persist → publish, in one write transaction.
 
+The flood window is kept by the persist step's write (chat/flood.py), after the channel's
+row lock, so a refused line takes no number and a retry is never a new line.
+
 The poster comes as the user id and session token their session names, not as a loaded
 user: on PostgreSQL a room post to a present member costs one statement, which checks the
 token, loads the user (app/sessions.py then finds them in the session's identity map),
