@@ -1,5 +1,5 @@
 """The persist step of a post: one write transaction that checks the seat, numbers the
-line and stores it.
+line, stores it and keeps the poster's flood window (chat/flood.py).
 
 The seat check and the number are the numbering UPDATE (chat/numbering.py). Slow mode is
 checked by the INSERT itself (`INSERT … SELECT … WHERE NOT EXISTS <a line of theirs in the

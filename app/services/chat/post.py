@@ -113,7 +113,9 @@ def _finish(user_id: int, stored: Stored, client_id: str, now: datetime) -> Post
     return result
 
 
-def _number_and_store(user_id: int, token: str, text: str, client_id: str, now, **target):
+def _number_and_store(
+    user_id: int, token: str, text: str, client_id: str, now: datetime, **target
+) -> Stored | None:
     """The persist step; a line the flood rule refuses leaves nothing of the post behind."""
     try:
         return number_and_store(user_id, token, text, client_id, now, **target)
