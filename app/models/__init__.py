@@ -1,13 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 
-from app.models.chat import (
-    Channel,
-    ChannelKind,
-    ChannelMember,
-    ChatFlood,
-    Message,
-    MessageKind,
-)
+from app.models.chat import Channel, ChannelKind, ChannelMember, Message, MessageKind
 from app.models.invite import RoomInvite
 from app.models.notification import Notification, NotificationActor, NotificationMute
 from app.models.post import Comment, Like, Post, PostPhoto, PostTag, Tag
@@ -40,7 +33,6 @@ __all__ = [
     "Channel",
     "ChannelKind",
     "ChannelMember",
-    "ChatFlood",
     "ChatTimeout",
     "Comment",
     "Follow",

@@ -5,19 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import (
-    ARRAY,
-    JSON,
-    Boolean,
-    CheckConstraint,
-    Double,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import utcnow
@@ -106,33 +94,3 @@ class Message(db.Model):
 
     channel: Mapped[Channel] = relationship()
     sender: Mapped[User | None] = relationship()
-
-
-# A list column: an array on PostgreSQL, whose post statement edits it in SQL; JSON on
-# SQLite, where Python edits it inside the post's write transaction.
-_TIMES = ARRAY(Double).with_variant(JSON(), "sqlite")
-_DIGESTS = ARRAY(String(20)).with_variant(JSON(), "sqlite")
-
-
-class ChatFlood(db.Model):
-    """One user's recent lines in one room or conversation: the chat flood rule's window.
-
-    `times` (epoch seconds, oldest first) and `digests` (of each line's folded text) are
-    parallel lists of the lines inside the longer of the rule's two windows. A post's
-    write updates the row in the same statement or transaction that stores the line, after
-    the channel's row lock, so concurrent posts count exactly (app/services/chat/flood.py).
-    `over_rule` is never stored true: a post statement that would break the rule sets it,
-    and the CHECK makes the whole statement fail, number and line included.
-    """
-
-    __tablename__ = "chat_floods"
-    __table_args__ = (CheckConstraint("NOT over_rule", name="ck_chat_floods_within_rule"),)
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    # "r<room id>" or "c<channel id>": where the line was addressed.
-    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
-    times: Mapped[list[float]] = mapped_column(_TIMES)
-    digests: Mapped[list[str]] = mapped_column(_DIGESTS)
-    over_rule: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

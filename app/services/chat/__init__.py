@@ -60,7 +60,7 @@ from app.services.chat.errors import (
     RoomChatNotFound,
     SlowMode,
 )
-from app.services.chat.flood import FloodLimits, flood_limits
+from app.services.chat.flood import FloodLimits, LocalFlood, check_flood, flood_limits
 from app.services.chat.gate import (
     PostGate,
     _PublishWatch,
@@ -95,6 +95,7 @@ __all__ = [
     "EmptyMessage",
     "FloodLimits",
     "Flooding",
+    "LocalFlood",
     "MessageTooLong",
     "NotAGroup",
     "PostGate",
@@ -107,6 +108,7 @@ __all__ = [
     "before",
     "can_read",
     "chat_viewer",
+    "check_flood",
     "clean_body",
     "clean_title",
     "conversation",

@@ -1,37 +1,28 @@
-"""The flood step of a post: at most CHAT_FLOOD_LINES per CHAT_FLOOD_SECONDS in one room or
-conversation, and not the same line twice within CHAT_REPEAT_SECONDS (all three in
-app/config.py).
+"""The flood step of a post: at most CHAT_FLOOD_LINES per CHAT_FLOOD_SECONDS in one channel,
+and not the same line twice within CHAT_REPEAT_SECONDS (all three in app/config.py).
 
-The window is a row of `chat_floods` (app/models/chat.py), kept by the write that stores the
-line: after the channel's row lock, so every process counts the same lines and concurrent
-posts count exactly, and with no round trip of its own. On PostgreSQL the post's one
-statement carries it (`flood_upsert`); a line that would break the rule sets `over_rule`,
-whose CHECK fails the whole statement, number and line included, and the post takes the
-general path, which says why. There, and on SQLite, `keep_window` reads the row and writes
-it back inside the post's transaction, the channel's lock still held.
-
-A retried post is never a new line: its client id is stored already, so its INSERT fails
-before this step runs (chat/persist.py).
+With Redis every process shares the windows; in the embedded mode one process sees every
+post and keeps them in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
 
+import redis
 from flask import current_app
-from sqlalchemy import Double, Integer, String, bindparam, false, func, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.dialects.postgresql import array as pg_array
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from redis.commands.core import Script
 
-from app.database import is_sqlite
-from app.extensions import db
-from app.models import ChatFlood
+from app.redis_store import redis_client, redis_key
 from app.services.chat.errors import Flooding, RepeatedLine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,11 +32,6 @@ class FloodLimits:
     lines: int
     seconds: int
     repeat_seconds: int
-
-    @property
-    def kept_seconds(self) -> int:
-        """How long a line stays in the window: the longer of the two rules."""
-        return max(self.seconds, self.repeat_seconds)
 
 
 def flood_limits() -> FloodLimits:
@@ -58,141 +44,126 @@ def flood_limits() -> FloodLimits:
     )
 
 
-def line_digest(body: str) -> str:
-    """The line's fingerprint for the repeat rule: "ENCORE!" repeats "encore!"."""
-    return hashlib.sha256(body.casefold().encode()).hexdigest()[:20]
+class LocalFlood:
+    """Flood windows for the embedded mode, where one process sees every post."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lines: dict[tuple[str, str], deque[tuple[float, str]]] = {}
+        self._repeats: dict[tuple[str, str, str], tuple[float, str]] = {}
+
+    def hit(
+        self, holder: str, scope: str, digest: str, client_id: str, now: float, rule: FloodLimits
+    ) -> None:
+        """Record one line, or raise when it breaks a flood rule (a retry is not a new line)."""
+        with self._lock:
+            lines = self._lines.setdefault((holder, scope), deque())
+            while lines and lines[0][0] <= now - rule.seconds:
+                lines.popleft()
+            if any(cid == client_id for _, cid in lines):
+                return
+            if len(lines) >= rule.lines:
+                raise Flooding(retry_after=max(1, math.ceil(lines[0][0] + rule.seconds - now)))
+            repeat_key = (holder, scope, digest)
+            until, owner = self._repeats.get(repeat_key, (0.0, ""))
+            if until > now and owner != client_id:
+                raise RepeatedLine(retry_after=max(1, math.ceil(until - now)))
+            if len(self._repeats) > 10_000:
+                self._repeats = {k: v for k, v in self._repeats.items() if v[0] > now}
+            self._repeats[repeat_key] = (now + rule.repeat_seconds, client_id)
+            lines.append((now, client_id))
 
 
-@dataclass(frozen=True)
-class FloodLine:
-    """One line as the flood step sees it: who, where, when and its fingerprint."""
-
-    user_id: int
-    scope: str  # "r<room id>" or "c<channel id>"
-    at: float  # epoch seconds
-    digest: str
-
-    @classmethod
-    def of(cls, user_id: int, scope: str, body: str, now: datetime) -> FloodLine:
-        """The line `user_id` writes in `scope` at `now`."""
-        return cls(user_id, scope, now.timestamp(), line_digest(body))
+def _local_flood() -> LocalFlood:
+    """Return the app's in-process flood windows."""
+    return current_app.extensions.setdefault("chat_local_flood", LocalFlood())
 
 
-def judge(
-    times: list[float], digests: list[str], line: FloodLine, rule: FloodLimits
-) -> tuple[list[float], list[str]]:
-    """Return the window with `line` added, or raise when the line breaks the rule.
+# One round trip, atomic: trim the window; a line already in it (a retry) passes; past the
+# line limit or a repeat of another post's line is refused with the seconds to wait;
+# otherwise claim the repeat key and count the line.
+# KEYS: the window, the repeat key. ARGV: now, client id, window s, lines, repeat s.
+# Returns {0} (stored or a retry), {1, wait} (flooding) or {2, wait} (a repeat).
+_FLOOD_SCRIPT = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  return {0}
+end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {1, math.max(1, math.ceil(tonumber(oldest[2]) + window - now))}
+end
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[2] then
+  return {2, math.max(1, redis.call('TTL', KEYS[2]))}
+end
+redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[5])
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('EXPIRE', KEYS[1], window + 1)
+return {0}
+"""
 
-    Lines past the rule's longer window drop out. `flood_upsert` is the same rule in SQL.
+
+_script: Script | None = None
+
+
+def _flood_script(client: redis.Redis) -> Script:
+    """The rule's script object, made once per process: making one hashes the script.
+
+    Each call passes the client it runs on; the client it was first made with only lends
+    its encoder to the hash.
     """
-    recent = [t for t in times if t > line.at - rule.seconds]
-    if len(recent) >= rule.lines:
-        oldest_counted = recent[len(recent) - rule.lines]
-        raise Flooding(retry_after=max(1, math.ceil(oldest_counted + rule.seconds - line.at)))
-    said = [t for t, d in zip(times, digests, strict=True) if d == line.digest]
-    if said and said[-1] > line.at - rule.repeat_seconds:
-        raise RepeatedLine(retry_after=max(1, math.ceil(said[-1] + rule.repeat_seconds - line.at)))
-    kept = [(t, d) for t, d in zip(times, digests, strict=True) if t > line.at - rule.kept_seconds]
-    return [t for t, _ in kept] + [line.at], [d for _, d in kept] + [line.digest]
+    global _script
+    if _script is None:
+        _script = client.register_script(_FLOOD_SCRIPT)
+    return _script
 
 
-def keep_window(line: FloodLine) -> None:
-    """Add `line` to its window inside the caller's transaction, or raise Flooding or
-    RepeatedLine (the caller rolls back, so nothing of the post stays).
+def _redis_flood(
+    client: redis.Redis, holder: str, scope: str, digest: str, client_id: str, rule: FloodLimits
+) -> None:
+    """Record one line in Redis (shared by every process), or raise on a flood rule.
 
-    The caller holds the channel's row lock (its number is taken), so no other post of the
-    scope reads the row between this read and the write.
+    Lines are counted by client id, so a retried post (same id) is never a new line. The
+    whole rule is one server-side script: one round trip, and no other process can store
+    the same line between the check and the claim.
     """
+    keys = [
+        redis_key("chat", "flood", scope, holder),
+        redis_key("chat", "repeat", scope, holder, digest),
+    ]
+    args = [repr(time.time()), client_id, rule.seconds, rule.lines, rule.repeat_seconds]
+    verdict = _flood_script(client)(keys=keys, args=args, client=client)
+    if verdict[0] == 1:
+        raise Flooding(retry_after=int(verdict[1]))
+    if verdict[0] == 2:
+        raise RepeatedLine(retry_after=int(verdict[1]))
+
+
+def flood_holder(user_id: int, token: str) -> str:
+    """Whose window a line counts in: the user, under their current session token.
+
+    The flood step runs before the post's statement checks the session (chat/persist.py),
+    so a cookie from before a sign-out everywhere must not spend its user's window: its
+    old token names another one. (Signing in again after signing out starts a fresh
+    window; that takes a sign-in, which has limits of its own.) A digest, so the token
+    itself is never a Redis key.
+    """
+    return f"{user_id}.{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+
+
+def check_flood(user_id: int, token: str, scope: str, body: str, client_id: str) -> None:
+    """Refuse a line past the flood limit in `scope` (a room or a conversation), or a repeat."""
     rule = flood_limits()
-    row = db.session.execute(
-        select(ChatFlood.times, ChatFlood.digests).where(
-            ChatFlood.user_id == line.user_id, ChatFlood.scope == line.scope
-        )
-    ).first()
-    times, digests = (
-        judge(list(row[0]), list(row[1]), line, rule) if row else judge([], [], line, rule)
-    )
-    insert = sqlite_insert if is_sqlite() else pg_insert
-    statement = insert(ChatFlood).values(
-        user_id=line.user_id, scope=line.scope, times=times, digests=digests, over_rule=False
-    )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["user_id", "scope"],
-            set_={"times": statement.excluded.times, "digests": statement.excluded.digests},
-        )
-    )
-
-
-def flood_values(line: FloodLine, rule: FloodLimits) -> dict:
-    """`flood_upsert`'s parameters for `line` under `rule`."""
-    return {
-        "flood_scope": line.scope,
-        "flood_at": line.at,
-        "flood_digest": line.digest,
-        "flood_lines": rule.lines,
-        "flood_window_after": line.at - rule.seconds,
-        "flood_repeat_after": line.at - rule.repeat_seconds,
-        "flood_kept_after": line.at - rule.kept_seconds,
-    }
-
-
-def flood_upsert(user_id, numbered):
-    """PostgreSQL: `judge` as one INSERT … ON CONFLICT DO UPDATE, a part of the post's statement.
-
-    `user_id` is the poster's bound parameter; the row is written only when `numbered` (the
-    numbering UPDATE's WITH) took a number, after that UPDATE's lock on the channel. ON
-    CONFLICT works on the row's latest version, not the statement's snapshot, so a post that
-    waited for the lock counts the lines committed meanwhile. A line that breaks the rule
-    sets `over_rule`, which the table's CHECK refuses: the whole statement fails.
-    """
-    table = ChatFlood.__table__
-    at = bindparam("flood_at", type_=Double)
-    digest = bindparam("flood_digest", type_=String)
-    entries = (
-        func.unnest(table.c.times, table.c.digests)
-        .table_valued("t", "d", with_ordinality="i")
-        .render_derived(name="entry")
-    )
-    counted = (
-        select(func.count())
-        .select_from(entries)
-        .where(entries.c.t > bindparam("flood_window_after", type_=Double))
-        .scalar_subquery()
-    )
-    repeated = (
-        select(entries.c.t)
-        .where(
-            entries.c.d == digest,
-            entries.c.t > bindparam("flood_repeat_after", type_=Double),
-        )
-        .exists()
-    )
-
-    def kept(column, empty: str, value):
-        """The column's entries still inside the longer window, oldest first, then `value`."""
-        rows = (
-            select(func.array_agg(aggregate_order_by(column, entries.c.i)))
-            .where(entries.c.t > bindparam("flood_kept_after", type_=Double))
-            .scalar_subquery()
-        )
-        return func.array_append(func.coalesce(rows, literal_column(empty)), value)
-
-    statement = pg_insert(table).from_select(
-        ["user_id", "scope", "times", "digests", "over_rule"],
-        select(
-            user_id,
-            bindparam("flood_scope", type_=String),
-            pg_array([at]),
-            pg_array([digest]),
-            false(),
-        ).select_from(numbered),
-    )
-    return statement.on_conflict_do_update(
-        index_elements=["user_id", "scope"],
-        set_={
-            "times": kept(entries.c.t, "'{}'::double precision[]", at),
-            "digests": kept(entries.c.d, "'{}'::varchar[]", digest),
-            "over_rule": (counted >= bindparam("flood_lines", type_=Integer)) | repeated,
-        },
-    )
+    holder = flood_holder(user_id, token)
+    digest = hashlib.sha256(body.casefold().encode()).hexdigest()[:20]
+    client = redis_client()
+    if client is not None:
+        try:
+            _redis_flood(client, holder, scope, digest, client_id, rule)
+            return
+        except redis.RedisError:
+            log.warning("flood check fell back to this process: Redis is unavailable")
+    _local_flood().hit(holder, scope, digest, client_id, time.monotonic(), rule)

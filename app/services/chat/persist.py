@@ -1,5 +1,5 @@
 """The persist step of a post: one write transaction that checks the seat, numbers the
-line, stores it and keeps the poster's flood window (chat/flood.py).
+line and stores it.
 
 The seat check and the number are the numbering UPDATE (chat/numbering.py). Slow mode is
 checked by the INSERT itself (`INSERT … SELECT … WHERE NOT EXISTS <a line of theirs in the
@@ -38,7 +38,6 @@ from app.models import Channel, ChannelKind, ChannelMember, Message, MessageKind
 from app.prepared import execute_prepared, prepared_statements_on, self_contained
 from app.services.accounts import check_session
 from app.services.chat.errors import SlowMode
-from app.services.chat.flood import FloodLine, flood_limits, flood_upsert, flood_values, keep_window
 from app.services.chat.numbering import (
     Numbered,
     number_line,
@@ -117,9 +116,8 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
     only where the INSERT will store the line. It takes none where slow mode holds the
     poster (that check must see lines committed while the UPDATE waited for the channel's
     lock: see the module's docstring), nor where `token` is no longer the poster's session
-    token. A client id stored already fails the whole statement on the unique (sender,
-    client id), and a line past the flood rule on the flood window's CHECK (chat/flood.py),
-    so no number is ever left without a line.
+    token, and a client id stored already fails the whole statement on the unique (sender,
+    client id), so no number is ever left without a line.
 
     The row leads with the poster's columns: `_poster` makes them the request's signed-in
     user, which app/sessions.py finds in the session's identity map instead of reading it
@@ -153,9 +151,6 @@ def _number_and_insert_statement(by_room: bool, conversations_only: bool):
         numbered.c.kind.label("numbered_kind"),
         stored.c.id.label("message_id"),
     ).select_from(numbered.join(stored, true()).join(users, users.c.id == values["sender_id"]))
-    # The flood window (chat/flood.py): nothing reads its WITH, so it is attached; a line
-    # that breaks the rule fails the whole statement.
-    statement = statement.add_cte(flood_upsert(values["sender_id"], numbered).cte("flood"))
     if by_room:
         return self_contained(statement)
     members = ChannelMember.__table__
@@ -273,28 +268,24 @@ def number_and_store(
     client_id: str,
     now: datetime,
     *,
-    scope: str,
     channel_id: int | None = None,
     room_id: int | None = None,
     conversations_only: bool = False,
 ) -> Stored | None:
-    """Number and store a user's line if `token` is their current session token, they
-    hold a seat and may chat, and the line keeps the flood rule in `scope` (chat/flood.py);
-    else None, SessionEnded for a stale token, or Flooding or RepeatedLine (the caller rolls
-    back).
+    """Number and store a user's line if `token` is their current session token and they
+    hold a seat and may chat; else None, or SessionEnded for a stale token.
 
     Targets as for `number_line`. With prepared statements (PostgreSQL) a post is one
-    self-contained statement, which checks the token, loads the user and keeps the flood
-    window too; what it refuses, and every post elsewhere, loads the user, checks the token
-    and then numbers, stores and keeps the window in the caller's transaction, statement by
-    statement, which tells the refusals apart. (The one statement runs only prepared:
-    SQLAlchemy cannot run it as it is, because its UPDATE is read twice in one query and
-    loses its literals' values on the way.)
+    self-contained statement, which checks the token and loads the user too; what it
+    refuses, and every post elsewhere, loads the user, checks the token and then numbers
+    and stores in two statements in the caller's transaction, which tell the refusals
+    apart. (The one statement runs only prepared: SQLAlchemy cannot run it as it is,
+    because its UPDATE is read twice in one query and loses its literals' values on the
+    way.)
     """
-    line = FloodLine.of(user_id, scope, body, now)
     if prepared_statements_on():
         stored = _number_and_store_at_once(
-            line, token, body, client_id, now, channel_id, room_id, conversations_only
+            user_id, token, body, client_id, now, channel_id, room_id, conversations_only
         )
         if stored is not None:
             return stored
@@ -308,15 +299,11 @@ def number_and_store(
     )
     if numbered is None:
         return None
-    stored = _store_after(numbered, sender, body, client_id, now)
-    if stored.message is not None:
-        # After the line: a retry (its client id stored already) is never a new line.
-        keep_window(line)
-    return stored
+    return _store_after(numbered, sender, body, client_id, now)
 
 
 def _number_and_store_at_once(
-    line: FloodLine,
+    user_id: int,
     token: str,
     body: str,
     client_id: str,
@@ -326,22 +313,18 @@ def _number_and_store_at_once(
     conversations_only: bool,
 ) -> Stored | None:
     """Run the one statement; None when it wrote nothing (slow mode, a retry, no seat, a
-    stale session token, the flood rule)."""
+    stale session token)."""
     by_room = channel_id is None
-    user_id = line.user_id
     values = _line_values(user_id, body, client_id, MessageKind.USER, now)
     try:
         row = execute_prepared(
             _number_and_insert_statement(by_room, conversations_only),
-            values
-            | numbering_values(user_id, channel_id, room_id, now)
-            | flood_values(line, flood_limits())
-            | {"token": token},
+            values | numbering_values(user_id, channel_id, room_id, now) | {"token": token},
         ).first()
     except IntegrityError:
-        # The client id is stored already, or the line breaks the flood rule. The failed
-        # statement left nothing behind (had a transaction been open, it would be unusable
-        # now: the rollback ends it), and the general path finds out which.
+        # The client id is stored already. The failed statement left nothing behind (had a
+        # transaction been open, it would be unusable now: the rollback ends it), and the
+        # two statements find out whether it is a retry of this line.
         db.session.rollback()
         return None
     if row is None:

@@ -1,8 +1,5 @@
 """The post pipeline: clean → gate → flood → persist → publish, in one write transaction.
 
-The flood window is kept by the persist step's write (chat/flood.py), after the channel's
-row lock, so a refused line takes no number and a retry is never a new line.
-
 The poster comes as the user id and session token their session names, not as a loaded
 user: on PostgreSQL a room post to a present member costs one statement, which checks the
 token, loads the user (app/sessions.py then finds them in the session's identity map),
@@ -27,6 +24,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Channel, Message
 from app.services import sanctions, word_filter
+from app.services.accounts import check_session
 from app.services.chat.access import can_read, room_channel_id
 from app.services.chat.clean import clean_body, validate_client_id, validate_length
 from app.services.chat.errors import (
@@ -37,6 +35,7 @@ from app.services.chat.errors import (
     RoomChatNotFound,
     SlowMode,
 )
+from app.services.chat.flood import check_flood
 from app.services.chat.gate import post_gate
 from app.services.chat.numbering import Numbered
 from app.services.chat.persist import SLOW, Stored, begin_post, number_and_store
@@ -113,14 +112,20 @@ def _finish(user_id: int, stored: Stored, client_id: str, now: datetime) -> Post
     return result
 
 
-def _number_and_store(
-    user_id: int, token: str, text: str, client_id: str, now: datetime, **target
-) -> Stored | None:
-    """The persist step; a line the flood rule refuses leaves nothing of the post behind."""
+def _flood_or_retry(user_id: int, token: str, scope: str, text: str, client_id: str) -> None:
+    """Run the flood step; a retry of a stored line is never refused as flooding.
+
+    It runs before the post's statement checks the session, so a refusal checks it first:
+    a stale cookie is told to sign in, not to slow down.
+    """
     try:
-        return number_and_store(user_id, token, text, client_id, now, **target)
+        check_flood(user_id, token, scope, text, client_id)
     except (Flooding, RepeatedLine):
-        db.session.rollback()  # the number and the line go back
+        check_session(user_id, token)
+        if db.session.scalar(
+            select(Message.id).where(Message.sender_id == user_id, Message.client_id == client_id)
+        ):
+            return
         raise
 
 
@@ -143,14 +148,14 @@ def post_message(
     client_id = validate_client_id(client_id)
     now = utcnow()
     with post_gate().admit():
+        _flood_or_retry(user_id, token, f"c{channel_id}", text, client_id)
         begin_post()
-        stored = _number_and_store(
+        stored = number_and_store(
             user_id,
             token,
             text,
             client_id,
             now,
-            scope=f"c{channel_id}",
             channel_id=channel_id,
             conversations_only=conversations_only,
         )
@@ -174,12 +179,10 @@ def post_room_message(
     text = word_filter.clean(validate_length(clean_body(body)))
     client_id = validate_client_id(client_id)
     now = utcnow()
-    scope = f"r{room_id}"
     with post_gate().admit():
+        _flood_or_retry(user_id, token, f"r{room_id}", text, client_id)
         begin_post()
-        stored = _number_and_store(
-            user_id, token, text, client_id, now, scope=scope, room_id=room_id
-        )
+        stored = number_and_store(user_id, token, text, client_id, now, room_id=room_id)
         if stored is None:
             # Not a member, timed out, or the room's first line (no channel yet).
             db.session.rollback()
@@ -190,9 +193,7 @@ def post_room_message(
                 raise sanctions.ChatRestricted(restriction, now)
             channel_id = room_channel_id(room_id)
             begin_post()
-            stored = _number_and_store(
-                user_id, token, text, client_id, now, scope=scope, channel_id=channel_id
-            )
+            stored = number_and_store(user_id, token, text, client_id, now, channel_id=channel_id)
             if stored is None:
                 db.session.rollback()
                 raise RoomChatNotFound()
