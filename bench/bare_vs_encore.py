@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> None:
         "--rounds", type=int, default=1, help="pairs of runs, alternating; ratios are medians"
     )
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     mode = args.async_mode
     results: dict = {}
     ceilings: list[float] = []
