@@ -74,10 +74,12 @@ def join(guest: Person, room: str) -> None:
 
     Waits for the join's own response as well as the seated stage: the room's live push
     can show the seat first, and a step that then leaves the page would abort the POST.
+    (The response, not the request's end: the answer sends the page to the room, and that
+    navigation can start before Chromium marks the request finished.)
     """
     guest.page.goto(room)
-    with guest.page.expect_request_finished(
-        lambda request: request.method == "POST" and request.url.endswith("/join")
+    with guest.page.expect_response(
+        lambda response: response.request.method == "POST" and response.url.endswith("/join")
     ):
         guest.stage.get_by_role("button", name="Join this room").click()
     expect(guest.stage).to_contain_text("Waiting for the host")

@@ -192,6 +192,7 @@ class Browsers:
 
     def _watch(self, page: Page, context: BrowserContext, label: str) -> None:
         """Record every browser-side problem on `page`."""
+        answered: set[Request] = set()  # requests whose response arrived
 
         def offline() -> bool:
             return id(context) in self.offline
@@ -231,11 +232,17 @@ class Browsers:
                 # failure. An aborted POST is (someone's action was lost), and so is every
                 # other reason (refused, reset, timed out, blocked).
                 return
+            if failure == "net::ERR_ABORTED" and request in answered:
+                # The server answered it (its response arrived) and the page moved on, as
+                # the answer told it to, before Chromium marked the request finished: the
+                # action reached the server and was answered, so nothing was lost.
+                return
             self.problems.append(
                 f"{label}: request failed: {request.method} {request.url} ({failure})"
             )
 
         def on_response(response: Response) -> None:
+            answered.add(response.request)
             status = response.status
             path = response.url.removeprefix(self.base_url)
             if not path.startswith("/static/"):
