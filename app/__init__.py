@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, request, url_for
@@ -26,9 +27,39 @@ BLUEPRINTS = (
 )
 
 
+class EncoreFlask(Flask):
+    """Flask, remembering which of its hooks and views are plain functions.
+
+    Flask asks `inspect.iscoroutinefunction` about every hook and the view on every
+    request, fifteen times for a chat post, to run `async def` ones through asgiref. Encore
+    has none, and a function's kind never changes, so each is asked about once. The memo
+    holds the app's own hooks and views; it stops growing at `RUNNABLE_MEMO` entries, so a
+    callable made afresh per request (a class-based view's bound method, say) is asked
+    about each time, as Flask would, rather than kept forever.
+    """
+
+    RUNNABLE_MEMO = 1024
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._runnable: dict[Callable, Callable] = {}
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        """Flask's `ensure_sync`, answered from memory after the first time for `func`."""
+        try:
+            return self._runnable[func]
+        except KeyError:
+            runnable = super().ensure_sync(func)
+            if len(self._runnable) < self.RUNNABLE_MEMO:
+                self._runnable[func] = runnable
+            return runnable
+        except TypeError:  # an unhashable callable: asked about each time, as in Flask
+            return super().ensure_sync(func)
+
+
 def create_app(config: object | None = None) -> Flask:
     """Build the Encore app from `config` (a Config instance; defaults to the environment)."""
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app = EncoreFlask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(config if config is not None else Config())
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -38,9 +69,12 @@ def create_app(config: object | None = None) -> Flask:
 
     from app.rate_limits import init_rate_limits
     from app.request_input import init_request_input
+    from app.security import register_security_headers
 
     # Before any blueprint adds rules: `<int:…>` binds its converter when a rule is added.
     init_request_input(app)
+    # Before Flask-SocketIO wraps the app: Flask's own responses carry the headers.
+    register_security_headers(app)
     _init_extensions(app)
     _register_blueprints(app)
     # After the blueprints: whether a blueprint carries limits decides what is checked.
@@ -50,7 +84,6 @@ def create_app(config: object | None = None) -> Flask:
     from app.cli import register_cli
     from app.errors import register_error_handlers
     from app.i18n import register_i18n
-    from app.security import register_security_headers
     from app.services.oauth_providers import register_providers
 
     if app.config.get("PROXY_HOPS"):
@@ -61,7 +94,6 @@ def create_app(config: object | None = None) -> Flask:
         # nginx passes through untouched must not be trusted.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_error_handlers(app)
-    register_security_headers(app)
     register_i18n(app)
     register_cli(app)
     register_providers(app)

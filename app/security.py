@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask
 
 CSP = "; ".join(
     (
@@ -44,16 +44,37 @@ def security_headers(app: Flask) -> tuple[tuple[str, str], ...]:
     return tuple(headers)
 
 
-def register_security_headers(app: Flask) -> None:
-    """Add the security headers to every response."""
-    headers = security_headers(app)
+class SecurityHeaders:
+    """WSGI middleware: add `headers` to every response of the app it wraps, unless the
+    response set one of them itself.
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        # One pass over the response's headers, not a case-insensitive search per header:
-        # every page and post pays this.
-        present = {name.lower() for name, _ in response.headers}
-        for name, value in headers:
-            if name.lower() not in present:
-                response.headers.add(name, value)
-        return response
+    Werkzeug's `Headers.add` checks each name and value it is given, and an after-request
+    hook paid that for five constant headers on every page and every chat post (about
+    2 % of a post's instructions, docs/benchmarks.md, "Fast path, twenty-first round").
+    These pairs are checked once, here, and appended to the list the server is handed.
+    """
+
+    def __init__(self, wsgi_app, headers: tuple[tuple[str, str], ...]) -> None:
+        self.wsgi_app = wsgi_app
+        self.headers = [(name, value, name.lower()) for name, value in headers]
+
+    def __call__(self, environ, start_response):
+        """Serve the request, adding the headers as the response starts."""
+
+        def start_with_headers(status, response_headers, exc_info=None):
+            present = {name.lower() for name, _ in response_headers}
+            response_headers.extend(
+                (name, value) for name, value, lowered in self.headers if lowered not in present
+            )
+            return start_response(status, response_headers, exc_info)
+
+        return self.wsgi_app(environ, start_with_headers)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Add the security headers to every response Flask itself serves.
+
+    Called before Flask-SocketIO wraps the app, so the middleware sits inside it: the
+    Engine.IO transport's own answers (and its WebSocket handshake) are left as they were.
+    """
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, security_headers(app))
