@@ -7,13 +7,26 @@ kinds, so with none declared it finds nothing, but it still resolves the endpoin
 and exemptions on every request. That pass cost a room chat post 0.39 M of its 6.94 M
 instructions (5.6 %, docs/benchmarks.md, "Fast path, twelfth round"), and every page paid
 it too. Encore leaves it out while no limit of those kinds is declared.
+
+Its after-request and teardown passes (the rate-limit headers, the per-request state) are
+kept, but run only for a request that touched a limit: Flask-Limiter keeps its state for a
+request on the request's context, created by the first limit checked. A request with none
+has no state to report or clear, and the two passes cost every post 0.12 M instructions
+(docs/benchmarks.md, "Fast path, twenty-first round").
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Callable
+from functools import partial
+
+from flask import Flask, Response
+from flask.globals import request_ctx
 
 from app.extensions import limiter
+
+# Where Flask-Limiter keeps a request's state (flask_limiter.Limiter.context).
+_LIMITER_STATE = "_limiter_request_context"
 
 
 def init_rate_limits(app: Flask) -> None:
@@ -27,6 +40,33 @@ def init_rate_limits(app: Flask) -> None:
     # (tests/web/test_rate_limits.py). A disabled limiter adds no pass at all.
     if limiter._check_request_limit in hooks and not request_wide_limits(app):
         hooks.remove(limiter._check_request_limit)
+    _only_after_a_limit(app.after_request_funcs.setdefault(None, []))
+    _only_after_a_limit(app.teardown_request_funcs.setdefault(None, []))
+
+
+def _only_after_a_limit(hooks: list[Callable]) -> None:
+    """Wrap Flask-Limiter's hooks in `hooks` to run only when the request checked a limit."""
+    for index, hook in enumerate(hooks):
+        if _owner(hook) is limiter:
+            hooks[index] = _when_limited(hook)
+
+
+def _owner(hook: Callable) -> object:
+    """The object a hook belongs to: Flask-Limiter registers a bound method and a partial."""
+    if isinstance(hook, partial):
+        return hook.args[0] if hook.args else None
+    return getattr(hook, "__self__", None)
+
+
+def _when_limited(hook: Callable) -> Callable:
+    """`hook`, skipped for a request that no limit looked at (it returns what it was given)."""
+
+    def limited_only(response: Response | BaseException | None = None):
+        if hasattr(request_ctx._get_current_object(), _LIMITER_STATE):
+            return hook(response)
+        return response
+
+    return limited_only
 
 
 def request_wide_limits(app: Flask) -> bool:
