@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Request, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.support import Browsers, sign_up, unique
 
@@ -20,6 +21,9 @@ LIVE_MS = 4000
 # A browser without JavaScript sees a step after its next automatic refresh (every 5 s).
 REFRESH_MS = 8000
 ROOM_URL = re.compile(r"/rooms/(\d+)$")
+# A click sends its join at once; one that sent nothing in this long was lost to a redraw.
+JOIN_SENT_MS = 5000
+JOIN_CLICKS = 3
 
 
 @dataclass
@@ -76,13 +80,28 @@ def join(guest: Person, room: str) -> None:
     can show the seat first, and a step that then leaves the page would abort the POST.
     (The response, not the request's end: the answer sends the page to the room, and that
     navigation can start before Chromium marks the request finished.)
+
+    A live push can redraw the stage between the click's press and release, so the click
+    lands on no button and sends nothing; the new button is clicked again then. Only a
+    click that sent no join is repeated: a second join would be refused as a conflict.
     """
     guest.page.goto(room)
-    with guest.page.expect_response(
-        lambda response: response.request.method == "POST" and response.url.endswith("/join")
-    ):
-        guest.stage.get_by_role("button", name="Join this room").click()
+    button = guest.stage.get_by_role("button", name="Join this room")
+    for _ in range(JOIN_CLICKS):
+        try:
+            with guest.page.expect_request(_is_join, timeout=JOIN_SENT_MS) as sent:
+                button.click()
+        except PlaywrightTimeoutError:
+            continue
+        assert sent.value.response() is not None, "the join got no answer"
+        break
+    else:
+        raise AssertionError(f"no click on the join button sent a join ({JOIN_CLICKS} tries)")
     expect(guest.stage).to_contain_text("Waiting for the host")
+
+
+def _is_join(request: Request) -> bool:
+    return request.method == "POST" and request.url.endswith("/join")
 
 
 def connected(someone: Person) -> None:
