@@ -124,7 +124,7 @@ def _signed_in_user():
 
 def _chosen_language() -> str:
     user = _signed_in_user()
-    saved = normalise_locale(getattr(user, "locale", None)) if user is not None else None
+    saved = normalise_locale(user.locale) if user is not None else None
     if saved:
         return saved
     cookie = normalise_locale(request.cookies.get(LOCALE_COOKIE))
