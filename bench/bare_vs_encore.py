@@ -6,6 +6,11 @@ carries at least half the bare server's ceiling. Encore runs with the chat flood
 lifted, so its ramp climbs to its own ceiling instead of stopping where 200 users would
 type faster than the rule allows.
 
+Both servers get room fan-out (`--kind rooms`, the issue's measure): a post to a group
+conversation also sends every member an `inbox` count, a second frame per member that no
+delivery counts, so a mixed run held Encore to more work than the bare server's. Each
+post comes from its poster's own connection on both servers.
+
     python -m bench.bare_vs_encore --clients 200 --async-mode gevent
     python -m bench.bare_vs_encore --clients 200 --rates 80,160 --rounds 4   # medians
 """
@@ -61,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     N times, bare then Encore each time, and each rate's ratio is the median of the N
     paired ratios.
     """
-    parser = parser_for("python -m bench.bare_vs_encore", __doc__)
+    parser = parser_for("python -m bench.bare_vs_encore", __doc__, kind="rooms")
     parser.add_argument(
         "--rounds", type=int, default=1, help="pairs of runs, alternating; ratios are medians"
     )

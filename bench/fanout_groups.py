@@ -32,7 +32,7 @@ class Setup:
 
     groups: list[Group]
     client_specs: list[dict]
-    http: list = field(default_factory=list)  # HttpUser per client (Encore), or shared sessions
+    http: list = field(default_factory=list)  # an HttpUser per member, by member index
     notes: list[str] = field(default_factory=list)
 
 
@@ -108,6 +108,14 @@ async def _make_room(env: BenchEnv, sessions: list[HttpUser], members: list[int]
         )
         if status >= 400:
             return f"joining room {room_id} answered {status}"
+    # A browser follows the create and join redirects to the room page, which shows (and so
+    # clears) the notice they left in the session. Without it every later request would
+    # carry that notice in its cookie, which a real member's does not.
+    for member in members:
+        async with sessions[member].session.get(f"{host.base_url}/rooms/{room_id}") as response:
+            await response.read()
+            if response.status != 200:
+                return f"room {room_id}'s page answered {response.status}"
     # The room's chat channel may be created on first use: open the chat once, as a page does.
     async with host.session.get(
         f"{host.base_url}/rooms/{room_id}/messages", headers={"HX-Request": "true"}
@@ -167,7 +175,12 @@ def setup_bare(base_urls: list[str], args, addresses: list[str] | None = None) -
                     "address": addresses[member] if addresses else None,
                 }
             )
-    return Setup(groups, specs, [HttpUser(url, connections=200) for url in base_urls])
+    # One client connection per member, as each Encore user has its own session: a post
+    # arrives on the poster's own keep-alive connection, idle since their last line, on
+    # both servers. (Before, the bare server's posts shared a pool of 200 that a steady
+    # rate kept down to the one or two connections in use, a cheaper way in.)
+    http = [HttpUser(spec["url"], connections=1, local_addr=spec["address"]) for spec in specs]
+    return Setup(groups, specs, http)
 
 
 # ---------------------------------------------------------------- posting and measuring

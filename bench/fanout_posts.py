@@ -40,14 +40,14 @@ async def post_at_rate(setup: Setup, target: str, rate: float, duration: float, 
         group = setup.groups[post.group]
         body = f"bench bm{run}q{post.index} fan-out line"
         try:
+            # Posts rotate over the group's members, each from their own connection.
+            poster = group.members[group.next_poster % len(group.members)]
+            group.next_poster += 1
             if target == "bare":
-                http = setup.http[post.index % len(setup.http)]
-                status, _b, _h = await http.post(
+                status, _b, _h = await setup.http[poster].post(
                     "/post", {"channel_id": str(group.channel_id), "body": body}, htmx=False
                 )
             else:
-                poster = group.members[group.next_poster % len(group.members)]
-                group.next_poster += 1
                 status, _b, _h = await setup.http[poster].post(
                     group.post_path, {"body": body, "client_id": uuid.uuid4().hex}
                 )
