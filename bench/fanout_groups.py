@@ -112,7 +112,9 @@ async def _make_room(env: BenchEnv, sessions: list[HttpUser], members: list[int]
     # clears) the notice they left in the session. Without it every later request would
     # carry that notice in its cookie, which a real member's does not.
     for member in members:
-        async with sessions[member].session.get(f"{host.base_url}/rooms/{room_id}") as response:
+        member_session = sessions[member]
+        page = f"{member_session.base_url}/rooms/{room_id}"
+        async with member_session.session.get(page) as response:
             await response.read()
             if response.status != 200:
                 return f"room {room_id}'s page answered {response.status}"
@@ -177,8 +179,7 @@ def setup_bare(base_urls: list[str], args, addresses: list[str] | None = None) -
             )
     # One client connection per member, as each Encore user has its own session: a post
     # arrives on the poster's own keep-alive connection, idle since their last line, on
-    # both servers. (Before, the bare server's posts shared a pool of 200 that a steady
-    # rate kept down to the one or two connections in use, a cheaper way in.)
+    # both servers, not on a shared connection a steady rate keeps awake.
     http = [HttpUser(spec["url"], connections=1, local_addr=spec["address"]) for spec in specs]
     return Setup(groups, specs, http)
 

@@ -44,13 +44,10 @@ async def post_at_rate(setup: Setup, target: str, rate: float, duration: float, 
             poster = group.members[group.next_poster % len(group.members)]
             group.next_poster += 1
             if target == "bare":
-                status, _b, _h = await setup.http[poster].post(
-                    "/post", {"channel_id": str(group.channel_id), "body": body}, htmx=False
-                )
+                form, htmx = {"channel_id": str(group.channel_id), "body": body}, False
             else:
-                status, _b, _h = await setup.http[poster].post(
-                    group.post_path, {"body": body, "client_id": uuid.uuid4().hex}
-                )
+                form, htmx = {"body": body, "client_id": uuid.uuid4().hex}, True
+            status, _b, _h = await setup.http[poster].post(group.post_path, form, htmx=htmx)
         except Exception:
             status = -1
         post.status = status
