@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.extensions import socketio
+from app.realtime.redis_queue import QueueManager
 
 
 def effective_async_mode(requested: str) -> str:
@@ -34,14 +35,12 @@ def init_realtime(app: Flask) -> None:
     }
     if app.config.get("SOCKETIO_WRITE_ONLY"):
         # Celery processes only publish; they never hold client connections.
-        from socketio import RedisManager
-
         if queue is None:
             # Embedded mode runs no workers; a worker without Redis has nobody to tell.
             app.extensions["encore_emit"] = lambda event, data, to: None
             return
 
-        manager = RedisManager(queue, channel=channel, write_only=True, redis_options=redis_options)
+        manager = QueueManager(queue, channel=channel, write_only=True, redis_options=redis_options)
 
         def emit(event: str, data: dict, to: str | list[str]) -> None:
             manager.emit(event, data, room=to, namespace="/")
@@ -53,12 +52,13 @@ def init_realtime(app: Flask) -> None:
     # server it creates (tests build many apps in one process).
     from app.realtime import handlers, signalling  # noqa: F401
 
+    # Flask-SocketIO would build python-socketio's RedisManager from `message_queue` (and drop
+    # `redis_options`); Encore hands it its own manager instead (app/realtime/redis_queue.py).
+    manager = QueueManager(queue, channel=channel, redis_options=redis_options) if queue else None
     socketio.init_app(
         app,
         async_mode=effective_async_mode(app.config["SOCKETIO_ASYNC_MODE"]),
-        message_queue=queue,
-        channel=channel,
-        redis_options=redis_options if queue else None,
+        client_manager=manager,
         logger=False,
         engineio_logger=False,
         ping_interval=20,

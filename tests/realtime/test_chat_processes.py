@@ -113,19 +113,22 @@ def test_both_processes_resume_delivery_after_redis_restarts(database, private_r
         private_redis.start()
 
         # Pub/sub is at-most-once: probes may be shed (429) or lost until both processes have
-        # subscribed again. Keep probing, alternating senders and servers, until one arrives
-        # everywhere.
-        senders = [(junho, a.url), (seoyeon, b.url), (mina, b.url), (junho, b.url)]
-        delivered_probe = None
-        deadline = time.monotonic() + 60
+        # subscribed again. A process hands its own sockets a line directly, so a probe posted
+        # to A and seen everywhere proves B's listener, and one posted to B proves A's. Keep
+        # probing each server, alternating senders, until both have been proven.
+        senders = {a.url: [junho, mina, seoyeon], b.url: [seoyeon, mina, junho]}
+        proven: set[str] = set()
+        deadline = time.monotonic() + 30
         n = 0
-        while time.monotonic() < deadline and delivered_probe is None:
-            user, server = senders[n % len(senders)]
-            seq = user.say(url, f"probe {n}", server=server)
+        while time.monotonic() < deadline and len(proven) < 2:
+            for server, users in senders.items():
+                if server in proven:
+                    continue
+                seq = users[n % len(users)].say(url, f"probe {n}", server=server)
+                if seq > 0 and wait_for(lambda s=seq: all(s in u.seqs(group) for u in people), 1):
+                    proven.add(server)
             n += 1
-            if seq > 0 and wait_for(lambda s=seq: all(s in u.seqs(group) for u in people), 1.5):
-                delivered_probe = seq
-        assert delivered_probe is not None, (a.log()[-3000:], b.log()[-3000:])
+        assert len(proven) == 2, (proven, a.log()[-3000:], b.log()[-3000:])
 
         # Delivery is back on both processes: new lines reach everyone exactly once.
         time.sleep(1.0)
@@ -135,7 +138,12 @@ def test_both_processes_resume_delivery_after_redis_restarts(database, private_r
             assert seq > 0, seq
             fresh.append(seq)
         for user in people:
-            assert wait_for(lambda u=user: set(fresh) <= set(u.seqs(group)), timeout=10)
+            assert wait_for(lambda u=user: set(fresh) <= set(u.seqs(group)), timeout=10), (
+                fresh,
+                [u.seqs(group) for u in people],
+                a.log()[-3000:],
+                b.log()[-3000:],
+            )
             got = user.seqs(group)
             assert len(got) == len(set(got)), got
             # Whatever the outage swallowed comes back through the catch-up fetch.

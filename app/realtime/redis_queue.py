@@ -1,0 +1,93 @@
+"""The Socket.IO message queue on Redis, with publishing and listening kept apart.
+
+python-socketio's `RedisManager` keeps one `redis` client and one `pubsub` on the manager and
+shares them between the listener (a background task) and every request that publishes. After a
+failed publish it builds a new client *and a new pubsub* for the publisher, under a listener
+that may be reconnecting at the same moment, and never closes the old subscription. Its
+listener also doubles its pause after each failure (up to 60 s), so after a Redis restart a
+web process could stay deaf to the other processes long after Redis was back.
+
+`QueueManager` keeps the same wire format and channel (so every process, and the Celery
+workers' write-only emitters, interoperate) with two changes:
+
+- the publisher has a client of its own, which the listener never touches; a failed publish
+  replaces only that client, and python-socketio's two attempts stay;
+- the listener builds, subscribes and closes its own client and pubsub on every attempt, and
+  pauses a fixed `RESUBSCRIBE_PAUSE` between attempts, so it is back within about a second of
+  Redis.
+
+The log lines keep python-socketio's wording ("Cannot publish to redis…"): the chat post gate
+(app/services/chat/gate.py) sheds posts for a few seconds after a lost publish.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import redis
+from socketio import RedisManager
+
+# How long the listener waits before subscribing again after losing Redis.
+RESUBSCRIBE_PAUSE = 0.5
+
+
+class QueueManager(RedisManager):
+    """A Redis client manager whose publisher and listener never share a connection."""
+
+    def __init__(self, url: str, channel: str, *, write_only: bool = False, redis_options: dict):
+        super().__init__(url, channel=channel, write_only=write_only, redis_options=redis_options)
+        self._publisher: redis.Redis | None = None
+        self._publisher_lock = threading.Lock()
+
+    def _new_client(self) -> redis.Redis:
+        """A client on the queue's URL with the configured pool options."""
+        return redis.Redis.from_url(self.redis_url, **self.redis_options)
+
+    def _publisher_client(self) -> redis.Redis:
+        """The publisher's client, made on first use (requests share its pool)."""
+        with self._publisher_lock:
+            if self._publisher is None:
+                self._publisher = self._new_client()
+            return self._publisher
+
+    def _drop_publisher(self, failed: redis.Redis) -> None:
+        """Forget a client that failed a publish, unless another request replaced it already."""
+        with self._publisher_lock:
+            if self._publisher is failed:
+                self._publisher = None
+        failed.close()
+
+    def _publish(self, data: dict) -> int | None:
+        """Publish one message; on a Redis error try once more on a fresh client."""
+        message = self.json.dumps(data)
+        for attempts_left in (1, 0):
+            client = self._publisher_client()
+            try:
+                return client.publish(self.channel, message)
+            except redis.RedisError as exc:
+                self._drop_publisher(client)
+                outcome = "retrying" if attempts_left else "giving up"
+                self._get_logger().error(
+                    f"Cannot publish to redis... {outcome}", extra={"redis_exception": str(exc)}
+                )
+        return None
+
+    def _redis_listen_with_retries(self) -> Iterator[dict]:
+        """Yield every message on the channel, subscribing again whenever Redis goes away."""
+        while True:
+            client = self._new_client()
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self.channel)
+                yield from pubsub.listen()
+            except Exception as exc:  # any loss of Redis: start over on a fresh connection
+                self._get_logger().error(
+                    f"Cannot receive from redis... retrying in {RESUBSCRIBE_PAUSE} secs",
+                    extra={"redis_exception": str(exc)},
+                )
+            finally:
+                pubsub.close()
+                client.close()
+            time.sleep(RESUBSCRIBE_PAUSE)

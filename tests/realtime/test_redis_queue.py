@@ -1,0 +1,75 @@
+"""The Socket.IO queue manager against a Redis that stops and starts again."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+import pytest
+
+from app.realtime.redis_queue import QueueManager
+from tests.realtime.chat_live import private_redis, wait_for
+
+__all__ = ["private_redis"]  # the fixture, imported for this module
+
+pytestmark = [pytest.mark.realtime, pytest.mark.redis]
+
+CHANNEL = "encore-test:queue:socketio"
+
+
+def numsub(server) -> int:
+    """How many connections are subscribed to the queue's channel right now."""
+    try:
+        return dict(server.client().pubsub_numsub(CHANNEL)).get(CHANNEL, 0)
+    except Exception:  # the server is down or still starting
+        return -1
+
+
+STOP = b'"stop"'
+
+
+def listen_in_background(manager: QueueManager) -> tuple[queue.Queue, threading.Thread]:
+    """Run the manager's listener in a thread and collect what it hears, until it hears STOP."""
+    heard: queue.Queue = queue.Queue()
+
+    def run() -> None:
+        for message in manager._listen():
+            if message == STOP:
+                break  # closing the generator closes its connection
+            heard.put(message)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return heard, thread
+
+
+def test_publisher_and_listener_recover_from_a_redis_restart_on_their_own(private_redis, caplog):
+    options = {"max_connections": 10, "health_check_interval": 30}
+    listener = QueueManager(private_redis.url, channel=CHANNEL, redis_options=options)
+    # A Celery worker's emitter: publish only, a manager of its own.
+    publisher = QueueManager(
+        private_redis.url, channel=CHANNEL, write_only=True, redis_options=options
+    )
+    heard, thread = listen_in_background(listener)
+    assert wait_for(lambda: numsub(private_redis) == 1)
+    assert publisher._publish({"n": 1}) == 1
+    assert heard.get(timeout=5) == b'{"n": 1}'
+
+    private_redis.stop()
+    with caplog.at_level(logging.ERROR, logger="socketio"):
+        assert publisher._publish({"n": 2}) is None  # lost, and said so
+    assert "Cannot publish to redis... giving up" in caplog.text
+    private_redis.start()
+
+    # The listener subscribes again by itself, once: a failed publish never touched it.
+    assert wait_for(lambda: numsub(private_redis) == 1, timeout=15)
+    assert publisher._publish({"n": 3}) == 1
+    assert heard.get(timeout=5) == b'{"n": 3}'
+    assert numsub(private_redis) == 1
+    assert heard.empty()
+
+    publisher._publish("stop")
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert wait_for(lambda: numsub(private_redis) == 0)
