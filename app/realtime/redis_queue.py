@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import redis
 from socketio import RedisManager
@@ -76,18 +76,40 @@ class QueueManager(RedisManager):
 
     def _redis_listen_with_retries(self) -> Iterator[dict]:
         """Yield every message on the channel, subscribing again whenever Redis goes away."""
-        while True:
-            client = self._new_client()
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(self.channel)
-                yield from pubsub.listen()
-            except Exception as exc:  # any loss of Redis: start over on a fresh connection
-                self._get_logger().error(
-                    f"Cannot receive from redis... retrying in {RESUBSCRIBE_PAUSE} secs",
-                    extra={"redis_exception": str(exc)},
-                )
-            finally:
-                pubsub.close()
-                client.close()
-            time.sleep(RESUBSCRIBE_PAUSE)
+
+        def lost(exc: Exception) -> None:
+            self._get_logger().error(
+                f"Cannot receive from redis... retrying in {RESUBSCRIBE_PAUSE} secs",
+                extra={"redis_exception": str(exc)},
+            )
+
+        yield from subscribed_messages(
+            self._new_client, self.channel, pause=RESUBSCRIBE_PAUSE, on_loss=lost
+        )
+
+
+def subscribed_messages(
+    make_client: Callable[[], redis.Redis],
+    channel: str,
+    *,
+    pause: float,
+    on_loss: Callable[[Exception], None],
+) -> Iterator[dict]:
+    """Yield every message on `channel`, for as long as the process lives.
+
+    Each attempt subscribes on a fresh client and closes it when the attempt ends; after any
+    loss of Redis `on_loss` is told and the next attempt waits `pause` seconds. Both of a web
+    process's listeners (the Socket.IO queue and the socket actions) run on this.
+    """
+    while True:
+        client = make_client()
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(channel)
+            yield from pubsub.listen()
+        except Exception as exc:  # any loss of Redis: start over on a fresh connection
+            on_loss(exc)
+        finally:
+            pubsub.close()
+            client.close()
+        time.sleep(pause)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import asdict, dataclass
 
 import redis
@@ -42,6 +41,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db, socketio
 from app.realtime import broadcast as _broadcast  # noqa: F401  (its listener runs first: events before actions)
 from app.realtime.events import NOTICE
+from app.realtime.redis_queue import subscribed_messages
 
 log = logging.getLogger(__name__)
 
@@ -185,19 +185,20 @@ def _decode(raw: str) -> SocketAction | None:
 
 def _listen(url: str, channel: str) -> None:
     """Act on every published action, for as long as the process lives (reconnecting)."""
-    while True:
+    messages = subscribed_messages(
+        lambda: redis.Redis.from_url(url, decode_responses=True),
+        channel,
+        pause=1.0,
+        on_loss=lambda exc: log.warning("socket actions: lost the Redis subscription; retrying"),
+    )
+    for message in messages:
+        action = _decode(message.get("data") or "")
+        if action is None:
+            continue
         try:
-            pubsub = redis.Redis.from_url(url, decode_responses=True).pubsub(
-                ignore_subscribe_messages=True
-            )
-            pubsub.subscribe(channel)
-            for message in pubsub.listen():
-                action = _decode(message.get("data") or "")
-                if action is not None:
-                    perform(action)
-        except Exception:  # Redis restarted: subscribe again after a pause
-            log.warning("socket actions: lost the Redis subscription; retrying")
-            time.sleep(1)
+            perform(action)
+        except Exception:  # one action that fails must not stop the listener
+            log.exception("socket actions: could not perform %s", action)
 
 
 def start_listener(app: Flask) -> None:
