@@ -17,7 +17,8 @@ workers' write-only emitters, interoperate) with two changes:
   Redis.
 
 The log lines keep python-socketio's wording ("Cannot publish to redis…"): the chat post gate
-(app/services/chat/gate.py) sheds posts for a few seconds after a lost publish.
+(app/services/chat/gate.py) sheds posts for a few seconds after a lost publish ("giving up",
+an error). A failed first attempt that the retry recovers is only a warning.
 """
 
 from __future__ import annotations
@@ -68,10 +69,12 @@ class QueueManager(RedisManager):
                 return client.publish(self.channel, message)
             except redis.RedisError as exc:
                 self._drop_publisher(client)
+                # A retry that goes through lost nothing (a warning); "giving up" is a lost
+                # publish (an error, and the chat post gate sheds for a moment).
+                logger = self._get_logger()
+                report = logger.warning if attempts_left else logger.error
                 outcome = "retrying" if attempts_left else "giving up"
-                self._get_logger().error(
-                    f"Cannot publish to redis... {outcome}", extra={"redis_exception": str(exc)}
-                )
+                report(f"Cannot publish to redis... {outcome}", extra={"redis_exception": str(exc)})
         return None
 
     def _redis_listen_with_retries(self) -> Iterator[dict]:

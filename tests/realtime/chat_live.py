@@ -29,6 +29,7 @@ class ChatUser(WebUser):
         self.inbox: list[dict] = []
         self._lock = threading.Lock()
         self.sock: socketio_client.Client | None = None
+        self.last_response = None  # the last `say`'s response, for refusal details
 
     def connect(self, socket_url: str | None = None) -> ChatUser:
         """Open a websocket to `socket_url` (default: the server the user signed up on)."""
@@ -67,9 +68,25 @@ class ChatUser(WebUser):
         response = self.post_to(
             server or self.base_url, url, {"body": body, "client_id": uuid.uuid4().hex}
         )
+        self.last_response = response
         if response.status_code in (200, 201):
             return int(response.headers["X-Chat-Seq"])
         return -response.status_code
+
+    def say_when_admitted(self, url: str, body: str, server: str, timeout: float = 15) -> int:
+        """Post a line as a person does after a 429 toast: wait the Retry-After, send again.
+
+        A 429 stores nothing (the gate and the flood rule refuse before the write), so trying
+        again with a new client id never posts the line twice. Returns the seq, or the last
+        refusal's status (negative) once `timeout` has passed.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            seq = self.say(url, body, server=server)
+            if seq != -429 or time.monotonic() >= deadline:
+                return seq
+            wait = float(self.last_response.headers.get("Retry-After", "1"))
+            time.sleep(max(0.2, min(wait, deadline - time.monotonic())))
 
     def post_to(self, server: str, path: str, data: dict):
         """POST to any of the servers with this session's CSRF token."""

@@ -59,13 +59,19 @@ def post_gate() -> PostGate:
 
 
 class _PublishWatch(logging.Handler):
-    """Notes when python-socketio's Redis publisher gives up on a publish."""
+    """Notes when the Redis publisher gives up on a publish.
+
+    Only "giving up" counts: a publish that failed once and went through on a fresh
+    connection ("retrying", as the first publish after a Redis restart does) lost nothing,
+    and shedding for it would refuse posts just as delivery comes back.
+    """
 
     last_failure = 0.0
 
     def emit(self, record: logging.LogRecord) -> None:
         """Remember the time of a publish the Redis publisher could not make."""
-        if str(record.msg).startswith("Cannot publish to redis"):
+        text = str(record.msg)
+        if text.startswith("Cannot publish to redis") and text.endswith("giving up"):
             _PublishWatch.last_failure = time.monotonic()
 
 
