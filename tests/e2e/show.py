@@ -21,9 +21,10 @@ LIVE_MS = 4000
 # A browser without JavaScript sees a step after its next automatic refresh (every 5 s).
 REFRESH_MS = 8000
 ROOM_URL = re.compile(r"/rooms/(\d+)$")
-# A click sends its join at once; one that sent nothing in this long was lost to a redraw.
-JOIN_SENT_MS = 5000
-JOIN_CLICKS = 3
+# A click sends its step (a join, a score) at once; one that sent nothing in this long was
+# lost to a redraw.
+STEP_SENT_MS = 5000
+STEP_CLICKS = 3
 
 
 @dataclass
@@ -80,28 +81,41 @@ def join(guest: Person, room: str) -> None:
     can show the seat first, and a step that then leaves the page would abort the POST.
     (The response, not the request's end: the answer sends the page to the room, and that
     navigation can start before Chromium marks the request finished.)
-
-    A live push can redraw the stage between the click's press and release, so the click
-    lands on no button and sends nothing; the new button is clicked again then. Only a
-    click that sent no join is repeated: a second join would be refused as a conflict.
     """
     guest.page.goto(room)
     button = guest.stage.get_by_role("button", name="Join this room")
-    for _ in range(JOIN_CLICKS):
-        try:
-            with guest.page.expect_request(_is_join, timeout=JOIN_SENT_MS) as sent:
-                button.click()
-        except PlaywrightTimeoutError:
-            continue
-        assert sent.value.response() is not None, "the join got no answer"
-        break
-    else:
-        raise AssertionError(f"no click on the join button sent a join ({JOIN_CLICKS} tries)")
+    click_until_sent(guest, button, "/join")
     expect(guest.stage).to_contain_text("Waiting for the host")
 
 
-def _is_join(request: Request) -> bool:
-    return request.method == "POST" and request.url.endswith("/join")
+def click_until_sent(someone: Person, button: Locator, path_end: str) -> None:
+    """Click `button` until the click sends its POST to a URL ending in `path_end`, and
+    wait for that POST's answer.
+
+    A live push can redraw the stage between a click's press and release, so the click
+    lands on no button and sends nothing; the new button is clicked again then. Only a
+    click that sent nothing is repeated: a second join or score would be refused.
+    """
+
+    def is_step(request: Request) -> bool:
+        return request.method == "POST" and request.url.endswith(path_end)
+
+    for _ in range(STEP_CLICKS):
+        try:
+            with someone.page.expect_request(is_step, timeout=STEP_SENT_MS) as sent:
+                button.click()
+        except PlaywrightTimeoutError:
+            continue
+        assert sent.value.response() is not None, f"the POST to …{path_end} got no answer"
+        return
+    raise AssertionError(f"no click sent the POST to …{path_end} ({STEP_CLICKS} tries)")
+
+
+def score(someone: Person, value: int) -> None:
+    """Score `value` for the performer, once the stage has settled, and wait for the
+    answer (a redraw that swallows the tap is tapped again)."""
+    settled(someone)
+    click_until_sent(someone, score_button(someone, value), "/score")
 
 
 def connected(someone: Person) -> None:

@@ -15,7 +15,7 @@ from tests.e2e.show import (
     open_room,
     person,
     reaction_count,
-    score_button,
+    score,
     sees,
 )
 
@@ -70,11 +70,11 @@ def test_whole_show_on_three_phones(browsers):
     sees([bora, chan], f"Next up: {bora.name}")
     screenshot(browsers, bora.page, "show-scoring")
 
-    score_button(bora, 8).click()
+    score(bora, 8)
     expect(bora.stage).to_contain_text("your score is in")
     sees([host, chan], "1 of 2 scores in")
     expect(member(host, bora.name)).to_contain_text("Scored", timeout=LIVE_MS)
-    score_button(chan, 6).click()
+    score(chan, 6)
 
     # Everyone scored: the average is shown and the nominee is on air, for all three.
     for someone in everyone:
@@ -87,8 +87,8 @@ def test_whole_show_on_three_phones(browsers):
     bora.stage.get_by_role("button", name="End the turn").click()
     nominate(bora, chan)
     sees([host, chan], f"Next up: {chan.name}")
-    score_button(host, 9).click()
-    score_button(chan, 7).click()
+    score(host, 9)
+    score(chan, 7)
     for someone in everyone:
         expect(member(someone, bora.name)).to_contain_text("Average 8.00", timeout=LIVE_MS)
         expect(member(someone, chan.name)).to_contain_text("On air", timeout=LIVE_MS)
@@ -96,8 +96,8 @@ def test_whole_show_on_three_phones(browsers):
     # Last turn: nobody is left to nominate, so scoring it finishes the show.
     chan.stage.get_by_role("button", name="End the turn").click()
     expect(chan.stage.get_by_label("Nominate who goes next")).to_have_count(0)
-    score_button(host, 10).click()
-    score_button(bora, 8).click()
+    score(host, 10)
+    score(bora, 8)
     for someone in everyone:
         podium = someone.page.get_by_role("list", name="Podium")
         expect(podium).to_be_visible(timeout=LIVE_MS)

@@ -14,7 +14,7 @@ from tests.e2e.show import (
     open_room,
     person,
     reaction_count,
-    score_button,
+    score,
     settled,
 )
 
@@ -76,11 +76,11 @@ def test_reactions_and_podium_animate_unless_motion_is_reduced(browsers):
 
     nominate(host, bora)
     host.stage.get_by_role("button", name="End the turn").click()
-    score_button(bora, 7).click()
+    score(bora, 7)
     expect(bora.stage).to_contain_text("On air", timeout=LIVE_MS)
     settled(bora)  # her score's answer and the refresh it pushed have both landed
     bora.stage.get_by_role("button", name="End the turn").click()
-    score_button(host, 9).click()
+    score(host, 9)
 
     for someone in (host, bora, fan):
         expect(someone.page.get_by_role("list", name="Podium")).to_be_visible(timeout=LIVE_MS)

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.audits import assert_accessible, assert_no_sideways_scroll, screenshot
-from tests.e2e.show import LIVE_MS, Person, connected, member, person, reaction_count
+from tests.e2e.show import LIVE_MS, Person, connected, member, person, reaction_count, score
 from tests.support.i18n import english_leaks, html_lang, visible_text
 
 pytestmark = pytest.mark.e2e
@@ -110,12 +110,20 @@ def test_whole_show_in_korean_on_three_360px_phones(browsers):
         )
     seoa.page.get_by_label("다음 차례 지목하기").select_option(label=alex.name)
     seoa.stage.get_by_role("button", name="지목하기", exact=True).click()
-    host.stage.get_by_role("button", name="9", exact=True).click()
-    alex.stage.get_by_role("button", name="7", exact=True).click()
+    # The nomination refreshes every stage; score once it has, so no refresh replaces a
+    # score button under a tap.
+    for other in (host, alex):
+        expect(other.stage).to_contain_text(f"다음 차례: {alex.name}", timeout=LIVE_MS)
+    score(host, 9)
+    score(alex, 7)
     expect(member(host, alex.name)).to_contain_text("ON AIR", timeout=LIVE_MS)
     alex.stage.get_by_role("button", name="차례 끝내기").click()
-    host.stage.get_by_role("button", name="10", exact=True).click()
-    seoa.stage.get_by_role("button", name="8", exact=True).click()
+    for other in (host, seoa):
+        expect(other.stage.get_by_role("group", name=f"{alex.name} 님에게 줄 점수")).to_be_visible(
+            timeout=LIVE_MS
+        )
+    score(host, 10)
+    score(seoa, 8)
 
     for someone in everyone:
         podium = someone.page.get_by_role("list", name="시상대")
