@@ -32,6 +32,9 @@ from socketio import RedisManager
 
 # How long the listener waits before subscribing again after losing Redis.
 RESUBSCRIBE_PAUSE = 0.5
+# python-socketio's wording for a publish failure; the chat post gate watches for the lost one.
+PUBLISH_FAILED = "Cannot publish to redis..."
+PUBLISH_LOST = f"{PUBLISH_FAILED} giving up"
 
 
 class QueueManager(RedisManager):
@@ -72,9 +75,11 @@ class QueueManager(RedisManager):
                 # A retry that goes through lost nothing (a warning); "giving up" is a lost
                 # publish (an error, and the chat post gate sheds for a moment).
                 logger = self._get_logger()
-                report = logger.warning if attempts_left else logger.error
-                outcome = "retrying" if attempts_left else "giving up"
-                report(f"Cannot publish to redis... {outcome}", extra={"redis_exception": str(exc)})
+                extra = {"redis_exception": str(exc)}
+                if attempts_left:
+                    logger.warning(f"{PUBLISH_FAILED} retrying", extra=extra)
+                else:
+                    logger.error(PUBLISH_LOST, extra=extra)
         return None
 
     def _redis_listen_with_retries(self) -> Iterator[dict]:

@@ -29,6 +29,14 @@ def in_korean(someone: Person) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "ko")
 
 
+def scoring_open(others: list[Person], performer: Person) -> None:
+    """The performer's turn has ended on every other stage: its score buttons are there."""
+    for other in others:
+        expect(
+            other.stage.get_by_role("group", name=f"{performer.name} 님에게 줄 점수")
+        ).to_be_visible(timeout=LIVE_MS)
+
+
 def check_screen(browsers, page: Page, name: str) -> None:
     """Korean only, no sideways scroll, axe clean, and a screenshot for the record."""
     html = page.content()
@@ -83,20 +91,17 @@ def test_whole_show_in_korean_on_three_360px_phones(browsers):
     check_screen(browsers, alex.page, "on-air")
 
     host.stage.get_by_role("button", name="차례 끝내기").click()
-    for other in (seoa, alex):
-        expect(other.stage.get_by_role("group", name=f"{host.name} 님에게 줄 점수")).to_be_visible(
-            timeout=LIVE_MS
-        )
+    scoring_open([seoa, alex], host)
     host.page.get_by_label("다음 차례 지목하기").select_option(label=seoa.name)
     host.stage.get_by_role("button", name="지목하기", exact=True).click()
     for other in (seoa, alex):
         expect(other.stage).to_contain_text(f"다음 차례: {seoa.name}", timeout=LIVE_MS)
     check_screen(browsers, seoa.page, "scoring")
 
-    seoa.stage.get_by_role("button", name="8", exact=True).click()
+    score(seoa, 8)
     expect(seoa.stage).to_contain_text("점수가 들어갔어요")
     expect(alex.stage).to_contain_text("점수 2개 중 1개가 들어왔어요", timeout=LIVE_MS)
-    alex.stage.get_by_role("button", name="6", exact=True).click()
+    score(alex, 6)
     for someone in everyone:
         expect(member(someone, host.name)).to_contain_text("평균 7.00", timeout=LIVE_MS)
 
@@ -104,10 +109,7 @@ def test_whole_show_in_korean_on_three_360px_phones(browsers):
     seoa.stage.get_by_role("button", name="차례 끝내기").click()
     # As on the first turn: once the others score, the turn's end has reached every
     # stage, so no refresh replaces the nominee list while 서아 picks from it.
-    for other in (host, alex):
-        expect(other.stage.get_by_role("group", name=f"{seoa.name} 님에게 줄 점수")).to_be_visible(
-            timeout=LIVE_MS
-        )
+    scoring_open([host, alex], seoa)
     seoa.page.get_by_label("다음 차례 지목하기").select_option(label=alex.name)
     seoa.stage.get_by_role("button", name="지목하기", exact=True).click()
     # The nomination refreshes every stage; score once it has, so no refresh replaces a
@@ -118,10 +120,7 @@ def test_whole_show_in_korean_on_three_360px_phones(browsers):
     score(alex, 7)
     expect(member(host, alex.name)).to_contain_text("ON AIR", timeout=LIVE_MS)
     alex.stage.get_by_role("button", name="차례 끝내기").click()
-    for other in (host, seoa):
-        expect(other.stage.get_by_role("group", name=f"{alex.name} 님에게 줄 점수")).to_be_visible(
-            timeout=LIVE_MS
-        )
+    scoring_open([host, seoa], alex)
     score(host, 10)
     score(seoa, 8)
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from flask import current_app
 
+from app.realtime.redis_queue import PUBLISH_LOST
 from app.services.chat.errors import ChatBusy
 
 # Shed new posts for this long after the Socket.IO publisher reported a lost publish.
@@ -70,8 +71,7 @@ class _PublishWatch(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Remember the time of a publish the Redis publisher could not make."""
-        text = str(record.msg)
-        if text.startswith("Cannot publish to redis") and text.endswith("giving up"):
+        if record.msg == PUBLISH_LOST:
             _PublishWatch.last_failure = time.monotonic()
 
 
