@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.extensions import socketio
-from app.realtime.redis_queue import QueueManager
+from app.realtime.redis_queue import Emit, QueueManager
 
 
 def effective_async_mode(requested: str) -> str:
@@ -24,8 +24,19 @@ def effective_async_mode(requested: str) -> str:
     return "threading"
 
 
+def _emit_each(events: list[Emit]) -> None:
+    """Without a queue (the embedded defaults): hand each event to this process's sockets."""
+    for event, data, to in events:
+        socketio.emit(event, data, to=to)
+
+
 def init_realtime(app: Flask) -> None:
-    """Bind Socket.IO to `app`, or set up a write-only emitter for worker processes."""
+    """Bind Socket.IO to `app`, or set up a write-only emitter for worker processes.
+
+    Either way `app.extensions["encore_emit"]` takes a list of events and sends them in
+    order (app/realtime/broadcast.py): through the Redis queue in one round trip, or, with
+    no queue, to this process's sockets one by one.
+    """
     queue = app.config["REDIS_URL"] if app.config["SOCKETIO_USE_QUEUE"] else None
     channel = app.config["REDIS_KEY_PREFIX"] + "socketio"
     redis_options = {
@@ -37,15 +48,11 @@ def init_realtime(app: Flask) -> None:
         # Celery processes only publish; they never hold client connections.
         if queue is None:
             # Embedded mode runs no workers; a worker without Redis has nobody to tell.
-            app.extensions["encore_emit"] = lambda event, data, to: None
+            app.extensions["encore_emit"] = lambda events: None
             return
 
         manager = QueueManager(queue, channel=channel, write_only=True, redis_options=redis_options)
-
-        def emit(event: str, data: dict, to: str | list[str]) -> None:
-            manager.emit(event, data, room=to, namespace="/")
-
-        app.extensions["encore_emit"] = emit
+        app.extensions["encore_emit"] = manager.emit_all
         return
 
     # Handlers must be declared before the first init_app, which copies them onto each
@@ -65,7 +72,7 @@ def init_realtime(app: Flask) -> None:
         ping_timeout=20,
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
-    app.extensions["encore_emit"] = lambda event, data, to: socketio.emit(event, data, to=to)
+    app.extensions["encore_emit"] = manager.emit_all if manager else _emit_each
     from app.realtime.socket_actions import start_listener
     from app.shedding import start_lag_monitor
 

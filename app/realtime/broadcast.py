@@ -10,14 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.realtime.events import EventSpec
+from app.realtime.redis_queue import Audience, Emit
 
 log = logging.getLogger(__name__)
 
 _PENDING = "encore_pending_events"
-
-# One Socket.IO room, or several that get the same event in one emit (one message on the
-# Redis queue however many rooms it names).
-Audience = str | list[str]
 
 
 def broadcast(spec: EventSpec, payload: dict, to: Audience) -> None:
@@ -29,24 +26,28 @@ def broadcast(spec: EventSpec, payload: dict, to: Audience) -> None:
 def emit_now(spec: EventSpec, payload: dict, to: Audience) -> None:
     """Send an event that no transaction carries (presence, leaderboard refreshed)."""
     spec.check(payload)
-    _emit(spec.name, payload, to)
+    _emit([(spec.name, payload, to)])
 
 
-def _emit(name: str, payload: dict, to: Audience) -> None:
-    """Hand one event to Socket.IO (or the write-only Redis emitter in a worker)."""
+def _emit(events: list[Emit]) -> None:
+    """Hand events to Socket.IO (or the write-only Redis emitter in a worker), in order.
+
+    With the Redis queue they leave in one round trip however many there are (a batch of
+    notifications, a post and its `inbox` push): app/realtime/redis_queue.py.
+    """
     emitter = current_app.extensions["encore_emit"]
     try:
-        emitter(name, payload, to=to)
+        emitter(events)
     except Exception:  # a lost push must never fail a committed request
-        log.exception("could not emit %s to %s", name, to)
+        log.exception("could not emit %s", ", ".join(f"{name} to {to}" for name, _, to in events))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
     """Send what the committed transaction queued, in the order it was queued."""
     pending = session.info.pop(_PENDING, None)
-    for name, payload, to in pending or ():
-        _emit(name, payload, to)
+    if pending:
+        _emit(pending)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -55,6 +56,6 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def pending_events() -> list[tuple[str, dict, Audience]]:
+def pending_events() -> list[Emit]:
     """Return the events queued on the current session and not yet sent (for tests)."""
     return list(db.session.info.get(_PENDING, ()))

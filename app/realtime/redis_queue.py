@@ -14,7 +14,10 @@ workers' write-only emitters, interoperate) with two changes:
   replaces only that client, and python-socketio's two attempts stay;
 - the listener builds, subscribes and closes its own client and pubsub on every attempt, and
   pauses a fixed `RESUBSCRIBE_PAUSE` between attempts, so it is back within about a second of
-  Redis.
+  Redis;
+- `emit_all` sends the events one transaction queued (a batch of a thousand notifications, a
+  conversation post and its `inbox` push) in one pipeline: one Redis round trip, where each
+  emit used to take one of its own.
 
 The log lines keep python-socketio's wording ("Cannot publish to redis…"): the chat post gate
 (app/services/chat/gate.py) sheds posts for a few seconds after a lost publish ("giving up",
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import redis
 from socketio import RedisManager
@@ -36,6 +39,12 @@ RESUBSCRIBE_PAUSE = 0.5
 PUBLISH_FAILED = "Cannot publish to redis..."
 PUBLISH_LOST = f"{PUBLISH_FAILED} giving up"
 
+# One Socket.IO room, or several that get the same event in one emit (one message on the
+# Redis queue however many rooms it names).
+Audience = str | list[str]
+# One event to emit: its name, its payload and its audience.
+Emit = tuple[str, dict, Audience]
+
 
 class QueueManager(RedisManager):
     """A Redis client manager whose publisher and listener never share a connection."""
@@ -44,6 +53,10 @@ class QueueManager(RedisManager):
         super().__init__(url, channel=channel, write_only=write_only, redis_options=redis_options)
         self._publisher: redis.Redis | None = None
         self._publisher_lock = threading.Lock()
+        # While `emit_all` runs, the messages it is gathering (per thread, or per green thread
+        # once the server is patched): python-socketio's `emit` builds the wire message and
+        # hands it to `_publish`, which then keeps it for the batch.
+        self._gathering = threading.local()
 
     def _new_client(self) -> redis.Redis:
         """A client on the queue's URL with the configured pool options."""
@@ -63,13 +76,43 @@ class QueueManager(RedisManager):
                 self._publisher = None
         failed.close()
 
+    def emit_all(self, events: Sequence[Emit]) -> None:
+        """Emit `events` in order: to this process's sockets at once, then to the other
+        processes in one Redis round trip."""
+        gathered: list[dict] = []
+        self._gathering.messages = gathered
+        try:
+            for name, data, to in events:
+                self.emit(name, data, namespace="/", room=to)
+        finally:
+            self._gathering.messages = None
+        self._publish_messages(gathered)
+
     def _publish(self, data: dict) -> int | None:
-        """Publish one message; on a Redis error try once more on a fresh client."""
-        message = self.json.dumps(data)
+        """Publish one message and return how many listeners got it (None: lost), or keep
+        it for the batch `emit_all` is gathering (None: not sent yet)."""
+        gathered = getattr(self._gathering, "messages", None)
+        if gathered is not None:
+            gathered.append(data)
+            return None
+        received = self._publish_messages([data])
+        return received[0] if received else None
+
+    def _publish_messages(self, messages: list[dict]) -> list[int] | None:
+        """Publish messages in order, in one round trip, and return how many listeners got
+        each; on a Redis error try once more on a fresh client (None: lost)."""
+        if not messages:
+            return []
+        encoded = [self.json.dumps(message) for message in messages]
         for attempts_left in (1, 0):
             client = self._publisher_client()
             try:
-                return client.publish(self.channel, message)
+                if len(encoded) == 1:
+                    return [client.publish(self.channel, encoded[0])]
+                pipeline = client.pipeline(transaction=False)
+                for message in encoded:
+                    pipeline.publish(self.channel, message)
+                return pipeline.execute()
             except redis.RedisError as exc:
                 self._drop_publisher(client)
                 # A retry that goes through lost nothing (a warning); "giving up" is a lost

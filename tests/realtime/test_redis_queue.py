@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -79,3 +80,42 @@ def test_publisher_and_listener_recover_from_a_redis_restart_on_their_own(privat
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert wait_for(lambda: numsub(private_redis) == 0)
+
+
+def test_a_batch_of_emits_leaves_whole_and_in_order(private_redis, caplog):
+    # A transaction's events (a fan-out batch of notifications, a post and its inbox push)
+    # leave together in one pipeline; the other processes hear every one, in order, once.
+    options = {"max_connections": 10, "health_check_interval": 30}
+    listener = QueueManager(private_redis.url, channel=CHANNEL, redis_options=options)
+    publisher = QueueManager(
+        private_redis.url, channel=CHANNEL, write_only=True, redis_options=options
+    )
+    heard, thread = listen_in_background(listener)
+    assert wait_for(lambda: numsub(private_redis) == 1)
+
+    events = [("notification", {"id": n}, f"user:{n}") for n in range(1, 51)]
+    events.append(("inbox", {"channel_id": 7}, ["user:1", "user:2"]))
+    publisher.emit_all(events)
+    got = [json.loads(heard.get(timeout=5)) for _ in events]
+    assert [(m["event"], m["data"], m["room"]) for m in got] == [
+        (name, [data], to) for name, data, to in events
+    ]
+    assert {m["host_id"] for m in got} == {publisher.host_id}
+    publisher.emit_all([])  # nothing queued: nothing sent
+    publisher.emit_all([("notification", {"id": 99}, "user:99")])
+    assert json.loads(heard.get(timeout=5))["data"] == [{"id": 99}]
+    assert heard.empty()
+
+    # A batch that cannot leave is reported lost, as a single publish is.
+    private_redis.stop()
+    try:
+        with caplog.at_level(logging.ERROR, logger="socketio"):
+            publisher.emit_all(events[:3])
+    finally:
+        _PublishWatch.last_failure = 0.0
+    assert "Cannot publish to redis... giving up" in caplog.text
+    private_redis.start()
+    assert wait_for(lambda: numsub(private_redis) == 1, timeout=15)
+    publisher._publish("stop")
+    thread.join(timeout=5)
+    assert not thread.is_alive()

@@ -16,13 +16,14 @@ def committed_check(app):
     seen: list[tuple[str, dict, int]] = []
     original = app.extensions["encore_emit"]
 
-    def observed(event: str, data: dict, to: str) -> None:
+    def observed(sent: list[tuple[str, dict, str]]) -> None:
         with db.engine.connect() as conn:
-            version = conn.scalar(
-                text("SELECT version FROM rooms WHERE id = :id"), {"id": data.get("room_id", 0)}
-            )
-        seen.append((event, data, version))
-        original(event, data, to=to)
+            for event, data, _to in sent:
+                version = conn.scalar(
+                    text("SELECT version FROM rooms WHERE id = :id"), {"id": data.get("room_id", 0)}
+                )
+                seen.append((event, data, version))
+        original(sent)
 
     app.extensions["encore_emit"] = observed
     yield seen
