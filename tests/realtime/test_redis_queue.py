@@ -6,6 +6,8 @@ import json
 import logging
 import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -46,27 +48,38 @@ def listen_in_background(manager: QueueManager) -> tuple[queue.Queue, threading.
     return heard, thread
 
 
-def test_publisher_and_listener_recover_from_a_redis_restart_on_their_own(private_redis, caplog):
+def publisher_and_listener(server) -> tuple[QueueManager, queue.Queue, threading.Thread]:
+    """A Celery worker's emitter (publish only, a manager of its own) and a web process's
+    listener, subscribed, on `server`."""
     options = {"max_connections": 10, "health_check_interval": 30}
-    listener = QueueManager(private_redis.url, channel=CHANNEL, redis_options=options)
-    # A Celery worker's emitter: publish only, a manager of its own.
-    publisher = QueueManager(
-        private_redis.url, channel=CHANNEL, write_only=True, redis_options=options
-    )
+    listener = QueueManager(server.url, channel=CHANNEL, redis_options=options)
+    publisher = QueueManager(server.url, channel=CHANNEL, write_only=True, redis_options=options)
     heard, thread = listen_in_background(listener)
-    assert wait_for(lambda: numsub(private_redis) == 1)
-    assert publisher._publish({"n": 1}) == 1
-    assert heard.get(timeout=5) == b'{"n": 1}'
+    assert wait_for(lambda: numsub(server) == 1)
+    return publisher, heard, thread
 
-    private_redis.stop()
+
+@contextmanager
+def publish_lost(caplog) -> Iterator[None]:
+    """Expect the block to lose a publish, and say so in the log."""
     try:
         with caplog.at_level(logging.ERROR, logger="socketio"):
-            assert publisher._publish({"n": 2}) is None  # lost, and said so
+            yield
     finally:
         # The lost publish also told this process's chat gate to shed for a few seconds;
         # the tests that follow post chat lines.
         _PublishWatch.last_failure = 0.0
     assert "Cannot publish to redis... giving up" in caplog.text
+
+
+def test_publisher_and_listener_recover_from_a_redis_restart_on_their_own(private_redis, caplog):
+    publisher, heard, thread = publisher_and_listener(private_redis)
+    assert publisher._publish({"n": 1}) == 1
+    assert heard.get(timeout=5) == b'{"n": 1}'
+
+    private_redis.stop()
+    with publish_lost(caplog):
+        assert publisher._publish({"n": 2}) is None
     private_redis.start()
 
     # The listener subscribes again by itself, once: a failed publish never touched it.
@@ -85,13 +98,7 @@ def test_publisher_and_listener_recover_from_a_redis_restart_on_their_own(privat
 def test_a_batch_of_emits_leaves_whole_and_in_order(private_redis, caplog):
     # A transaction's events (a fan-out batch of notifications, a post and its inbox push)
     # leave together in one pipeline; the other processes hear every one, in order, once.
-    options = {"max_connections": 10, "health_check_interval": 30}
-    listener = QueueManager(private_redis.url, channel=CHANNEL, redis_options=options)
-    publisher = QueueManager(
-        private_redis.url, channel=CHANNEL, write_only=True, redis_options=options
-    )
-    heard, thread = listen_in_background(listener)
-    assert wait_for(lambda: numsub(private_redis) == 1)
+    publisher, heard, thread = publisher_and_listener(private_redis)
 
     events = [("notification", {"id": n}, f"user:{n}") for n in range(1, 51)]
     events.append(("inbox", {"channel_id": 7}, ["user:1", "user:2"]))
@@ -108,12 +115,8 @@ def test_a_batch_of_emits_leaves_whole_and_in_order(private_redis, caplog):
 
     # A batch that cannot leave is reported lost, as a single publish is.
     private_redis.stop()
-    try:
-        with caplog.at_level(logging.ERROR, logger="socketio"):
-            publisher.emit_all(events[:3])
-    finally:
-        _PublishWatch.last_failure = 0.0
-    assert "Cannot publish to redis... giving up" in caplog.text
+    with publish_lost(caplog):
+        publisher.emit_all(events[:3])
     private_redis.start()
     assert wait_for(lambda: numsub(private_redis) == 1, timeout=15)
     publisher._publish("stop")
