@@ -36,6 +36,18 @@ def _namespace_works() -> bool:
     return probe.returncode == 0
 
 
+def _digest(stdout: str) -> str:
+    """What a failure message needs of the inner run: its failures first, then its end.
+
+    A failing browser test prints each phone's request log, so the tail alone showed
+    requests and hid which test failed and at which assertion.
+    """
+    failures = stdout.find("= FAILURES =")
+    if failures < 0:
+        return stdout[-6000:]
+    return stdout[failures : failures + 6000] + "\n[…]\n" + stdout[-3000:]
+
+
 def _run_inside(inner: list[str], must_pass: tuple[str, ...] = ()) -> None:
     """Run the `video` tests of `inner` with pytest inside a loopback-only namespace."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
@@ -74,7 +86,7 @@ def _run_inside(inner: list[str], must_pass: tuple[str, ...] = ()) -> None:
         "no:cacheprovider",
     ]
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=2300)
-    output = run.stdout[-6000:] + run.stderr[-3000:]
+    output = _digest(run.stdout) + run.stderr[-3000:]
     assert run.returncode == 0, output
     # Every inner test ran and passed: a skip in there would hide a missing feature.
     assert " passed" in run.stdout and "skipped" not in run.stdout, output
