@@ -107,6 +107,8 @@ class QueueManager(RedisManager):
         for attempts_left in (1, 0):
             client = self._publisher_client()
             try:
+                # A room post publishes one message: a pipeline would only add its own
+                # bookkeeping to the hottest path.
                 if len(encoded) == 1:
                     return [client.publish(self.channel, encoded[0])]
                 pipeline = client.pipeline(transaction=False)

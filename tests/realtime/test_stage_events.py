@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from app.extensions import db, socketio
 from app.realtime.broadcast import pending_events
+from app.realtime.redis_queue import Emit
 from tests.web.show_support import ShowPerson
 
 
@@ -16,7 +17,7 @@ def committed_check(app):
     seen: list[tuple[str, dict, int]] = []
     original = app.extensions["encore_emit"]
 
-    def observed(sent: list[tuple[str, dict, str]]) -> None:
+    def observed(sent: list[Emit]) -> None:
         with db.engine.connect() as conn:
             for event, data, _to in sent:
                 version = conn.scalar(
