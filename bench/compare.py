@@ -13,15 +13,20 @@ from bench import fanout
 from bench.harness import fmt, not_available, report
 
 
-def run_variants(args, variants: list[tuple[str, dict, dict]]) -> dict:
-    """Run fan-out once per (label, argument overrides, server env); return all results."""
+def run_variants(args, variants: list[tuple[str, dict, dict]], during_step=None) -> dict:
+    """Run fan-out once per (label, argument overrides, server env); return all results.
+
+    `during_step` is handed to every run (see `fanout.run_fanout`).
+    """
     results = {}
     for label, overrides, server_env in variants:
         variant_args = copy.copy(args)
         for key, value in overrides.items():
             setattr(variant_args, key, value)
         print(f"--- {label}", flush=True)
-        results[label] = fanout.run_fanout(variant_args, server_env=server_env)
+        results[label] = fanout.run_fanout(
+            variant_args, server_env=server_env, during_step=during_step
+        )
     return results
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import os
 import re
 import shutil
@@ -34,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench import fanout
+from bench.compare import run_variants
 from bench.fanout import FLOOD_LIFTED
 from bench.harness import not_available, report
 
@@ -114,7 +114,7 @@ async def _record(pid: int, path: Path, delay: float, seconds: float, rate: int)
     """Sample `pid` for `seconds`, `delay` seconds from now, into `path`; return py-spy's
     last words (its sample count, or why it failed)."""
     await asyncio.sleep(delay)
-    command = [shutil.which("py-spy") or "py-spy", "record", "--native", "--format", "raw"]
+    command = ["py-spy", "record", "--native", "--format", "raw"]
     command += ["--rate", str(rate), "--duration", str(int(seconds)), "--pid", str(pid)]
     process = await asyncio.create_subprocess_exec(
         *command,
@@ -131,35 +131,32 @@ async def _record(pid: int, path: Path, delay: float, seconds: float, rate: int)
 
 def sample_target(args, target: str) -> dict:
     """Run one fan-out step on `target` with its server sampled; return step and split."""
-    variant = copy.copy(args)
-    variant.target, variant.rates, variant.ramp = target, None, False
     path = Path(args.out) / f"{target}-{args.async_mode}.raw"
     # Skip the first and last few seconds of the step: connections settle, the queue drains.
     margin = min(5.0, args.duration / 4)
-    recording: dict = {}
 
     def during_step(_number, servers, _env):
         pid = servers[0].process.pid
-        recording["task"] = asyncio.ensure_future(
-            _record(pid, path, margin, args.duration - 2 * margin, args.sample_rate)
-        )
-        return recording["task"]
+        seconds = args.duration - 2 * margin
+        return asyncio.ensure_future(_record(pid, path, margin, seconds, args.sample_rate))
 
-    env = FLOOD_LIFTED if target == "encore" else {}
-    result = fanout.run_fanout(variant, server_env=env, during_step=during_step)
+    variant = (
+        f"{target} {args.async_mode}",
+        {"target": target, "rates": None, "ramp": False},
+        FLOOD_LIFTED if target == "encore" else {},
+    )
+    (result,) = run_variants(args, [variant], during_step).values()
     if result.get("status") != "ok" or not result["steps"]:
         return {"status": result.get("status"), "reason": result.get("reason")}
     step = result["steps"][0]
     if not path.exists():
         return {"status": "no samples", "reason": step.get("side_load"), "step": step}
-    stacks = parse_raw(path.read_text())
     return {
         "status": "ok",
         "raw": str(path),
         "py_spy": step.get("side_load"),
-        "server_cpu_ms_per_post": step["server_cpu_ms_per_post"],
         "step_holds": step["holds"],
-        **split(stacks, step["server_cpu_ms_per_post"]),
+        **split(parse_raw(path.read_text()), step["server_cpu_ms_per_post"]),
     }
 
 
@@ -199,12 +196,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="bench/results/cpu_samples", help="raw samples here")
     args = parser.parse_args(argv)
     if shutil.which("py-spy") is None:
-        not_available("cpu_samples", "py-spy is not installed (pip install py-spy)", None)
+        reason = "py-spy is not installed (pip install py-spy)"
+        not_available("cpu_samples", reason, args.json_out)
         return
     os.makedirs(args.out, exist_ok=True)
     results = {}
     for target in args.targets.split(","):
-        print(f"--- {target} {args.async_mode}", flush=True)
         results[target] = sample_target(args, target)
     notes = [
         f"{target}: {r.get('raw') or r.get('status')}, py-spy said: {r.get('py_spy') or '-'}"
